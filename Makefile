@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Both do their own set-up first
+# (scripts/setup.sh: venv, pinned install, spaCy pipeline, .env, model when inputs changed).
+SHELL := /bin/bash
+PY := .venv/bin/python
+DOMAIN := var/build/domain
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: setup run test lint format pytest validate rasa-test lock clean
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@exec $(PY) -m scripts.stack
+
+test: setup lint pytest validate rasa-test
+	@echo "make test: all checks passed"
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format:
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+pytest:
+	$(PY) -m pytest
+
+validate:
+	$(PY) -m rasa data validate --config config.yml --domain $(DOMAIN) --data bot/data
+
+rasa-test:
+	$(PY) -m rasa test core --model var/models/msk-assistant.tar.gz \
+		--stories tests/stories --out var/results/core --fail-on-prediction-errors
+
+lock:
+	$(PY) -m pip install -r requirements.in
+	$(PY) -m pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf .venv var/build var/models var/spacy var/results

@@ -1,0 +1,24 @@
+"""Where the project keeps its generated state; every path is relative to the repo root."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+SPACY_PIPELINE = VAR / "spacy" / "en_blank"
+BUILD_DOMAIN = VAR / "build" / "domain"
+MODELS = VAR / "models"
+MODEL_FILE = MODELS / "msk-assistant.tar.gz"
+MODEL_FINGERPRINT = MODELS / "msk-assistant.inputs.sha256"
+
+# Files merged into the Rasa domain: structure from the root, patient wording from content/.
+DOMAIN_PARTS = (ROOT / "domain.yml", ROOT / "content" / "responses.yml")
+
+# Everything whose change means the model must be retrained.
+TRAINING_INPUTS = (
+    "config.yml",
+    "domain.yml",
+    "content",
+    "bot/data",
+    "bot/nlu",
+    "requirements.lock",
+)

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# One-time and incremental set-up shared by `make run` and `make test`:
+# Python 3.10 venv, pinned install, blank spaCy pipeline, local secrets, Rasa model.
+# Every step is skipped when its inputs have not changed. A failure prints one line
+# saying what is wrong and how to fix it (details go to var/log/setup.log).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=.venv
+LOG=var/log/setup.log
+mkdir -p var/log
+: >"$LOG"
+
+fail() {
+  echo "make: $1" >&2
+  exit 1
+}
+
+find_python310() {
+  local candidates=(python3.10)
+  if command -v pyenv >/dev/null 2>&1; then
+    candidates+=("$(pyenv root)"/versions/3.10*/bin/python3.10)
+  fi
+  candidates+=("$HOME"/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10)
+  local py
+  for py in "${candidates[@]}"; do
+    if "$py" -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then
+      echo "$py"
+      return 0
+    fi
+  done
+  return 1
+}
+
+lock_hash() { sha256sum requirements.lock | cut -d' ' -f1; }
+
+ensure_venv() {
+  if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
+    return 0
+  fi
+  local py
+  py=$(find_python310) || fail "python3.10 not found: Rasa 3.6 needs Python 3.10 (install it, e.g. 'pyenv install 3.10', or put python3.10 on PATH) and retry."
+  rm -rf "$VENV"
+  "$py" -m venv "$VENV" >>"$LOG" 2>&1 || fail "could not create $VENV with $py (is the venv module installed? try 'apt-get install python3.10-venv'); see $LOG."
+}
+
+ensure_packages() {
+  local stamp="$VENV/.requirements.sha256"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(lock_hash)" ]; then
+    return 0
+  fi
+  echo "setup: installing pinned dependencies into $VENV (a few minutes the first time)..."
+  if ! { "$VENV/bin/python" -m pip install --upgrade "pip==24.0" &&
+    "$VENV/bin/python" -m pip install -r requirements.lock; } >>"$LOG" 2>&1; then
+    fail "dependency install failed (last lines of $LOG: $(tail -n 2 "$LOG" | tr '\n' ' ')); check access to PyPI and retry."
+  fi
+  lock_hash >"$stamp"
+}
+
+ensure_env_file() {
+  [ -f .env ] && return 0
+  umask 077
+  {
+    echo "# Generated local secrets (never commit). Delete this file to regenerate."
+    echo "INTAKE_API_TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    echo "FLASK_SECRET_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
+  } >.env
+  echo "setup: wrote generated secrets to .env"
+}
+
+ensure_venv
+ensure_packages
+ensure_env_file
+"$VENV/bin/python" -m scripts.build_spacy_pipeline 2>>"$LOG" || fail "building the blank spaCy pipeline failed; see $LOG."
+"$VENV/bin/python" -m scripts.train_if_needed || fail "Rasa model training failed; see the output above and var/log/train.log."

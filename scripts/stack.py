@@ -1,0 +1,287 @@
+"""Start the action server, the Rasa server and the web app; stop them all together.
+
+Used by `make run` and by the integration tests. Ports and paths come from the
+environment (defaults in DEFAULTS), secrets from .env. Each process logs to
+var/log/<name>.log. Ctrl-C or SIGTERM stops every process, then this one exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts.layout import MODEL_FILE, ROOT, VAR
+
+DEFAULTS = {
+    "WEB_PORT": "8000",
+    "RASA_PORT": "5005",
+    "ACTION_PORT": "5055",
+    "INTAKE_DB": str(VAR / "intake.db"),
+    "TRACKER_DB": str(VAR / "tracker.db"),
+    "LOG_DIR": str(VAR / "log"),
+    "MODEL": str(MODEL_FILE),
+}
+START_TIMEOUT_SECONDS = 180
+STOP_TIMEOUT_SECONDS = 15
+
+
+@dataclass
+class Service:
+    name: str
+    port_variable: str
+    command: list[str]
+    health_path: str
+    process: subprocess.Popen | None = None
+
+    def port(self, env: dict[str, str]) -> int:
+        return int(env[self.port_variable])
+
+    def health_url(self, env: dict[str, str]) -> str:
+        return f"http://127.0.0.1:{self.port(env)}{self.health_path}"
+
+
+class StackError(Exception):
+    """Something that stops the stack starting, said in one line."""
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file; comments and blank lines ignored."""
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def stack_environment() -> dict[str, str]:
+    """Defaults, then .env, then the caller's environment (which wins)."""
+    env = {**DEFAULTS, **read_dotenv(ROOT / ".env"), **os.environ}
+    env["SANIC_HOST"] = "127.0.0.1"  # the action server binds to loopback only
+    env["INTAKE_URL"] = f"http://127.0.0.1:{env['WEB_PORT']}"
+    env["RASA_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    return env
+
+
+def services(env: dict[str, str]) -> list[Service]:
+    python = sys.executable
+    return [
+        Service(
+            "action-server",
+            "ACTION_PORT",
+            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", env["ACTION_PORT"]],
+            "/health",
+        ),
+        Service(
+            "rasa",
+            "RASA_PORT",
+            [
+                python,
+                "-m",
+                "rasa",
+                "run",
+                "--model",
+                env["MODEL"],
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                env["RASA_PORT"],
+            ],  # fmt: skip
+            "/webhooks/rest/",
+        ),
+        Service(
+            "web",
+            "WEB_PORT",
+            [
+                python,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{env['WEB_PORT']}",
+                "--workers",
+                "2",
+                "--threads",
+                "8",
+                "--graceful-timeout",
+                "5",
+                "intake.wsgi:app",
+            ],  # fmt: skip
+            "/healthz",
+        ),
+    ]
+
+
+def check_port_free(service: Service, env: dict[str, str]) -> None:
+    port = service.port(env)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise StackError(
+                f"port {port} ({service.port_variable}, for the {service.name}) is already in use: "
+                f"stop whatever uses it (`ss -ltnp | grep :{port}`) or set "
+                f"{service.port_variable}=<free port> and retry."
+            ) from None
+
+
+def check_prerequisites(env: dict[str, str]) -> None:
+    if not env.get("INTAKE_API_TOKEN"):
+        raise StackError("INTAKE_API_TOKEN is not set: run `make run`, which writes it to .env.")
+    if not Path(env["MODEL"]).exists():
+        raise StackError(f"no trained model at {env['MODEL']}: run `make run`, which trains it.")
+
+
+def is_healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def log_tail(path: Path, lines: int = 5) -> str:
+    if not path.exists():
+        return ""
+    return " | ".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Stack:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.services = services(env)
+        self.log_dir = Path(env["LOG_DIR"])
+
+    def start(self) -> None:
+        for service in self.services:
+            check_port_free(service, self.env)
+        check_prerequisites(self.env)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for path in (self.env["INTAKE_DB"], self.env["TRACKER_DB"]):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        for service in self.services:
+            log = (self.log_dir / f"{service.name}.log").open("w")
+            service.process = subprocess.Popen(
+                service.command,
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
+            )
+        self.wait_until_healthy()
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        pending = list(self.services)
+        while pending:
+            for service in list(pending):
+                self.raise_if_exited(service)
+                if is_healthy(service.health_url(self.env)):
+                    pending.remove(service)
+            if time.monotonic() > deadline:
+                names = ", ".join(s.name for s in pending)
+                raise StackError(
+                    f"{names} did not answer its health check in {START_TIMEOUT_SECONDS} s"
+                )
+            time.sleep(0.25)
+
+    def raise_if_exited(self, service: Service) -> None:
+        assert service.process is not None
+        if service.process.poll() is not None:
+            log = self.log_dir / f"{service.name}.log"
+            raise StackError(
+                f"the {service.name} exited with code {service.process.returncode}; "
+                f"see {log}: {log_tail(log)}"
+            )
+
+    def watch(self) -> None:
+        """Block until a child exits (an error) or a signal arrives (via KeyboardInterrupt)."""
+        while True:
+            for service in self.services:
+                self.raise_if_exited(service)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """SIGTERM every process group, then SIGKILL whatever is left after a grace period."""
+        running = [s.process for s in self.services if s.process and s.process.poll() is None]
+        for process in running:
+            _signal_group(process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+        for process in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for service in self.services:
+            if service.process:
+                _signal_group(service.process, signal.SIGKILL)  # stragglers in the group
+                service.process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, sig)
+
+
+def _raise_keyboard_interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def print_urls(env: dict[str, str]) -> None:
+    web = f"http://127.0.0.1:{env['WEB_PORT']}"
+    print(
+        "\nMSK self-referral assistant is running:\n"
+        f"  demo page with chat   {web}/\n"
+        f"  intake API            {web}/api/v1/referrals  (bearer token INTAKE_API_TOKEN in .env)\n"
+        f"  chat gateway          {web}/api/v1/chat\n"
+        f"  Rasa REST channel     http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook\n"
+        f"  action server         http://127.0.0.1:{env['ACTION_PORT']}/health\n"
+        f"  logs                  {env['LOG_DIR']}/\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    env = stack_environment()
+    stack = Stack(env)
+    started = time.monotonic()
+    try:
+        stack.start()
+        print(f"stack: ready in {time.monotonic() - started:.1f} s", flush=True)
+        print_urls(env)
+        stack.watch()
+    except StackError as error:
+        print(f"make: {error}", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstack: stopping...", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
