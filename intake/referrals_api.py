@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from intake import storage
 from intake.referral_schema import validate_referral
@@ -54,7 +54,7 @@ def create_referral():
 def get_referral(reference: str):
     record = storage.get_referral(reference)
     if record is None:
-        abort(404)
+        return _error(404, "no referral has this reference")
     return jsonify(storage.public_view(record))
 
 
@@ -72,8 +72,3 @@ def list_referrals():
         " AND ".join(where) or None, params, order_by="received_at", limit=500
     )
     return jsonify({"referrals": [storage.public_view(row) for row in rows]})
-
-
-@blueprint.errorhandler(404)
-def not_found(_error):
-    return _error(404, "no referral has this reference")

@@ -261,7 +261,8 @@ def print_urls(env: dict[str, str]) -> None:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _raise_keyboard_interrupt)
     env = stack_environment()
     stack = Stack(env)
     started = time.monotonic()

@@ -1,0 +1,93 @@
+"""What a patient types for name, date of birth and postcode is read as a receptionist would."""
+
+from datetime import date
+
+import pytest
+
+from bot.referral_fields import (
+    age_on,
+    clean_full_name,
+    format_date_for_patient,
+    normalise_postcode,
+    parse_date_of_birth,
+)
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("st4 6qg", "ST4 6QG"),
+        ("ST46QG", "ST4 6QG"),
+        ("  ws11   1db ", "WS11 1DB"),
+        ("my postcode is de14 2wa", "DE14 2WA"),
+        ("B79 7DN", "B79 7DN"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("W1A 0AX", "W1A 0AX"),
+    ],
+)
+def test_uk_postcodes_are_normalised_to_upper_case_with_one_space(typed, expected):
+    assert normalise_postcode(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["", "hello", "ST4", "12345", "ST4 6Q", "QQQ 1AA"])
+def test_text_that_is_not_a_postcode_is_refused(typed):
+    assert normalise_postcode(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("14/03/1980", date(1980, 3, 14)),
+        ("14-3-1980", date(1980, 3, 14)),
+        ("14.03.80", date(1980, 3, 14)),
+        ("1 April 1975", date(1975, 4, 1)),
+        ("3rd of June 1962", date(1962, 6, 3)),
+        ("born 5 May 1949", date(1949, 5, 5)),
+        ("June 3 1962", date(1962, 6, 3)),
+        ("1980-03-14", date(1980, 3, 14)),
+        ("02/11/10", date(2010, 11, 2)),
+        ("02/11/45", date(1945, 11, 2)),
+    ],
+)
+def test_british_dates_of_birth_are_read_day_first(typed, expected):
+    assert parse_date_of_birth(typed, TODAY).value == expected
+
+
+@pytest.mark.parametrize("typed", ["yesterday", "31/02/1980", "14/13/1980", "1980", "03/1980"])
+def test_unreadable_dates_are_refused_with_a_reason(typed):
+    result = parse_date_of_birth(typed, TODAY)
+    assert result.value is None and result.problem == "unreadable"
+
+
+def test_a_date_of_birth_in_the_future_is_refused_as_future():
+    result = parse_date_of_birth("01/01/2030", TODAY)
+    assert result.value is None and result.problem == "future"
+
+
+def test_age_counts_whole_years_and_turns_over_on_the_birthday():
+    assert age_on(date(2010, 11, 22), TODAY) == 16
+    assert age_on(date(2010, 11, 23), TODAY) == 15
+
+
+def test_dates_are_read_back_in_words():
+    assert format_date_for_patient(date(1980, 3, 4)) == "4 March 1980"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Alex Example", "Alex Example"),
+        ("my name is Sam   Sample", "Sam Sample"),
+        ("Mary-Jane O'Placeholder", "Mary-Jane O'Placeholder"),
+        ("Zoë Ålund", "Zoë Ålund"),
+    ],
+)
+def test_full_names_are_tidied(typed, expected):
+    assert clean_full_name(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["Alex", "", "12345 678", "<script>alert(1)</script> x"])
+def test_single_words_and_non_names_are_refused(typed):
+    assert clean_full_name(typed) is None

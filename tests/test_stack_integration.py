@@ -1,0 +1,210 @@
+"""The three real processes work together: a referral by conversation lands in the intake store.
+
+Starts `python -m scripts.stack` (action server, Rasa server, web app) on free loopback ports
+with its own databases, talks to it over HTTP only, and stops it with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.stack import read_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT_SECONDS = 240
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_answers(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """PIDs whose command line contains `text` (to find orphans)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline and int(entry.name) != os.getpid():
+                found.append(int(entry.name))
+    return found
+
+
+class RunningStack:
+    def __init__(self, tmp: Path) -> None:
+        self.ports = {name: free_port() for name in ("WEB_PORT", "RASA_PORT", "ACTION_PORT")}
+        env = {
+            **os.environ,
+            **{name: str(port) for name, port in self.ports.items()},
+            "INTAKE_DB": str(tmp / "intake.db"),
+            "TRACKER_DB": str(tmp / "tracker.db"),
+            "LOG_DIR": str(tmp / "log"),
+        }
+        self.token = {**read_dotenv(ROOT / ".env"), **os.environ}["INTAKE_API_TOKEN"]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.stack"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1)
+            except queue.Empty:
+                if self.process.poll() is not None:
+                    break
+                continue
+            seen.append(line)
+            if line.startswith("stack: ready"):
+                return
+        raise AssertionError(f"stack did not become ready: {''.join(seen)}")
+
+    def url(self, name: str, path: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}{path}"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(
+            self.url("RASA_PORT", "/webhooks/rest/webhook"),
+            json={"sender": sender, "message": text},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    running = RunningStack(tmp_path_factory.mktemp("stack"))
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+def texts(replies: list[dict]) -> str:
+    return " ".join(reply.get("text", "") for reply in replies)
+
+
+def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_stored(stack):
+    sender = "integration-test-patient"
+    opening = stack.say(sender, "hi there")
+    assert "999" in texts(opening) and "111" in texts(opening)
+    assert any(reply.get("buttons") for reply in opening)
+    assert "name" in texts(stack.say(sender, "yes please"))
+    assert "date of birth" in texts(stack.say(sender, "my name is Sam Sample"))
+    assert "postcode" in texts(stack.say(sender, "2nd November 1971"))
+    assert "problem" in texts(stack.say(sender, "ws11 1db"))
+    summary = texts(stack.say(sender, "my lower back has ached for six weeks"))
+    assert "Sam Sample" in summary and "2 November 1971" in summary and "WS11 1DB" in summary
+
+    final = stack.say(sender, "yes")
+    markers = [
+        reply["custom"]["referral"] for reply in final if "referral" in reply.get("custom", {})
+    ]
+    assert len(markers) == 1 and markers[0]["status"] == "submitted"
+    reference = markers[0]["reference"]
+    assert reference in texts(final)
+
+    stored = requests.get(
+        stack.url("WEB_PORT", f"/api/v1/referrals/{reference}"),
+        headers={"Authorization": f"Bearer {stack.token}"},
+        timeout=10,
+    )
+    assert stored.status_code == 200
+    referral = stored.json()["referral"]
+    assert referral["conversation_id"] == sender
+    assert referral["consent"] is True
+    assert referral["patient"] == {
+        "full_name": "Sam Sample",
+        "date_of_birth": "1971-11-02",
+        "postcode": "WS11 1DB",
+    }
+    assert referral["problem"] == {"description": "my lower back has ached for six weeks"}
+
+
+def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):
+    first = requests.post(
+        stack.url("WEB_PORT", "/api/v1/chat"), json={"message": "hello"}, timeout=30
+    )
+    assert first.status_code == 200
+    conversation_id = first.json()["conversation_id"]
+    assert len(conversation_id) == 32
+    assert "999" in texts(first.json()["messages"])
+    second = requests.post(
+        stack.url("WEB_PORT", "/api/v1/chat"),
+        json={"message": "/affirm", "conversation_id": conversation_id},
+        timeout=30,
+    )
+    assert second.json()["conversation_id"] == conversation_id
+    assert "full name" in texts(second.json()["messages"])
+
+
+def test_sigterm_stops_every_process_and_frees_every_port(stack):
+    assert stack.stop() == 0
+    for name, port in stack.ports.items():
+        assert not port_answers(port), f"{name} {port} still answers"
+        assert processes_mentioning(str(port)) == [], f"orphan process still uses {name}"
+
+
+def test_a_port_in_use_stops_the_stack_with_one_clear_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "scripts.stack"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "WEB_PORT": str(port),
+                "RASA_PORT": str(free_port()),
+                "ACTION_PORT": str(free_port()),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert f"port {port} (WEB_PORT" in lines[0] and "retry" in lines[0]
