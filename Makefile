@@ -5,6 +5,7 @@ PY := .venv/bin/python
 DOMAIN := var/build/domain
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
 .PHONY: setup run test lint format pytest validate rasa-test lock clean
 

@@ -57,7 +57,13 @@ def train() -> None:
     ]  # fmt: skip
     started = time.monotonic()
     with log.open("w") as out:
-        result = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        result = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "RASA_CACHE_DIRECTORY": str(VAR / "rasa-cache")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     if result.returncode != 0:
         sys.exit(f"make: rasa train failed; the last lines of {log} say:\n{tail(log)}")
     print(f"setup: trained {MODEL_FILE.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
