@@ -1,25 +1,32 @@
-"""Service facts from content/service.yml (minimum age, phone number), loaded once."""
+"""Service facts and eligibility settings from content/ (phone number, minimum age, area)."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import Literal
 
-import yaml
+from bot.content_store import load
 
-SERVICE_FILE = Path(__file__).resolve().parent.parent / "content" / "service.yml"
-
-
-@lru_cache(maxsize=1)
-def service_facts() -> dict[str, Any]:
-    """The parsed content/service.yml."""
-    return yaml.safe_load(SERVICE_FILE.read_text())
+AreaStatus = Literal["in_area", "border", "outside"]
 
 
 def min_age() -> int:
-    return int(service_facts()["min_age"])
+    return int(load("eligibility")["min_age"])
 
 
 def service_phone() -> str:
-    return str(service_facts()["phone"])
+    return str(load("service")["phone"])
+
+
+def privacy_notice_url() -> str:
+    return str(load("service")["privacy_notice_url"])
+
+
+def area_status(postcode: str) -> AreaStatus:
+    """Whether a normalised postcode's district is in, on the border of, or outside the area."""
+    district = postcode.split(" ")[0].upper()
+    rules = load("eligibility")
+    if district in rules["in_area_districts"]:
+        return "in_area"
+    if district in rules["border_districts"]:
+        return "border"
+    return "outside"

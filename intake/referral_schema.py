@@ -52,7 +52,8 @@ FIELDS = {
     "patient.full_name": _text(100),
     "patient.date_of_birth": _iso_date,
     "patient.postcode": _pattern(POSTCODE, "ST4 6QG (upper case, one space)"),
-    "problem.description": _text(1000),
+    "patient.phone": _text(30),
+    "problem.body_area": _text(40),
 }
 
 

@@ -17,8 +17,13 @@ VALID_REFERRAL: dict[str, Any] = {
     "conversation_id": "0123456789abcdef0123456789abcdef",
     "submitted_at": "2026-11-22T10:00:00+00:00",
     "consent": True,
-    "patient": {"full_name": "Alex Example", "date_of_birth": "1980-03-14", "postcode": "ST4 6QG"},
-    "problem": {"description": "pain in my right knee for 3 months"},
+    "patient": {
+        "full_name": "Alex Example",
+        "date_of_birth": "1980-03-14",
+        "postcode": "ST4 6QG",
+        "phone": "07700 900123",
+    },
+    "problem": {"body_area": "knee", "side": "right", "duration": "3 months"},
 }
 
 
@@ -44,12 +49,22 @@ def auth() -> dict[str, str]:
     return {"Authorization": f"Bearer {TEST_TOKEN}"}
 
 
-def make_tracker(slots: dict[str, Any], text: str = "", sender: str = "test-sender") -> Tracker:
+def make_tracker(
+    slots: dict[str, Any],
+    text: str = "",
+    sender: str = "test-sender",
+    intent: str = "inform",
+    entities: list[dict[str, Any]] | None = None,
+) -> Tracker:
     """A tracker mid-way through the referral form, as the action server receives it."""
     return Tracker(
         sender_id=sender,
         slots=slots,
-        latest_message={"text": text, "intent": {"name": "inform", "confidence": 1.0}},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+        },
         events=[],
         paused=False,
         followup_action=None,

@@ -60,7 +60,8 @@ def test_concurrent_posts_of_one_reference_store_one_record(app, auth, referral)
         (lambda r: r["patient"].update(date_of_birth="14/03/1980"), "patient.date_of_birth"),
         (lambda r: r["patient"].update(date_of_birth="2999-01-01"), "patient.date_of_birth"),
         (lambda r: r["patient"].update(full_name=""), "patient.full_name"),
-        (lambda r: r.pop("problem"), "problem.description"),
+        (lambda r: r.pop("problem"), "problem.body_area"),
+        (lambda r: r["patient"].pop("phone"), "patient.phone"),
     ],
 )
 def test_an_invalid_referral_is_refused_naming_the_field(client, auth, referral, change, field):

@@ -1,74 +1,232 @@
-"""The action server validates each answer, re-asks with the reason, and builds a valid referral."""
+"""The action server validates each answer, re-asks saying what is wrong, and never loops."""
+
+from __future__ import annotations
 
 import asyncio
 import re
 from datetime import date
+from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.referral_form import ValidateReferralForm
-from bot.actions.submission import build_referral, new_reference
+from bot.actions.changes import ActionPrepareChange
+from bot.actions.referral_form import MAX_TRIES, NOT_GIVEN, ValidateReferralForm
+from bot.actions.submission import build_referral, new_reference, summary_values
 from intake.referral_schema import validate_referral
 from tests.conftest import make_tracker
 
 FORM = ValidateReferralForm()
+ALL_SLOTS = [
+    "meets_min_age", "postcode", "gp_in_area", "gp_practice", "already_under_service",
+    "body_area", "side", "pregnancy_pelvic_pain", "onset", "duration", "pain_score",
+    "daily_impact", "work_status", "work_role", "treatments_tried", "goals",
+    "full_name", "date_of_birth", "nhs_number", "address_line1", "phone", "email",
+    "contact_permissions", "communication_needs",
+]  # fmt: skip
+
+COMPLETE = {
+    "consent": True,
+    "eligible": True,
+    "meets_min_age": True,
+    "postcode": "ST4 6QG",
+    "gp_practice": "Example Street Surgery",
+    "already_under_service": False,
+    "body_area": "knee",
+    "side": "right",
+    "onset": "injury",
+    "duration": "3 months",
+    "pain_score": "6",
+    "daily_impact": "struggle with stairs",
+    "work_status": "working",
+    "work_role": "driver",
+    "treatments_tried": "ibuprofen",
+    "goals": "walking the dog",
+    "full_name": "Alex Example",
+    "date_of_birth": "1980-03-14",
+    "nhs_number": "943 476 5870",
+    "address_line1": "12 Example Street",
+    "phone": "07700 900123",
+    "email": NOT_GIVEN,
+    "contact_permissions": "voicemail",
+    "communication_needs": "none",
+}
 
 
-def run_validation(slot: str, text: str):
+def answer(
+    slot: str, text: str, intent: str = "inform", slots: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate `text` as the answer to the question for `slot`."""
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"requested_slot": slot}, text)
+    tracker = make_tracker({"requested_slot": slot, **(slots or {})}, text, intent=intent)
     result = getattr(FORM, f"validate_{slot}")(text, dispatcher, tracker, {})
     return result, [message["response"] for message in dispatcher.messages]
 
 
-def test_a_valid_date_of_birth_is_stored_as_iso_and_marks_the_patient_eligible():
-    result, said = run_validation("date_of_birth", "14/03/1980")
-    assert result == {"date_of_birth": "1980-03-14", "eligible": True}
+def questions_for(slots: dict[str, Any]) -> list[str]:
+    tracker = make_tracker(slots)
+    return asyncio.run(FORM.required_slots(ALL_SLOTS, CollectingDispatcher(), tracker, {}))
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "expected"),
+    [
+        ("meets_min_age", "yes", "affirm", True),
+        ("meets_min_age", "I'm 45", "inform", True),
+        ("postcode", "st4   6qg", "inform", "ST4 6QG"),
+        ("body_area", "my lower back", "inform", "back"),
+        ("body_area", "lumbar", "inform", "back"),
+        ("body_area", "wrist_hand", "inform", "wrist_hand"),
+        ("side", "left hand side", "inform", "left"),
+        ("onset", "I fell off a ladder", "inform", "injury"),
+        ("onset", "it came on gradually", "inform", "gradual"),
+        ("pain_score", "seven out of ten", "inform", "7"),
+        ("work_status", "I'm off sick with it", "inform", "off_work"),
+        ("full_name", "my name is Sam Sample", "inform", "Sam Sample"),
+        ("date_of_birth", "3rd March 1991", "inform", "1991-03-03"),
+        ("date_of_birth", "03/03/91", "inform", "1991-03-03"),
+        ("nhs_number", "943-476-5870", "inform", "943 476 5870"),
+        ("nhs_number", "I don't know it", "dont_know", NOT_GIVEN),
+        ("email", "no thanks", "deny", NOT_GIVEN),
+        ("contact_permissions", "no", "deny", "neither"),
+        ("contact_permissions", "a voicemail is fine", "inform", "voicemail"),
+        ("contact_permissions", "just texts", "inform", "text"),
+        ("communication_needs", "no", "deny", "none"),
+        (
+            "communication_needs",
+            "a Polish interpreter please",
+            "inform",
+            "a Polish interpreter please",
+        ),
+    ],
+)
+def test_answers_in_everyday_formats_are_stored_normalised(slot, text, intent, expected):
+    result, said = answer(slot, text, intent)
+    assert result[slot] == expected
     assert said == []
 
 
-def test_a_patient_under_the_minimum_age_is_ineligible_and_the_form_stops_asking():
+@pytest.mark.parametrize(
+    ("slot", "text", "response"),
+    [
+        ("postcode", "nowhere", "utter_invalid_postcode"),
+        ("body_area", "it hurts", "utter_invalid_body_area"),
+        ("pain_score", "12", "utter_invalid_pain_score"),
+        ("duration", "ages", "utter_invalid_duration"),
+        ("date_of_birth", "29/02/1981", "utter_invalid_date_of_birth"),
+        ("date_of_birth", "01/01/2099", "utter_date_of_birth_in_future"),
+        ("nhs_number", "12345", "utter_invalid_nhs_number_length"),
+        ("nhs_number", "943 476 5871", "utter_invalid_nhs_number_check"),
+        ("phone", "12345", "utter_invalid_phone"),
+        ("email", "alex at example", "utter_invalid_email"),
+        ("meets_min_age", "maybe", "utter_please_yes_no"),
+    ],
+)
+def test_an_invalid_answer_is_re_asked_saying_what_is_wrong(slot, text, response):
+    result, said = answer(slot, text)
+    assert result[slot] is None
+    assert said == [response]
+
+
+def test_a_leap_day_birthday_is_accepted():
+    assert answer("date_of_birth", "29/02/1980")[0]["date_of_birth"] == "1980-02-29"
+
+
+def test_after_three_failed_tries_a_required_question_offers_the_phone():
+    counts: dict[str, int] = {}
+    for _ in range(MAX_TRIES):
+        result, said = answer("phone", "not a number", slots={"retry_counts": counts})
+        counts = result["retry_counts"]
+    assert said == ["utter_invalid_phone", "utter_offer_phone"]
+    assert result["phone"] is None
+
+
+def test_after_three_failed_tries_an_optional_question_is_skipped():
+    counts: dict[str, int] = {}
+    for _ in range(MAX_TRIES):
+        result, said = answer("nhs_number", "12345", slots={"retry_counts": counts})
+        counts = result["retry_counts"]
+    assert said == ["utter_skipping_optional"]
+    assert result["nhs_number"] == NOT_GIVEN
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "reason"),
+    [
+        ("meets_min_age", "no", "deny", "age"),
+        ("gp_in_area", "no", "deny", "area"),
+        ("already_under_service", "yes", "affirm", "already_under_service"),
+        ("pregnancy_pelvic_pain", "yes", "affirm", "pregnancy"),
+    ],
+)
+def test_each_ineligible_answer_ends_the_form_with_its_reason(slot, text, intent, reason):
+    result, _ = answer(slot, text, intent)
+    assert result["eligible"] is False and result["ineligible_reason"] == reason
+    assert questions_for({"eligible": False}) == []
+
+
+def test_a_date_of_birth_under_the_minimum_age_makes_the_patient_ineligible():
     born = date.today().replace(year=date.today().year - 12).strftime("%d/%m/%Y")
-    result, _ = run_validation("date_of_birth", born)
+    result, _ = answer("date_of_birth", born)
     assert result["eligible"] is False and result["ineligible_reason"] == "age"
-    tracker = make_tracker({"eligible": False})
-    remaining = asyncio.run(
-        FORM.required_slots(["full_name", "postcode"], CollectingDispatcher(), tracker, {})
+
+
+def test_only_questions_that_apply_are_asked():
+    back_in_area = questions_for(
+        {"body_area": "back", "postcode": "ST4 6QG", "work_status": "retired"}
     )
-    assert remaining == []
+    assert "side" not in back_in_area and "gp_in_area" not in back_in_area
+    assert "pregnancy_pelvic_pain" in back_in_area and "work_role" not in back_in_area
+    knee_outside = questions_for({"body_area": "knee", "postcode": "M1 1AA"})
+    assert "side" in knee_outside and "gp_in_area" in knee_outside
+    assert "pregnancy_pelvic_pain" not in knee_outside
 
 
-def test_an_unreadable_date_is_re_asked_with_the_reason():
-    result, said = run_validation("date_of_birth", "last spring")
-    assert result == {"date_of_birth": None}
-    assert said == ["utter_invalid_date_of_birth"]
+def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
+    for slot in ALL_SLOTS:
+        if slot in COMPLETE:
+            tracker = make_tracker({**COMPLETE, "requested_slot": None}, "/change_answer")
+            dispatcher = CollectingDispatcher()
+            value = COMPLETE[slot]
+            result = getattr(FORM, f"validate_{slot}")(value, dispatcher, tracker, {})
+            assert result[slot] == value, slot
+            assert dispatcher.messages == [], slot
 
 
-def test_a_future_date_is_re_asked_saying_it_is_in_the_future():
-    _, said = run_validation("date_of_birth", "01/01/2099")
-    assert said == ["utter_date_of_birth_in_future"]
+def test_a_value_from_an_earlier_message_that_does_not_validate_is_dropped_silently():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"requested_slot": "meets_min_age"}, "hello")
+    assert FORM.validate_duration("ages", dispatcher, tracker, {}) == {"duration": None}
+    assert dispatcher.messages == []
 
 
-def test_a_postcode_is_normalised_and_a_bad_one_re_asked():
-    assert run_validation("postcode", "st4 6qg") == ({"postcode": "ST4 6QG"}, [])
-    assert run_validation("postcode", "nowhere") == ({"postcode": None}, ["utter_invalid_postcode"])
+def test_changing_the_postcode_clears_it_so_the_form_asks_again():
+    tracker = make_tracker(
+        COMPLETE,
+        "my postcode is wrong",
+        intent="change_answer",
+        entities=[{"entity": "field", "value": "postcode"}],
+    )
+    events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
+    cleared = {event["name"] for event in events if event.get("value") is None}
+    assert {"postcode", "gp_in_area"} <= cleared
+    after_change = {**COMPLETE, "postcode": None, "gp_in_area": None}
+    unanswered = [slot for slot in questions_for(after_change) if after_change.get(slot) is None]
+    assert unanswered == ["postcode"]
 
 
-def test_a_single_word_name_is_re_asked():
-    assert run_validation("full_name", "Alex") == ({"full_name": None}, ["utter_invalid_full_name"])
+def test_the_summary_reads_answers_back_in_words():
+    values = summary_values(make_tracker(COMPLETE))
+    assert values["body_area_display"] == "Knee (right)"
+    assert values["date_of_birth_display"] == "14 March 1980"
+    assert values["onset_display"] == "after an injury"
+    assert values["contact_display"] == "voicemail only"
 
 
 def test_the_referral_built_from_the_conversation_passes_the_intake_schema():
-    tracker = make_tracker(
-        {
-            "consent": True,
-            "full_name": "Alex Example",
-            "date_of_birth": "1980-03-14",
-            "postcode": "ST4 6QG",
-            "problem_description": "sore knee",
-        },
-        sender="0123456789abcdef0123456789abcdef",
-    )
+    tracker = make_tracker(COMPLETE, sender="0123456789abcdef0123456789abcdef")
     referral = build_referral(tracker, new_reference())
     assert validate_referral(referral) == []
     assert re.fullmatch(r"MIS-[0-9A-Z]{4}-[0-9A-Z]{4}", referral["reference"])
+    assert referral["eligibility"]["area"] == "in_area"
+    assert referral["problem"]["body_area"] == "knee"

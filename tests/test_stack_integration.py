@@ -125,25 +125,65 @@ def texts(replies: list[dict]) -> str:
     return " ".join(reply.get("text", "") for reply in replies)
 
 
+# A simulated patient: the first cue found in the bot's last message picks the answer.
+PATIENT_ANSWERS = [
+    ("16 or older", "yes"),
+    ("home postcode", "ws11 1db"),
+    ("gp practice (surgery)", "Example Street Surgery"),
+    ("already being seen", "no"),
+    ("where is the problem", "my knee"),
+    ("which side", "the right one"),
+    ("how did it start", "I twisted it playing football"),
+    ("how long have you had it", "about 3 months"),
+    ("0 (no pain) to 10", "six out of ten"),
+    ("daily life", "I struggle with stairs and it wakes me at night"),
+    ("what about work", "I'm in work"),
+    ("what is your job", "delivery driver"),
+    ("what have you tried", "ibuprofen and some exercises off the internet"),
+    ("get back to doing", "playing football with my son"),
+    ("full name", "Sam Sample"),
+    ("date of birth", "2nd November 1971"),
+    ("nhs number", "485 777 3457"),
+    ("first line of your address", "12 Example Street"),
+    ("phone number", "07700 900123"),
+    ("email address", "sam.sample@example.com"),
+    ("voicemail, or send you text", "both are fine"),
+    ("help to talk with us", "no"),
+    ("please check your answers", "yes"),
+]
+MAX_PATIENT_MESSAGES = 25
+
+
+def next_answer(bot_text: str) -> str:
+    lowered = bot_text.lower()
+    for cue, reply in PATIENT_ANSWERS:
+        if cue in lowered:
+            return reply
+    raise AssertionError(f"the simulated patient has no answer for: {bot_text!r}")
+
+
 def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_stored(stack):
     sender = "integration-test-patient"
-    opening = stack.say(sender, "hi there")
-    assert "999" in texts(opening) and "111" in texts(opening)
-    assert any(reply.get("buttons") for reply in opening)
-    assert "name" in texts(stack.say(sender, "yes please"))
-    assert "date of birth" in texts(stack.say(sender, "my name is Sam Sample"))
-    assert "postcode" in texts(stack.say(sender, "2nd November 1971"))
-    assert "problem" in texts(stack.say(sender, "ws11 1db"))
-    summary = texts(stack.say(sender, "my lower back has ached for six weeks"))
-    assert "Sam Sample" in summary and "2 November 1971" in summary and "WS11 1DB" in summary
+    replies = stack.say(sender, "Hi, I'd like to refer myself about my right knee")
+    assert "999" in texts(replies) and "111" in texts(replies)
+    assert any(reply.get("buttons") for reply in replies)
+    replies = stack.say(sender, "yes please")
+    sent = 2
+    while not any("referral" in reply.get("custom", {}) for reply in replies):
+        assert sent < MAX_PATIENT_MESSAGES, "the referral took too many patient messages"
+        last = [reply["text"] for reply in replies if reply.get("text")][-1]
+        if "please check your answers" in last.lower():
+            assert "Sam Sample" in last and "2 November 1971" in last and "WS11 1DB" in last
+            assert "Knee (right)" in last and "485 777 3457" in last
+        replies = stack.say(sender, next_answer(last))
+        sent += 1
 
-    final = stack.say(sender, "yes")
     markers = [
-        reply["custom"]["referral"] for reply in final if "referral" in reply.get("custom", {})
+        reply["custom"]["referral"] for reply in replies if "referral" in reply.get("custom", {})
     ]
     assert len(markers) == 1 and markers[0]["status"] == "submitted"
     reference = markers[0]["reference"]
-    assert reference in texts(final)
+    assert reference in texts(replies)
 
     stored = requests.get(
         stack.url("WEB_PORT", f"/api/v1/referrals/{reference}"),
@@ -157,9 +197,18 @@ def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_s
     assert referral["patient"] == {
         "full_name": "Sam Sample",
         "date_of_birth": "1971-11-02",
+        "nhs_number": "485 777 3457",
         "postcode": "WS11 1DB",
+        "address_line1": "12 Example Street",
+        "phone": "07700 900123",
+        "email": "sam.sample@example.com",
+        "contact_permissions": "both",
+        "communication_needs": "none",
     }
-    assert referral["problem"] == {"description": "my lower back has ached for six weeks"}
+    problem = referral["problem"]
+    assert (problem["body_area"], problem["side"], problem["onset"]) == ("knee", "right", "injury")
+    assert (problem["pain_score"], problem["work_status"]) == ("6", "working")
+    assert referral["eligibility"]["area"] == "in_area"
 
 
 def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):

@@ -5,7 +5,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.service_facts import min_age
+from bot.service_facts import min_age, service_phone
+
+REASONS = ("age", "area", "already_under_service", "pregnancy")
 
 
 class ActionExplainIneligible(Action):
@@ -15,6 +17,10 @@ class ActionExplainIneligible(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reason = tracker.get_slot("ineligible_reason") or "age"
-        dispatcher.utter_message(response=f"utter_ineligible_{reason}", min_age=min_age())
+        reason = tracker.get_slot("ineligible_reason")
+        if reason not in REASONS:
+            reason = "age"
+        dispatcher.utter_message(
+            response=f"utter_ineligible_{reason}", min_age=min_age(), phone=service_phone()
+        )
         return []

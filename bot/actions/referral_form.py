@@ -1,22 +1,61 @@
-"""Validation of the referral form: each answer is normalised or re-asked with the reason."""
+"""Validation of the referral form: each answer is normalised, or re-asked saying what is wrong.
+
+After MAX_TRIES failed answers to one question the patient is offered a way round it: an
+optional question is skipped, a required one comes with the service's phone number.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.referral_fields import (
-    age_on,
-    clean_full_name,
-    normalise_postcode,
-    parse_date_of_birth,
+from bot.contact_fields import (
+    is_declined,
+    parse_email,
+    parse_nhs_number,
+    parse_uk_phone,
+    parse_yes_no,
 )
-from bot.service_facts import min_age
+from bot.problem_fields import parse_duration, parse_pain_score
+from bot.problem_vocabulary import (
+    body_area_has_side,
+    match,
+    match_work_status,
+    parse_contact_permission,
+)
+from bot.referral_fields import age_on, clean_full_name, normalise_postcode, parse_date_of_birth
+from bot.service_facts import area_status, min_age, service_phone
 
 Slots = dict[str, Any]
+MAX_TRIES = 3
+NOT_GIVEN = "not given"
+FREE_TEXT_LIMIT = 500
+OPTIONAL_SLOTS = {"nhs_number", "email", "communication_needs", "work_role", "gp_practice"}
+WORKING = {"working", "off_work", "at_risk"}
+
+
+def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
+    """A yes/no answer: a stored bool, the intent of an answer to this question, or the words.
+
+    Slots filled earlier are validated again when the form is re-activated, so a stored
+    bool is accepted as it is and the intent only counts when this slot was asked.
+    """
+    if isinstance(value, bool):
+        return value
+    if tracker.get_slot("requested_slot") == slot:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in ("affirm", "deny"):
+            return intent == "affirm"
+    return parse_yes_no(str(value or ""))
+
+
+def free_text(value: Any) -> str | None:
+    text = " ".join(str(value or "").split())
+    return text[:FREE_TEXT_LIMIT] if len(text) >= 2 and not text.startswith("/") else None
 
 
 class ValidateReferralForm(FormValidationAction):
@@ -30,47 +69,237 @@ class ValidateReferralForm(FormValidationAction):
         tracker: Tracker,
         domain: dict,
     ) -> list[str]:
-        """No more questions once the patient is found ineligible."""
+        """The questions that apply to this patient, in the domain's order."""
         if tracker.get_slot("eligible") is False:
             return []
-        return domain_slots
+        return [slot for slot in domain_slots if self._applies(slot, tracker.get_slot)]
 
-    def validate_full_name(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    @staticmethod
+    def _applies(slot: str, get: Callable[[str], Any]) -> bool:
+        area = get("body_area")
+        if slot == "gp_in_area":
+            return bool(get("postcode")) and area_status(get("postcode")) == "outside"
+        if slot == "side":
+            return area is None or body_area_has_side(area)
+        if slot == "pregnancy_pelvic_pain":
+            return area in (None, "back", "hip")
+        if slot == "work_role":
+            return get("work_status") in (None, *WORKING)
+        return True
+
+    # --- shared re-ask logic -------------------------------------------------------
+
+    def reject(
+        self, slot: str, response: str, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Slots:
+        """Say what is wrong; after MAX_TRIES offer a way round instead of looping.
+
+        A value that came from an earlier message (not an answer to this question) is
+        dropped silently: the question will be asked in its turn.
+        """
+        if tracker.get_slot("requested_slot") != slot:
+            return {slot: None}
+        counts = dict(tracker.get_slot("retry_counts") or {})
+        counts[slot] = counts.get(slot, 0) + 1
+        if counts[slot] >= MAX_TRIES and slot in OPTIONAL_SLOTS:
+            dispatcher.utter_message(response="utter_skipping_optional")
+            return {slot: NOT_GIVEN, "retry_counts": counts}
+        dispatcher.utter_message(response=response)
+        if counts[slot] >= MAX_TRIES:
+            dispatcher.utter_message(response="utter_offer_phone", phone=service_phone())
+        return {slot: None, "retry_counts": counts}
+
+    def ineligible(self, slot: str, value: Any, reason: str) -> Slots:
+        return {slot: value, "eligible": False, "ineligible_reason": reason}
+
+    # --- eligibility ------------------------------------------------------------
+
+    def validate_meets_min_age(self, value, dispatcher, tracker, domain) -> Slots:
+        answer = yes_no(tracker, value, "meets_min_age")
+        if answer is None:
+            digits = "".join(ch for ch in str(value) if ch.isdigit())
+            if digits and len(digits) <= 3:
+                answer = int(digits) >= min_age()
+        if answer is None:
+            return self.reject("meets_min_age", "utter_please_yes_no", dispatcher, tracker)
+        if not answer:
+            return self.ineligible("meets_min_age", False, "age")
+        return {"meets_min_age": True}
+
+    def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
+        postcode = normalise_postcode(str(value or ""))
+        if postcode is None:
+            return self.reject("postcode", "utter_invalid_postcode", dispatcher, tracker)
+        return {"postcode": postcode}
+
+    def validate_gp_in_area(self, value, dispatcher, tracker, domain) -> Slots:
+        answer = yes_no(tracker, value, "gp_in_area")
+        if answer is None:
+            return self.reject("gp_in_area", "utter_please_yes_no", dispatcher, tracker)
+        if not answer:
+            return self.ineligible("gp_in_area", False, "area")
+        return {"gp_in_area": True}
+
+    def validate_gp_practice(self, value, dispatcher, tracker, domain) -> Slots:
+        if value == NOT_GIVEN:
+            return {"gp_practice": NOT_GIVEN}
+        text = free_text(value)
+        if text is None:
+            return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
+        return {"gp_practice": NOT_GIVEN if is_declined(text) else text}
+
+    def validate_already_under_service(self, value, dispatcher, tracker, domain) -> Slots:
+        answer = yes_no(tracker, value, "already_under_service")
+        if answer is None:
+            return self.reject("already_under_service", "utter_please_yes_no", dispatcher, tracker)
+        if answer:
+            return self.ineligible("already_under_service", True, "already_under_service")
+        return {"already_under_service": False}
+
+    # --- the problem --------------------------------------------------------------
+
+    def validate_body_area(self, value, dispatcher, tracker, domain) -> Slots:
+        area = match("body_areas", str(value or ""))
+        if area is None:
+            return self.reject("body_area", "utter_invalid_body_area", dispatcher, tracker)
+        return {"body_area": area}
+
+    def validate_side(self, value, dispatcher, tracker, domain) -> Slots:
+        side = match("sides", str(value or ""))
+        if side is None:
+            return self.reject("side", "utter_invalid_side", dispatcher, tracker)
+        return {"side": side}
+
+    def validate_pregnancy_pelvic_pain(self, value, dispatcher, tracker, domain) -> Slots:
+        answer = yes_no(tracker, value, "pregnancy_pelvic_pain")
+        if answer is None:
+            return self.reject("pregnancy_pelvic_pain", "utter_please_yes_no", dispatcher, tracker)
+        if answer:
+            return self.ineligible("pregnancy_pelvic_pain", True, "pregnancy")
+        return {"pregnancy_pelvic_pain": False}
+
+    def validate_onset(self, value, dispatcher, tracker, domain) -> Slots:
+        onset = match("onset", str(value or ""))
+        if onset is None:
+            return self.reject("onset", "utter_invalid_onset", dispatcher, tracker)
+        return {"onset": onset}
+
+    def validate_duration(self, value, dispatcher, tracker, domain) -> Slots:
+        duration = parse_duration(str(value or ""))
+        if duration is None:
+            return self.reject("duration", "utter_invalid_duration", dispatcher, tracker)
+        return {"duration": duration.display}
+
+    def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
+        score = parse_pain_score(str(value or ""))
+        if score is None:
+            return self.reject("pain_score", "utter_invalid_pain_score", dispatcher, tracker)
+        return {"pain_score": str(score)}
+
+    def validate_work_status(self, value, dispatcher, tracker, domain) -> Slots:
+        status = match_work_status(str(value or ""))
+        if status is None:
+            return self.reject("work_status", "utter_invalid_work_status", dispatcher, tracker)
+        return {"work_status": status}
+
+    def _free_text_slot(self, slot: str, value, dispatcher, tracker) -> Slots:
+        text = free_text(value)
+        if text is None:
+            return self.reject(slot, "utter_invalid_free_text", dispatcher, tracker)
+        return {slot: text}
+
+    def validate_daily_impact(self, value, dispatcher, tracker, domain) -> Slots:
+        return self._free_text_slot("daily_impact", value, dispatcher, tracker)
+
+    def validate_work_role(self, value, dispatcher, tracker, domain) -> Slots:
+        return self._free_text_slot("work_role", value, dispatcher, tracker)
+
+    def validate_treatments_tried(self, value, dispatcher, tracker, domain) -> Slots:
+        return self._free_text_slot("treatments_tried", value, dispatcher, tracker)
+
+    def validate_goals(self, value, dispatcher, tracker, domain) -> Slots:
+        return self._free_text_slot("goals", value, dispatcher, tracker)
+
+    # --- personal details -----------------------------------------------------------
+
+    def validate_full_name(self, value, dispatcher, tracker, domain) -> Slots:
         name = clean_full_name(str(value or ""))
         if name is None:
-            dispatcher.utter_message(response="utter_invalid_full_name")
+            return self.reject("full_name", "utter_invalid_full_name", dispatcher, tracker)
         return {"full_name": name}
 
-    def validate_date_of_birth(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> Slots:
+    def validate_date_of_birth(self, value, dispatcher, tracker, domain) -> Slots:
         today = date.today()
         parsed = parse_date_of_birth(str(value or ""), today)
         if parsed.problem == "future":
-            dispatcher.utter_message(response="utter_date_of_birth_in_future")
-            return {"date_of_birth": None}
+            return self.reject(
+                "date_of_birth", "utter_date_of_birth_in_future", dispatcher, tracker
+            )
         if parsed.value is None:
-            dispatcher.utter_message(response="utter_invalid_date_of_birth")
-            return {"date_of_birth": None}
+            return self.reject("date_of_birth", "utter_invalid_date_of_birth", dispatcher, tracker)
         if age_on(parsed.value, today) < min_age():
-            return {"date_of_birth": None, "eligible": False, "ineligible_reason": "age"}
+            return self.ineligible("date_of_birth", None, "age")
         return {"date_of_birth": parsed.value.isoformat(), "eligible": True}
 
-    def validate_postcode(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> Slots:
-        postcode = normalise_postcode(str(value or ""))
-        if postcode is None:
-            dispatcher.utter_message(response="utter_invalid_postcode")
-        return {"postcode": postcode}
+    def validate_nhs_number(self, value, dispatcher, tracker, domain) -> Slots:
+        if value == NOT_GIVEN:
+            return {"nhs_number": NOT_GIVEN}
+        parsed = parse_nhs_number(str(value or ""))
+        if parsed.problem == "not_known":
+            return {"nhs_number": NOT_GIVEN}
+        if parsed.value is None:
+            response = (
+                "utter_invalid_nhs_number_length"
+                if parsed.problem == "wrong_length"
+                else "utter_invalid_nhs_number_check"
+            )
+            return self.reject("nhs_number", response, dispatcher, tracker)
+        return {"nhs_number": parsed.display}
 
-    def validate_problem_description(
-        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
-    ) -> Slots:
-        text = " ".join(str(value or "").split())
-        if len(text) < 3:
-            dispatcher.utter_message(response="utter_invalid_problem_description")
-            return {"problem_description": None}
-        return {"problem_description": text[:1000]}
+    def validate_address_line1(self, value, dispatcher, tracker, domain) -> Slots:
+        text = free_text(value)
+        if text is None or not any(ch.isalpha() for ch in text):
+            return self.reject("address_line1", "utter_invalid_address", dispatcher, tracker)
+        return {"address_line1": text[:200]}
+
+    def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
+        phone = parse_uk_phone(str(value or ""))
+        if phone.value is None:
+            return self.reject("phone", "utter_invalid_phone", dispatcher, tracker)
+        return {"phone": phone.display}
+
+    def validate_email(self, value, dispatcher, tracker, domain) -> Slots:
+        if value == NOT_GIVEN:
+            return {"email": NOT_GIVEN}
+        text = str(value or "")
+        if is_declined(text):
+            return {"email": NOT_GIVEN}
+        email = parse_email(text)
+        if email is None:
+            return self.reject("email", "utter_invalid_email", dispatcher, tracker)
+        return {"email": email}
+
+    def validate_contact_permissions(self, value, dispatcher, tracker, domain) -> Slots:
+        permission = parse_contact_permission(str(value or ""))
+        if permission is None:
+            return self.reject(
+                "contact_permissions", "utter_invalid_contact_permissions", dispatcher, tracker
+            )
+        return {"contact_permissions": permission}
+
+    def validate_communication_needs(self, value, dispatcher, tracker, domain) -> Slots:
+        if value == NOT_GIVEN:
+            return {"communication_needs": NOT_GIVEN}
+        text = free_text(value)
+        if text is None:
+            return self.reject(
+                "communication_needs", "utter_invalid_free_text", dispatcher, tracker
+            )
+        answer = yes_no(tracker, value, "communication_needs")
+        if answer is False or is_declined(text) or text.lower() in ("none", "nothing", "n/a"):
+            return {"communication_needs": "none"}
+        if answer is True and len(text.split()) <= 2:
+            return self.reject(
+                "communication_needs", "utter_invalid_communication_needs", dispatcher, tracker
+            )
+        return {"communication_needs": text}

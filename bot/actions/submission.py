@@ -12,13 +12,39 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.intake_client import IntakeUnavailable, post_referral
+from bot.problem_vocabulary import body_area_label, work_status_label
 from bot.referral_fields import format_date_for_patient
-from bot.service_facts import service_phone
+from bot.service_facts import area_status, service_phone
 
 logger = logging.getLogger(__name__)
 
 # Crockford base32 without I, L, O, U: easy to read out on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+PATIENT_SLOTS = (
+    "full_name",
+    "date_of_birth",
+    "nhs_number",
+    "postcode",
+    "address_line1",
+    "phone",
+    "email",
+    "contact_permissions",
+    "communication_needs",
+)
+PROBLEM_SLOTS = (
+    "body_area",
+    "side",
+    "onset",
+    "duration",
+    "pain_score",
+    "daily_impact",
+    "work_status",
+    "work_role",
+    "treatments_tried",
+    "goals",
+)
+ELIGIBILITY_SLOTS = ("meets_min_age", "gp_practice", "gp_in_area", "already_under_service")
 
 
 def new_reference() -> str:
@@ -30,17 +56,46 @@ def new_reference() -> str:
 def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
     """The intake API payload from the conversation's slots."""
     slot = tracker.get_slot
+    eligibility = {name: slot(name) for name in ELIGIBILITY_SLOTS}
+    eligibility["area"] = area_status(slot("postcode")) if slot("postcode") else None
+    eligibility["pregnancy_pelvic_pain"] = slot("pregnancy_pelvic_pain")
     return {
         "reference": reference,
         "conversation_id": tracker.sender_id,
         "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "consent": bool(slot("consent")),
-        "patient": {
-            "full_name": slot("full_name"),
-            "date_of_birth": slot("date_of_birth"),
-            "postcode": slot("postcode"),
-        },
-        "problem": {"description": slot("problem_description")},
+        "eligibility": eligibility,
+        "patient": {name: slot(name) for name in PATIENT_SLOTS},
+        "problem": {name: slot(name) for name in PROBLEM_SLOTS},
+    }
+
+
+CONTACT_WORDS = {
+    "both": "voicemail and texts are fine",
+    "voicemail": "voicemail only",
+    "text": "texts only",
+    "neither": "no voicemail or texts",
+}
+
+
+def summary_values(tracker: Tracker) -> dict[str, str]:
+    """Every answer as the patient should read it back."""
+    slot = tracker.get_slot
+    area = body_area_label(slot("body_area")) if slot("body_area") else "not given"
+    if slot("side"):
+        area = f"{area} ({slot('side')})"
+    work = work_status_label(slot("work_status")) if slot("work_status") else "not given"
+    if slot("work_role") and slot("work_role") != "not given":
+        work = f"{work}: {slot('work_role')}"
+    born = slot("date_of_birth")
+    return {
+        "body_area_display": area,
+        "onset_display": {"injury": "after an injury", "gradual": "gradually"}.get(
+            slot("onset"), "not given"
+        ),
+        "work_display": work,
+        "date_of_birth_display": format_date_for_patient(date.fromisoformat(born)) if born else "",
+        "contact_display": CONTACT_WORDS.get(slot("contact_permissions"), "not given"),
     }
 
 
@@ -51,10 +106,7 @@ class ActionShowReferralSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        born = date.fromisoformat(tracker.get_slot("date_of_birth"))
-        dispatcher.utter_message(
-            response="utter_referral_summary", date_of_birth_display=format_date_for_patient(born)
-        )
+        dispatcher.utter_message(response="utter_referral_summary", **summary_values(tracker))
         return []
 
 
@@ -75,7 +127,7 @@ class ActionSubmitReferral(Action):
             dispatcher.utter_message(response="utter_referral_not_delivered", phone=service_phone())
             return [SlotSet("referral_reference", reference)]
         dispatcher.utter_message(response="utter_referral_submitted", reference=stored)
-        dispatcher.utter_message(
-            json_message={"referral": {"reference": stored, "status": "submitted"}}
-        )
+        dispatcher.utter_message(response="utter_what_happens_next", phone=service_phone())
+        marker = {"referral": {"reference": stored, "status": "submitted"}}
+        dispatcher.utter_message(json_message=marker)
         return [SlotSet("referral_reference", stored)]

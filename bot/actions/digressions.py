@@ -1,0 +1,67 @@
+"""Answers to questions a patient may ask at any point; the form then carries on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.service_facts import privacy_notice_url, service_phone
+
+MAX_MISUNDERSTOOD = 2
+
+
+def service_values() -> dict[str, str]:
+    """Service facts that answers may quote."""
+    return {"phone": service_phone(), "privacy_url": privacy_notice_url()}
+
+
+class ActionAnswerDigression(Action):
+    """Answer ask_* intents with the response of the same name (utter_ask_what_is_mis...)."""
+
+    def name(self) -> str:
+        return "action_answer_digression"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
+        response = f"utter_answer_{intent.removeprefix('ask_')}"
+        if response not in (domain.get("responses") or {}):
+            response = "utter_answer_help"
+        dispatcher.utter_message(response=response, **service_values())
+        return []
+
+
+class ActionNotUnderstood(Action):
+    """Ask to rephrase; after repeated misses offer the phone route."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        misses = int(tracker.get_slot("misunderstood_count") or 0) + 1
+        if misses >= MAX_MISUNDERSTOOD:
+            dispatcher.utter_message(
+                response="utter_not_understood_offer_phone", **service_values()
+            )
+            return [SlotSet("misunderstood_count", 0)]
+        dispatcher.utter_message(response="utter_default")
+        return [SlotSet("misunderstood_count", misses)]
+
+
+class ActionStop(Action):
+    """Stop: nothing is submitted, the answers are cleared, and the patient is told what is kept."""
+
+    def name(self) -> str:
+        return "action_stop"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_stopped", **service_values())
+        return [ActiveLoop(None), AllSlotsReset()]

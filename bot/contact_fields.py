@@ -1,0 +1,98 @@
+"""Parse contact and identity answers: NHS number, UK phone, email, yes/no. Pure functions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from stdnum.gb import nhs
+
+_DECLINED = re.compile(
+    r"\b(?:don'?t know|do not know|dunno|not sure|no idea|can'?t remember|unknown|skip|"
+    r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given)\b"
+    r"|^(?:no|nope|no thanks|no thank you|n/a)\W*$",
+    re.I,
+)
+_YES = re.compile(
+    r"^(?:y|yes|yeah|yep|yup|ok|okay|sure|correct|that's right|right|aye|please)\b", re.I
+)
+_NO = re.compile(r"^(?:n|no|nope|nah|not really|never|rather not)\b", re.I)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LEAD_IN = re.compile(
+    r"^(?:my|the)?\s*(?:nhs number|number|phone|mobile|email)\s*(?:is|:)?\s*", re.I
+)
+# Ofcom's drama ranges: not in service, so safe in examples and tests; phonenumbers
+# treats them as not valid, so they are accepted here explicitly.
+_DRAMA_RANGES = (re.compile(r"^1632960\d{3}$"), re.compile(r"^7700900\d{3}$"))
+
+
+def is_declined(text: str) -> bool:
+    """True for answers meaning no, skip, don't know or don't have one."""
+    return bool(_DECLINED.search(text.strip()))
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """True or False from a plain yes/no answer, or None when it is neither."""
+    cleaned = text.strip().lower()
+    if cleaned in ("/affirm", "true"):
+        return True
+    if cleaned in ("/deny", "false"):
+        return False
+    if _NO.match(cleaned):
+        return False
+    if _YES.match(cleaned):
+        return True
+    return None
+
+
+@dataclass(frozen=True)
+class NhsNumber:
+    value: str | None  # 10 digits
+    display: str | None  # 3-3-4
+    problem: str | None  # "not_known", "wrong_length", "check_digit"
+
+
+def parse_nhs_number(text: str) -> NhsNumber:
+    """An NHS number with a valid Modulus 11 check digit, shown 3-3-4."""
+    if is_declined(text):
+        return NhsNumber(None, None, "not_known")
+    digits = re.sub(r"\D", "", _LEAD_IN.sub("", text))
+    if len(digits) != 10:
+        return NhsNumber(None, None, "wrong_length")
+    if not nhs.is_valid(digits):
+        return NhsNumber(None, None, "check_digit")
+    return NhsNumber(digits, nhs.format(digits), None)
+
+
+@dataclass(frozen=True)
+class Phone:
+    value: str | None  # E.164
+    display: str | None  # UK national format
+    problem: str | None  # "invalid"
+
+
+def parse_uk_phone(text: str) -> Phone:
+    """A UK phone number (landline or mobile), normalised."""
+    try:
+        number = phonenumbers.parse(_LEAD_IN.sub("", text.strip()), "GB")
+    except phonenumbers.NumberParseException:
+        return Phone(None, None, "invalid")
+    national = str(number.national_number)
+    drama = number.country_code == 44 and any(r.match(national) for r in _DRAMA_RANGES)
+    if not (drama or (number.country_code == 44 and phonenumbers.is_valid_number(number))):
+        return Phone(None, None, "invalid")
+    return Phone(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
+        None,
+    )
+
+
+def parse_email(text: str) -> str | None:
+    """An email address with its domain lower-cased, or None."""
+    candidate = _LEAD_IN.sub("", text.strip()).strip(" .,<>")
+    if not _EMAIL.match(candidate) or len(candidate) > 254:
+        return None
+    local, domain = candidate.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"

@@ -1,0 +1,17 @@
+"""Read-only access to the clinician-editable YAML in content/, loaded once per process."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """The parsed content/<name>.yml."""
+    return yaml.safe_load((CONTENT_DIR / f"{name}.yml").read_text())

@@ -1,0 +1,81 @@
+"""Parse pain scores and durations as patients write them ("six out of ten", "a few weeks")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NUMBER_WORDS = {
+    "zero": 0, "nought": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "a couple of": 2, "couple of": 2,
+    "a few": 3, "few": 3, "several": 4, "a": 1, "an": 1,
+}  # fmt: skip
+_UNITS = {
+    "day": 1, "days": 1,
+    "week": 7, "weeks": 7, "wk": 7, "wks": 7,
+    "fortnight": 14, "fortnights": 14,
+    "month": 30, "months": 30, "mth": 30, "mths": 30, "mnth": 30, "mnths": 30,
+    "year": 365, "years": 365, "yr": 365, "yrs": 365,
+}  # fmt: skip
+_WORD_ALTERNATION = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
+_DURATION = re.compile(
+    rf"(?<![a-z])(\d+(?:\.\d+)?|{_WORD_ALTERNATION})(?:\s+(?:and\s+a\s+half))?\s*"
+    rf"({'|'.join(sorted(_UNITS, key=len, reverse=True))})\b",
+    re.I,
+)
+_SCORE = re.compile(
+    rf"(?<![\d.\-])(\d{{1,2}}|{'|'.join(w for w in _NUMBER_WORDS if len(w) > 2)})"
+    r"(?:\s*(?:/|out of|outta)\s*(?:10|ten))?(?![\d.])",
+    re.I,
+)
+
+
+def _number(token: str) -> float:
+    token = token.lower()
+    return float(token) if token[0].isdigit() else float(_NUMBER_WORDS[token])
+
+
+def parse_pain_score(text: str) -> int | None:
+    """0 to 10 from "7", "7/10", "seven out of ten", "about a 6"; None otherwise."""
+    scores = [_number(match.group(1)) for match in _SCORE.finditer(text)]
+    if len(scores) != 1 or not 0 <= scores[0] <= 10 or scores[0] != int(scores[0]):
+        return None
+    return int(scores[0])
+
+
+@dataclass(frozen=True)
+class Duration:
+    days: int
+    display: str
+
+
+def parse_duration(text: str) -> Duration | None:
+    """A duration such as "3 months", "six weeks", "a fortnight" or "2 yrs"."""
+    match = _DURATION.search(text)
+    if match is None:
+        return None
+    amount = _number(match.group(1))
+    if "and a half" in match.group(0).lower():
+        amount += 0.5
+    unit = match.group(2).lower()
+    days = int(amount * _UNITS[unit])
+    if days <= 0 or days > 365 * 100:
+        return None
+    if _UNITS[unit] == 14:  # a fortnight is shown as weeks
+        amount, unit = amount * 2, "weeks"
+    unit_name = {1: "day", 7: "week", 30: "month", 365: "year"}[_UNITS[unit]]
+    shown = f"{amount:g} {unit_name}{'' if amount == 1 else 's'}"
+    return Duration(days, shown)
+
+
+def duration_band(days: int) -> str:
+    """The band a triager thinks in."""
+    if days < 42:
+        return "under_6_weeks"
+    if days <= 91:
+        return "6_weeks_to_3_months"
+    if days <= 365:
+        return "3_to_12_months"
+    return "over_12_months"

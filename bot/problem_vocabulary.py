@@ -1,0 +1,106 @@
+"""Match what a patient writes about the problem to the values the service records."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from bot.content_store import load
+
+
+@cache
+def _patterns(section: str) -> list[tuple[re.Pattern, str]]:
+    """(word pattern, id) pairs for a vocabulary section, longest phrase first."""
+    vocabulary = load("problem_vocabulary")[section]
+    pairs = []
+    for key, entry in vocabulary.items():
+        words = entry["words"] if isinstance(entry, dict) else entry
+        pairs += [(word.lower(), key) for word in words]
+    pairs.sort(key=lambda pair: -len(pair[0]))
+    return [(re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"), key) for word, key in pairs]
+
+
+def match(section: str, text: str) -> str | None:
+    """The id whose word appears in `text` (ids themselves count too), or None."""
+    lowered = " ".join(text.lower().replace("_", " ").split())
+    for key in load("problem_vocabulary")[section]:
+        if lowered == key.replace("_", " "):
+            return key
+    for pattern, key in _patterns(section):
+        if pattern.search(lowered):
+            return key
+    return None
+
+
+def body_area_label(area: str) -> str:
+    entry = load("problem_vocabulary")["body_areas"].get(area)
+    return area if entry is None else entry["label"]
+
+
+def body_area_has_side(area: str) -> bool:
+    """Whether to ask which side; an unknown area is asked about to be safe."""
+    entry = load("problem_vocabulary")["body_areas"].get(area)
+    return True if entry is None else bool(entry["has_side"])
+
+
+def work_status_label(status: str) -> str:
+    return load("problem_vocabulary")["work_status"][status]
+
+
+def match_work_status(text: str) -> str | None:
+    """Button ids, or a few plain phrases, to a work status id."""
+    lowered = text.lower()
+    statuses = load("problem_vocabulary")["work_status"]
+    if lowered.strip() in statuses:
+        return lowered.strip()
+    for phrase, status in _WORK_PHRASES:
+        if phrase in lowered:
+            return status
+    return None
+
+
+_WORK_PHRASES = [
+    ("off work", "off_work"),
+    ("off sick", "off_work"),
+    ("signed off", "off_work"),
+    ("fit note", "off_work"),
+    ("at risk", "at_risk"),
+    ("struggling at work", "at_risk"),
+    ("finding it hard", "at_risk"),
+    ("retired", "retired"),
+    ("pension", "retired"),
+    ("student", "student"),
+    ("college", "student"),
+    ("university", "student"),
+    ("school", "student"),
+    ("unemployed", "not_working"),
+    ("not working", "not_working"),
+    ("don't work", "not_working"),
+    ("dont work", "not_working"),
+    ("carer", "not_working"),
+    ("in work", "working"),
+    ("working", "working"),
+    ("employed", "working"),
+    ("full time", "working"),
+    ("part time", "working"),
+    ("job", "working"),
+]
+
+
+CONTACT_PERMISSIONS = ("both", "voicemail", "text", "neither")
+
+
+def parse_contact_permission(text: str) -> str | None:
+    """both, voicemail, text or neither, from a button id or plain words."""
+    lowered = text.lower().strip()
+    if lowered in CONTACT_PERMISSIONS:
+        return lowered
+    voicemail = any(word in lowered for word in ("voicemail", "message", "answerphone"))
+    texts = any(word in lowered for word in ("text", "sms"))
+    if "neither" in lowered or lowered in ("no", "nope", "none", "no thanks"):
+        return "neither"
+    if "both" in lowered or lowered in ("yes", "yeah", "yep", "ok", "fine", "either"):
+        return "both"
+    if voicemail != texts:
+        return "voicemail" if voicemail else "text"
+    return None

@@ -1,0 +1,126 @@
+"""Pain scores, durations, NHS numbers, phone numbers and emails are read as patients write them."""
+
+import pytest
+
+from bot.contact_fields import (
+    is_declined,
+    parse_email,
+    parse_nhs_number,
+    parse_uk_phone,
+    parse_yes_no,
+)
+from bot.problem_fields import duration_band, parse_duration, parse_pain_score
+
+
+@pytest.mark.parametrize(
+    ("typed", "score"),
+    [("7", 7), ("7/10", 7), ("seven out of ten", 7), ("about a 6", 6), ("0", 0), ("10/10", 10)],
+)
+def test_pain_scores_in_digits_or_words_are_read(typed, score):
+    assert parse_pain_score(typed) == score
+
+
+@pytest.mark.parametrize("typed", ["12", "bad", "-3", "6.5", "between 4 and 6"])
+def test_pain_scores_out_of_range_or_unclear_are_refused(typed):
+    assert parse_pain_score(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "days", "shown"),
+    [
+        ("3 months", 90, "3 months"),
+        ("about six weeks", 42, "6 weeks"),
+        ("a fortnight", 14, "2 weeks"),
+        ("a couple of years", 730, "2 years"),
+        ("2 yrs", 730, "2 years"),
+        ("a few days", 3, "3 days"),
+        ("one and a half years", 547, "1.5 years"),
+    ],
+)
+def test_durations_in_digits_words_and_abbreviations_are_read(typed, days, shown):
+    duration = parse_duration(typed)
+    assert duration is not None and (duration.days, duration.display) == (days, shown)
+    assert parse_duration(duration.display).days == duration.days  # stable when re-read
+
+
+@pytest.mark.parametrize("typed", ["ages", "since Christmas", "a while", ""])
+def test_vague_durations_are_refused(typed):
+    assert parse_duration(typed) is None
+
+
+def test_duration_bands_split_at_six_weeks_three_months_and_a_year():
+    assert [duration_band(d) for d in (41, 42, 91, 92, 365, 366)] == [
+        "under_6_weeks",
+        "6_weeks_to_3_months",
+        "6_weeks_to_3_months",
+        "3_to_12_months",
+        "3_to_12_months",
+        "over_12_months",
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed", ["9434765870", "943 476 5870", "943-476-5870", "my nhs number is 485 777 3457"]
+)
+def test_valid_nhs_numbers_are_shown_3_3_4(typed):
+    parsed = parse_nhs_number(typed)
+    assert parsed.problem is None and len(parsed.value) == 10
+    assert parsed.display in ("943 476 5870", "485 777 3457")
+
+
+def test_an_nhs_number_whose_check_digit_would_be_10_is_invalid():
+    # 123456789x: weighted sum 1*10+2*9+...+9*2 = 330, 330 % 11 = 0 -> check 11 -> 0, so
+    # search for a prefix whose check digit would be 10 instead of hard-coding one.
+    prefix = next(
+        f"{n:09d}"
+        for n in range(100000000, 100001000)
+        if 11 - sum(int(d) * w for d, w in zip(f"{n:09d}", range(10, 1, -1))) % 11 == 10
+    )
+    assert all(parse_nhs_number(prefix + str(d)).problem == "check_digit" for d in range(10))
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("12345", "wrong_length"), ("943 476 5871", "check_digit"), ("I don't know it", "not_known")],
+)
+def test_wrong_nhs_numbers_say_what_is_wrong(typed, problem):
+    assert parse_nhs_number(typed).problem == problem
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("07700 900123", "07700 900123"),
+        ("+44 7700 900123", "07700 900123"),
+        ("0044 (0)1632 960000", "01632 960000"),
+        ("01632-960-999", "01632 960999"),
+    ],
+)
+def test_uk_phone_numbers_are_normalised(typed, shown):
+    assert parse_uk_phone(typed).display == shown
+
+
+@pytest.mark.parametrize("typed", ["12345", "call me", "+1 202 555 0100", "0770090012"])
+def test_non_uk_or_incomplete_phone_numbers_are_refused(typed):
+    assert parse_uk_phone(typed).value is None
+
+
+def test_emails_are_checked_and_their_domain_lower_cased():
+    assert parse_email("Sam.Sample@Example.COM") == "Sam.Sample@example.com"
+    assert parse_email("sam at example dot com") is None
+    assert is_declined("I don't have one") and is_declined("no") and not is_declined("sam@x.com")
+
+
+@pytest.mark.parametrize(
+    ("typed", "answer"),
+    [
+        ("yes please", True),
+        ("yeah", True),
+        ("/affirm", True),
+        ("nope", False),
+        ("no", False),
+        ("maybe", None),
+    ],
+)
+def test_yes_no_answers_are_read(typed, answer):
+    assert parse_yes_no(typed) is answer
