@@ -74,7 +74,8 @@ def test_an_nhs_number_whose_check_digit_would_be_10_is_invalid():
     prefix = next(
         f"{n:09d}"
         for n in range(100000000, 100001000)
-        if 11 - sum(int(d) * w for d, w in zip(f"{n:09d}", range(10, 1, -1))) % 11 == 10
+        if 11 - sum(int(d) * w for d, w in zip(f"{n:09d}", range(10, 1, -1), strict=True)) % 11
+        == 10
     )
     assert all(parse_nhs_number(prefix + str(d)).problem == "check_digit" for d in range(10))
 

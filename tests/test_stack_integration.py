@@ -127,6 +127,7 @@ def texts(replies: list[dict]) -> str:
 
 # A simulated patient: the first cue found in the bot's last message picks the answer.
 PATIENT_ANSWERS = [
+    ("please check your answers", "yes"),  # first: the summary quotes the other questions
     ("16 or older", "yes"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
@@ -149,7 +150,6 @@ PATIENT_ANSWERS = [
     ("email address", "sam.sample@example.com"),
     ("voicemail, or send you text", "both are fine"),
     ("help to talk with us", "no"),
-    ("please check your answers", "yes"),
 ]
 MAX_PATIENT_MESSAGES = 25
 
@@ -225,7 +225,17 @@ def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):
         timeout=30,
     )
     assert second.json()["conversation_id"] == conversation_id
-    assert "full name" in texts(second.json()["messages"])
+    assert "16 or older" in texts(second.json()["messages"])
+
+
+def test_start_again_mid_form_forgets_the_answers_and_begins_afresh(stack):
+    sender = "integration-test-restart"
+    stack.say(sender, "hello")
+    stack.say(sender, "yes")
+    assert "postcode" in texts(stack.say(sender, "yes"))
+    assert "start again" in texts(stack.say(sender, "start again")).lower()
+    stack.say(sender, "hi")
+    assert "16 or older" in texts(stack.say(sender, "yes"))
 
 
 def test_sigterm_stops_every_process_and_frees_every_port(stack):
