@@ -7,7 +7,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
-.PHONY: setup run test lint format pytest validate rasa-test lock clean
+.PHONY: setup run test eval lint format pytest validate rasa-test lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -35,6 +35,12 @@ validate:
 rasa-test:
 	$(PY) -m rasa test core --model var/models/msk-assistant.tar.gz \
 		--stories tests/stories --out var/results/core --fail-on-prediction-errors
+
+# Slow evaluation, not part of `make test`: NLU cross-validation with score targets.
+eval: setup
+	$(PY) -m rasa test nlu --config config.yml --nlu bot/data/nlu.yml \
+		--cross-validation --folds 3 --out var/results/nlu
+	$(PY) -m scripts.nlu_scores var/results/nlu
 
 lock:
 	$(PY) -m pip install -r requirements.in

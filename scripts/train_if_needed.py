@@ -18,14 +18,21 @@ from scripts.layout import (
 )
 
 
+# In input folders, only these files feed the model (READMEs and notices do not).
+MODEL_SOURCE_SUFFIXES = {".yml", ".yaml", ".py"}
+
+
 def inputs_fingerprint() -> str:
     """SHA-256 over the path and bytes of every training input file."""
     digest = hashlib.sha256()
     for name in TRAINING_INPUTS:
         path = ROOT / name
-        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix in MODEL_SOURCE_SUFFIXES)
+        else:
+            files = [path]
         for file in files:
-            if file.suffix == ".pyc" or not file.exists():
+            if not file.exists():
                 continue
             digest.update(str(file.relative_to(ROOT)).encode())
             digest.update(file.read_bytes())

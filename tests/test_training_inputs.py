@@ -17,6 +17,7 @@ def test_the_fingerprint_changes_with_content_and_data_but_not_with_other_files(
 
     before = train_if_needed.inputs_fingerprint()
     (tmp_path / "README.md").write_text("other docs\n")
+    (tmp_path / "content" / "README.md").write_text("what lives here\n")
     assert train_if_needed.inputs_fingerprint() == before
 
     (tmp_path / "content" / "responses.yml").write_text("responses: {utter_x: []}\n")
