@@ -17,7 +17,6 @@ from scripts.layout import (
     VAR,
 )
 
-
 # In input folders, only these files feed the model (READMEs and notices do not).
 MODEL_SOURCE_SUFFIXES = {".yml", ".yaml", ".py"}
 
