@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.changes import ActionPrepareChange
+from bot.actions.changes import ActionPrepareChange, ActionStartAnotherProblem
 from bot.actions.referral_form import MAX_TRIES, NOT_GIVEN, ValidateReferralForm
 from bot.actions.submission import build_referral, new_reference, summary_values
 from intake.referral_schema import validate_referral
@@ -230,3 +230,13 @@ def test_the_referral_built_from_the_conversation_passes_the_intake_schema():
     assert re.fullmatch(r"MIS-[0-9A-Z]{4}-[0-9A-Z]{4}", referral["reference"])
     assert referral["eligibility"]["area"] == "in_area"
     assert referral["problem"]["body_area"] == "knee"
+
+
+def test_a_second_problem_keeps_the_details_and_asks_about_the_problem_again():
+    tracker = make_tracker({**COMPLETE, "referral_reference": "MIS-7K3P-QD9X"})
+    events = asyncio.run(ActionStartAnotherProblem().run(CollectingDispatcher(), tracker, {}))
+    after = {**COMPLETE, **{event["name"]: event["value"] for event in events}}
+    assert after["referral_reference"] is None
+    unanswered = [slot for slot in questions_for(after) if after.get(slot) is None]
+    assert unanswered[:3] == ["body_area", "side", "pregnancy_pelvic_pain"]
+    assert "full_name" not in unanswered and "postcode" not in unanswered

@@ -210,6 +210,8 @@ def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_s
     assert (problem["pain_score"], problem["work_status"]) == ("6", "working")
     assert referral["eligibility"]["area"] == "in_area"
 
+    assert "where is the problem" in texts(stack.say(sender, "yes")).lower()  # a second problem
+
 
 def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):
     first = requests.post(

@@ -32,6 +32,18 @@ FIELD_SLOTS: dict[str, tuple[str, ...]] = {
 }
 
 
+PROBLEM_FIELDS = (
+    "body_area",
+    "onset",
+    "duration",
+    "pain_score",
+    "daily_impact",
+    "work",
+    "treatments_tried",
+    "goals",
+)
+
+
 def field_from(tracker: Tracker) -> str | None:
     """The field named in the latest message (entity `field`, mapped by NLU synonyms)."""
     for entity in tracker.latest_message.get("entities") or []:
@@ -56,3 +68,17 @@ class ActionPrepareChange(Action):
         for slot in FIELD_SLOTS[field]:
             counts.pop(slot, None)
         return [*events, SlotSet("retry_counts", counts)]
+
+
+class ActionStartAnotherProblem(Action):
+    """A second problem: keep eligibility and personal details, ask about the problem again."""
+
+    def name(self) -> str:
+        return "action_start_another_problem"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        problem_slots = {slot for field in PROBLEM_FIELDS for slot in FIELD_SLOTS[field]}
+        events = [SlotSet(slot, None) for slot in sorted(problem_slots)]
+        return [*events, SlotSet("referral_reference", None), SlotSet("retry_counts", {})]

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.intake_client import IntakeUnavailable, post_referral
@@ -125,7 +125,8 @@ class ActionSubmitReferral(Action):
         except IntakeUnavailable as error:
             logger.warning("referral %s not delivered: %s", reference, error)
             dispatcher.utter_message(response="utter_referral_not_delivered", phone=service_phone())
-            return [SlotSet("referral_reference", reference)]
+            # No second-problem offer after a failure: wait for the patient instead.
+            return [SlotSet("referral_reference", reference), FollowupAction("action_listen")]
         dispatcher.utter_message(response="utter_referral_submitted", reference=stored)
         dispatcher.utter_message(response="utter_what_happens_next", phone=service_phone())
         marker = {"referral": {"reference": stored, "status": "submitted"}}
