@@ -4,6 +4,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 DOMAIN := var/build/domain
 export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
@@ -41,6 +42,7 @@ eval: setup
 	$(PY) -m rasa test nlu --config config.yml --nlu bot/data/nlu.yml \
 		--cross-validation --folds 3 --out var/results/nlu
 	$(PY) -m scripts.nlu_scores var/results/nlu
+	$(PY) -m scripts.red_flag_scores tests/red_flag_utterances.yml
 
 lock:
 	$(PY) -m pip install -r requirements.in

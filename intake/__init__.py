@@ -11,7 +11,7 @@ from intake.settings import Settings
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app; settings come from the environment unless overridden."""
-    from intake import chat_gateway, pages, referrals_api, storage
+    from intake import chat_gateway, escalations_api, pages, referrals_api, storage
 
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = Settings.from_env(overrides or {})
@@ -19,5 +19,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(referrals_api.blueprint)
+    app.register_blueprint(escalations_api.blueprint)
     app.register_blueprint(chat_gateway.blueprint)
     return app

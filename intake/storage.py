@@ -36,6 +36,21 @@ def create_tables(db: Database) -> None:
         pk="reference",
         if_not_exists=True,
     )
+    db["escalations"].create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "level": str,
+            "code": str,
+            "codes": str,
+            "source": str,
+            "occurred_at": str,
+            "received_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["escalations"].create_index(["occurred_at"], if_not_exists=True)
 
 
 def database() -> Database:
@@ -100,3 +115,30 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
         "received_at": record["received_at"],
         "referral": json.loads(record["payload"]),
     }
+
+
+def store_escalation(record: dict[str, Any]) -> bool:
+    """Insert an escalation once (idempotent on its id); True when it was new."""
+    row = {
+        "id": record["id"],
+        "conversation_id": record["conversation_id"],
+        "level": record["level"],
+        "code": record["code"],
+        "codes": json.dumps(record.get("codes") or [record["code"]]),
+        "source": record["source"],
+        "occurred_at": record["occurred_at"],
+        "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    db = database()
+    with db.conn:
+        cursor = db.execute(
+            f"INSERT OR IGNORE INTO escalations ({', '.join(row)}) "
+            f"VALUES ({', '.join(':' + column for column in row)})",
+            row,
+        )
+    return cursor.rowcount == 1
+
+
+def escalation_view(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored escalation as the API returns it."""
+    return {**row, "codes": json.loads(row["codes"])}

@@ -20,5 +20,7 @@ TRAINING_INPUTS = (
     "content",
     "bot/data",
     "bot/nlu",
+    "bot/red_flag_catalogue.py",
+    "bot/red_flag_detector.py",
     "requirements.lock",
 )

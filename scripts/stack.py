@@ -74,6 +74,7 @@ def stack_environment() -> dict[str, str]:
     env["RASA_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no calls home from a health service
     return env
 
 

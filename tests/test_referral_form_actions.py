@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from datetime import date
 from typing import Any
@@ -21,7 +22,8 @@ ALL_SLOTS = [
     "meets_min_age", "postcode", "gp_in_area", "gp_practice", "already_under_service",
     "body_area", "side", "pregnancy_pelvic_pain", "onset", "duration", "pain_score",
     "daily_impact", "work_status", "work_role", "treatments_tried", "goals",
-    "full_name", "date_of_birth", "nhs_number", "address_line1", "phone", "email",
+    "red_flag_screening", "full_name", "date_of_birth", "nhs_number", "address_line1",
+    "phone", "email",
     "contact_permissions", "communication_needs",
 ]  # fmt: skip
 
@@ -38,6 +40,8 @@ COMPLETE = {
     "duration": "3 months",
     "pain_score": "6",
     "daily_impact": "struggle with stairs",
+    "red_flag_screening": "done",
+    "screening_answers": {"fracture_trauma": "no", "septic_arthritis": "no"},
     "work_status": "working",
     "work_role": "driver",
     "treatments_tried": "ibuprofen",
@@ -189,6 +193,8 @@ def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
             dispatcher = CollectingDispatcher()
             value = COMPLETE[slot]
             result = getattr(FORM, f"validate_{slot}")(value, dispatcher, tracker, {})
+            if inspect.iscoroutine(result):
+                result = asyncio.run(result)
             assert result[slot] == value, slot
             assert dispatcher.messages == [], slot
 
@@ -240,3 +246,13 @@ def test_a_second_problem_keeps_the_details_and_asks_about_the_problem_again():
     unanswered = [slot for slot in questions_for(after) if after.get(slot) is None]
     assert unanswered[:3] == ["body_area", "side", "pregnancy_pelvic_pain"]
     assert "full_name" not in unanswered and "postcode" not in unanswered
+
+
+def test_red_flag_screening_comes_after_the_problem_and_before_personal_details():
+    questions = questions_for({"body_area": "knee"})
+    assert questions.index("goals") < questions.index("red_flag_screening")
+    assert questions.index("red_flag_screening") < questions.index("full_name")
+
+
+def test_after_an_escalation_the_form_asks_nothing_more():
+    assert questions_for({"body_area": "back", "escalated": True}) == []

@@ -14,10 +14,12 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from scripts.stack import read_dotenv
 
@@ -142,6 +144,10 @@ PATIENT_ANSWERS = [
     ("what is your job", "delivery driver"),
     ("what have you tried", "ibuprofen and some exercises off the internet"),
     ("get back to doing", "playing football with my son"),
+    # red-flag screening (knee): none of these
+    ("bad fall or an accident", "no"),
+    ("hot, red and swollen", "no"),
+    ("several of your joints swollen", "no"),
     ("full name", "Sam Sample"),
     ("date of birth", "2nd November 1971"),
     ("nhs number", "485 777 3457"),
@@ -151,7 +157,9 @@ PATIENT_ANSWERS = [
     ("voicemail, or send you text", "both are fine"),
     ("help to talk with us", "no"),
 ]
-MAX_PATIENT_MESSAGES = 25
+# Opening 2, eligibility 4, problem 8 (area and side come from the first message), knee
+# screening 3, personal details 8, confirm 1: 26. Anything more means a question was repeated.
+MAX_PATIENT_MESSAGES = 26
 
 
 def next_answer(bot_text: str) -> str:
@@ -170,7 +178,7 @@ def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_s
     replies = stack.say(sender, "yes please")
     sent = 2
     while not any("referral" in reply.get("custom", {}) for reply in replies):
-        assert sent < MAX_PATIENT_MESSAGES, "the referral took too many patient messages"
+        assert sent <= MAX_PATIENT_MESSAGES, "the referral took too many patient messages"
         last = [reply["text"] for reply in replies if reply.get("text")][-1]
         if "please check your answers" in last.lower():
             assert "Sam Sample" in last and "2 November 1971" in last and "WS11 1DB" in last
@@ -240,13 +248,6 @@ def test_start_again_mid_form_forgets_the_answers_and_begins_afresh(stack):
     assert "16 or older" in texts(stack.say(sender, "yes"))
 
 
-def test_sigterm_stops_every_process_and_frees_every_port(stack):
-    assert stack.stop() == 0
-    for name, port in stack.ports.items():
-        assert not port_answers(port), f"{name} {port} still answers"
-        assert processes_mentioning(str(port)) == [], f"orphan process still uses {name}"
-
-
 def test_a_port_in_use_stops_the_stack_with_one_clear_line():
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -269,3 +270,63 @@ def test_a_port_in_use_stops_the_stack_with_one_clear_line():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert f"port {port} (WEB_PORT" in lines[0] and "retry" in lines[0]
+
+
+# --- the red-flag safety net end to end: the lay set as a first message and mid-form ---
+
+UTTERANCES = yaml.safe_load((Path(__file__).parent / "red_flag_utterances.yml").read_text())
+RANK = {"soon": 1, "urgent": 2, "emergency": 3}
+TO_THE_PROBLEM = [
+    "Hi, my right knee has hurt for 3 months",
+    "yes",
+    "yes",
+    "ST4 6QG",
+    "Example Street Surgery",
+    "no",
+]
+
+
+def escalation_after(stack, sender: str, setup: list[str], text: str) -> dict | None:
+    """The escalation marker in the reply to `text`, said after the setup messages."""
+    for message in setup:
+        stack.say(sender, message)
+    replies = stack.say(sender, text)
+    found = [r["custom"]["escalation"] for r in replies if "escalation" in r.get("custom", {})]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize("where", ["first message", "mid-form"])
+def test_every_lay_red_flag_escalates_over_rest_and_negatives_do_not(stack, where):
+    setup = [] if where == "first message" else TO_THE_PROBLEM
+    if where == "mid-form":
+        stack.say("probe-mid-form", TO_THE_PROBLEM[0])
+        probe = [stack.say("probe-mid-form", m) for m in TO_THE_PROBLEM[1:]][-1]
+        assert "how did it start" in texts(probe).lower()  # really in the problem stage
+    cases = [(i, item, True) for i, item in enumerate(UTTERANCES["positives"])]
+    cases += [(i, item, False) for i, item in enumerate(UTTERANCES["negatives"])]
+
+    def run(case):
+        index, item, positive = case
+        sender = f"rf-{where[:3]}-{'p' if positive else 'n'}{index}"
+        return case, escalation_after(stack, sender, setup, item["text"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(run, cases))
+    missed = [
+        (item["text"], item["level"], marker)
+        for (_, item, positive), marker in results
+        if positive and (marker is None or RANK[marker["level"]] < RANK[item["level"]])
+    ]
+    false_alarms = [
+        (item["text"], marker) for (_, item, positive), marker in results if not positive and marker
+    ]
+    assert not missed, missed
+    assert 1 - len(false_alarms) / len(UTTERANCES["negatives"]) >= 0.95, false_alarms
+
+
+# Last: it stops the module's stack.
+def test_sigterm_stops_every_process_and_frees_every_port(stack):
+    assert stack.stop() == 0
+    for name, port in stack.ports.items():
+        assert not port_answers(port), f"{name} {port} still answers"
+        assert processes_mentioning(str(port)) == [], f"orphan process still uses {name}"

@@ -1,6 +1,12 @@
 """The model is retrained when, and only when, a training input changes."""
 
+from pathlib import Path
+
+import yaml
+
+from bot.nlu.red_flag_classifier import RedFlagClassifier
 from scripts import train_if_needed
+from scripts.layout import TRAINING_INPUTS
 
 
 def test_the_fingerprint_changes_with_content_and_data_but_not_with_other_files(
@@ -26,3 +32,22 @@ def test_the_fingerprint_changes_with_content_and_data_but_not_with_other_files(
 
     (tmp_path / "bot" / "data" / "rules.yml").write_text("rules: []\n")
     assert train_if_needed.inputs_fingerprint() != after_content
+
+
+def test_no_slot_mapping_can_take_a_red_flag_message_as_an_answer():
+    domain = yaml.safe_load(Path("domain.yml").read_text())
+    for name, slot in domain["slots"].items():
+        for mapping in slot["mappings"]:
+            if mapping["type"] in ("from_text", "from_entity", "from_intent"):
+                assert "red_flag" in mapping.get("not_intent", []), name
+    pipeline = [c["name"] for c in yaml.safe_load(Path("config.yml").read_text())["pipeline"]]
+    assert pipeline[-1].endswith("RedFlagClassifier")  # nothing after it can undo it
+
+
+def test_the_red_flag_component_fingerprint_follows_the_catalogue(tmp_path):
+    catalogue = tmp_path / "red_flags.yml"
+    catalogue.write_text("version: 1\n")
+    before = RedFlagClassifier.fingerprint_addon({"catalogue": str(catalogue)})
+    catalogue.write_text("version: 2\n")
+    assert RedFlagClassifier.fingerprint_addon({"catalogue": str(catalogue)}) != before
+    assert {"bot/red_flag_detector.py", "bot/red_flag_catalogue.py"} <= set(TRAINING_INPUTS)

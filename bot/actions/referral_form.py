@@ -13,6 +13,7 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.escalation import catalogue, escalate, next_screening_question
 from bot.contact_fields import (
     is_declined,
     parse_email,
@@ -36,6 +37,8 @@ NOT_GIVEN = "not given"
 FREE_TEXT_LIMIT = 500
 OPTIONAL_SLOTS = {"nhs_number", "email", "communication_needs", "work_role", "gp_practice"}
 WORKING = {"working", "off_work", "at_risk"}
+SCREENING_DONE = "done"
+SAFETY_NET_AREAS = {"back", "several"}
 
 
 def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
@@ -70,7 +73,7 @@ class ValidateReferralForm(FormValidationAction):
         domain: dict,
     ) -> list[str]:
         """The questions that apply to this patient, in the domain's order."""
-        if tracker.get_slot("eligible") is False:
+        if tracker.get_slot("eligible") is False or tracker.get_slot("escalated"):
             return []
         return [slot for slot in domain_slots if self._applies(slot, tracker.get_slot)]
 
@@ -85,6 +88,8 @@ class ValidateReferralForm(FormValidationAction):
             return area in (None, "back", "hip")
         if slot == "work_role":
             return get("work_status") in (None, *WORKING)
+        if slot == "red_flag_screening":
+            return bool(catalogue().screening_for(area))
         return True
 
     # --- shared re-ask logic -------------------------------------------------------
@@ -219,6 +224,31 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_goals(self, value, dispatcher, tracker, domain) -> Slots:
         return self._free_text_slot("goals", value, dispatcher, tracker)
+
+    # --- red-flag screening (before personal details) ------------------------------
+
+    async def validate_red_flag_screening(self, value, dispatcher, tracker, domain) -> Slots:
+        """One screening answer: yes escalates at once; no moves to the next question."""
+        if value == SCREENING_DONE:
+            return {"red_flag_screening": SCREENING_DONE}
+        answers = dict(tracker.get_slot("screening_answers") or {})
+        question = next_screening_question(tracker.get_slot("body_area"), answers)
+        if question is None:
+            return {"red_flag_screening": SCREENING_DONE}
+        if tracker.get_slot("requested_slot") != "red_flag_screening":
+            return {"red_flag_screening": None}
+        answer = yes_no(tracker, value, "red_flag_screening")
+        if answer is None:
+            return self.reject("red_flag_screening", "utter_screening_yes_no", dispatcher, tracker)
+        answers[question.id] = "yes" if answer else "no"
+        if answer:
+            slots = await escalate(dispatcher, tracker, [question], "screening")
+            return {"red_flag_screening": "yes", "screening_answers": answers, **slots}
+        if next_screening_question(tracker.get_slot("body_area"), answers) is not None:
+            return {"red_flag_screening": None, "screening_answers": answers}
+        if tracker.get_slot("body_area") in SAFETY_NET_AREAS:
+            dispatcher.utter_message(response="utter_back_pain_safety_net")
+        return {"red_flag_screening": SCREENING_DONE, "screening_answers": answers}
 
     # --- personal details -----------------------------------------------------------
 

@@ -67,6 +67,7 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
         "eligibility": eligibility,
         "patient": {name: slot(name) for name in PATIENT_SLOTS},
         "problem": {name: slot(name) for name in PROBLEM_SLOTS},
+        "red_flag_screening": dict(slot("screening_answers") or {}),
     }
 
 

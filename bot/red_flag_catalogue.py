@@ -1,0 +1,265 @@
+"""Load and check the red-flag catalogue (content/red_flags.yml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flags.yml"
+LEVELS = ("emergency", "urgent", "soon")
+LEVEL_RANK = {"soon": 1, "urgent": 2, "emergency": 3}
+CATEGORIES = (
+    "cauda_equina",
+    "cord_compression",
+    "spinal_infection",
+    "fracture",
+    "cancer",
+    "neuro_deficit",
+    "septic_arthritis",
+    "giant_cell_arteritis",
+    "inflammatory_arthritis",
+    "non_msk_emergency",
+    "mental_health_crisis",
+)
+BODY_AREAS = (
+    "back",
+    "neck",
+    "shoulder",
+    "elbow",
+    "wrist_hand",
+    "hip",
+    "knee",
+    "ankle_foot",
+    "several",
+)
+
+_TEXT = {"type": "string", "minLength": 1}
+_PHRASES = {"type": "array", "items": _TEXT, "minItems": 1}
+_CONCEPT = {
+    "oneOf": [
+        _PHRASES,
+        {
+            "type": "object",
+            "required": ["phrases"],
+            "additionalProperties": False,
+            "properties": {"exact": {"type": "boolean"}, "phrases": _PHRASES},
+        },
+    ]
+}
+_PATTERN = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["phrases"],
+            "additionalProperties": False,
+            "properties": {"phrases": _PHRASES, "exact": {"type": "boolean"}},
+        },
+        {
+            "type": "object",
+            "required": ["together", "within"],
+            "additionalProperties": False,
+            "properties": {
+                "together": {"type": "array", "items": _TEXT, "minItems": 1},
+                "within": {"type": "integer", "minimum": 1, "maximum": 60},
+                "stated_age_outside": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0, "maximum": 120},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            },
+        },
+    ]
+}
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["version", "last_reviewed", "levels", "concepts", "exclusions", "red_flags"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"type": "integer"},
+        "last_reviewed": {"type": "string", "format": "date"},
+        "reviewed_by": _TEXT,
+        "levels": {
+            "type": "object",
+            "required": list(LEVELS),
+            "additionalProperties": False,
+            "patternProperties": {
+                ".*": {
+                    "type": "object",
+                    "required": ["heading", "stop_note"],
+                    "additionalProperties": False,
+                    "properties": {"heading": _TEXT, "stop_note": _TEXT},
+                }
+            },
+        },
+        "concepts": {"type": "object", "additionalProperties": _CONCEPT},
+        "exclusions": _PHRASES,
+        "red_flags": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": [
+                    "id",
+                    "category",
+                    "level",
+                    "title",
+                    "why",
+                    "source",
+                    "last_reviewed",
+                    "patterns",
+                ],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+                    "category": {"enum": list(CATEGORIES)},
+                    "level": {"enum": list(LEVELS)},
+                    "title": _TEXT,
+                    "why": _TEXT,
+                    "advice": _TEXT,
+                    "source": _TEXT,
+                    "last_reviewed": {"type": "string", "format": "date"},
+                    "screening": {
+                        "type": "object",
+                        "required": ["areas", "question"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "areas": {
+                                "type": "array",
+                                "items": {"enum": list(BODY_AREAS)},
+                                "minItems": 1,
+                            },
+                            "question": _TEXT,
+                        },
+                    },
+                    "patterns": {"type": "array", "items": _PATTERN, "minItems": 1},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class RedFlag:
+    """One red flag: how it is recognised and what the patient is told."""
+
+    id: str
+    category: str
+    level: str
+    title: str
+    why: str
+    advice: str | None
+    source: str
+    patterns: tuple[dict[str, Any], ...]
+    screening_areas: tuple[str, ...] = ()
+    screening_question: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The whole checked catalogue."""
+
+    flags: dict[str, RedFlag]
+    concepts: dict[str, tuple[tuple[str, ...], bool]]
+    exclusions: tuple[str, ...]
+    levels: dict[str, dict[str, str]]
+    screening_order: tuple[str, ...] = field(default=())
+
+    def screening_for(self, body_area: str | None) -> list[RedFlag]:
+        """Screening questions for a body area, most serious level first."""
+        area = body_area or "several"
+        return [
+            self.flags[flag_id]
+            for flag_id in self.screening_order
+            if area in self.flags[flag_id].screening_areas
+        ]
+
+
+class CatalogueError(ValueError):
+    """The catalogue breaks its schema or refers to something that does not exist."""
+
+
+def _as_text(raw: Any) -> Any:
+    """YAML turns 2026-11-23 into a date; the schema wants text."""
+    if isinstance(raw, date):
+        return raw.isoformat()
+    if isinstance(raw, dict):
+        return {key: _as_text(value) for key, value in raw.items()}
+    if isinstance(raw, list):
+        return [_as_text(value) for value in raw]
+    return raw
+
+
+def check(raw: dict[str, Any]) -> list[str]:
+    """Every problem with a parsed catalogue; empty when it is sound."""
+    raw = _as_text(raw)
+    validator = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+    problems = [
+        f"{'/'.join(map(str, error.path)) or 'catalogue'}: {error.message}"
+        for error in validator.iter_errors(raw)
+    ]
+    if problems:
+        return problems
+    concepts = set(raw["concepts"])
+    ids = [flag["id"] for flag in raw["red_flags"]]
+    problems += [
+        f"red flag id {i} is used twice" for i in sorted({i for i in ids if ids.count(i) > 1})
+    ]
+    for flag in raw["red_flags"]:
+        for pattern in flag["patterns"]:
+            for name in pattern.get("together", []):
+                if name not in concepts:
+                    problems.append(f"{flag['id']}: unknown concept {name}")
+        if date.fromisoformat(flag["last_reviewed"]) > date.today():
+            problems.append(f"{flag['id']}: last_reviewed is in the future")
+    return problems
+
+
+def parse(raw: dict[str, Any]) -> Catalogue:
+    """A Catalogue from parsed YAML, or CatalogueError listing what is wrong."""
+    problems = check(raw)
+    if problems:
+        raise CatalogueError("; ".join(problems))
+    flags = {
+        item["id"]: RedFlag(
+            id=item["id"],
+            category=item["category"],
+            level=item["level"],
+            title=item["title"],
+            why=item["why"],
+            advice=item.get("advice"),
+            source=item["source"],
+            patterns=tuple(item["patterns"]),
+            screening_areas=tuple(item.get("screening", {}).get("areas", ())),
+            screening_question=item.get("screening", {}).get("question"),
+        )
+        for item in raw["red_flags"]
+    }
+    order = sorted(
+        (flag.id for flag in flags.values() if flag.screening_question),
+        key=lambda flag_id: -LEVEL_RANK[flags[flag_id].level],
+    )
+    concepts = {}
+    for name, value in raw["concepts"].items():
+        if isinstance(value, dict):
+            concepts[name] = (tuple(value["phrases"]), bool(value.get("exact")))
+        else:
+            concepts[name] = (tuple(value), False)
+    return Catalogue(
+        flags=flags,
+        concepts=concepts,
+        exclusions=tuple(raw["exclusions"]),
+        levels=raw["levels"],
+        screening_order=tuple(order),
+    )
+
+
+def load(path: Path = CATALOGUE_PATH) -> Catalogue:
+    """The checked catalogue from a YAML file."""
+    return parse(yaml.safe_load(path.read_text()))

@@ -1,0 +1,149 @@
+"""Screening questions and escalations in the action server, recorded through a real intake API."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from rasa_sdk.executor import CollectingDispatcher
+from werkzeug.serving import make_server
+
+from bot.actions.escalation import ActionAskRedFlagScreening, ActionEscalateRedFlag, catalogue
+from bot.actions.referral_form import SCREENING_DONE, ValidateReferralForm
+from tests.conftest import TEST_TOKEN, make_tracker
+
+FORM = ValidateReferralForm()
+
+
+@pytest.fixture
+def intake(app, monkeypatch) -> Iterator[str]:
+    """The intake app served over real HTTP on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setenv("INTAKE_URL", url)
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    yield url
+    server.shutdown()
+
+
+def recorded(url: str) -> list[dict[str, Any]]:
+    response = requests.get(
+        f"{url}/api/v1/escalations",
+        headers={"Authorization": f"Bearer {TEST_TOKEN}"},
+        timeout=5,
+    )
+    return response.json()["escalations"]
+
+
+def markers(dispatcher: CollectingDispatcher) -> list[dict[str, Any]]:
+    return [m["custom"]["escalation"] for m in dispatcher.messages if m.get("custom")]
+
+
+def screening_slots(answers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "body_area": "back",
+        "eligible": True,
+        "requested_slot": "red_flag_screening",
+        "screening_answers": answers or {},
+    }
+
+
+def validate(tracker, value: str) -> tuple[dict[str, Any], CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    slots = asyncio.run(FORM.validate_red_flag_screening(value, dispatcher, tracker, {}))
+    return slots, dispatcher
+
+
+def test_yes_to_the_cauda_equina_question_escalates_now_and_is_recorded(intake):
+    tracker = make_tracker(screening_slots(), text="yes", intent="affirm", sender="conv-ces")
+    slots, dispatcher = validate(tracker, "yes")
+    assert markers(dispatcher) == [{"level": "emergency", "code": "cauda_equina"}]
+    assert "999" in dispatcher.messages[0]["text"]
+    assert slots["escalated"] is True and slots["eligible"] is None
+    assert slots["screening_answers"] == {"cauda_equina": "yes"}
+    [stored] = recorded(intake)
+    assert (stored["conversation_id"], stored["level"], stored["code"], stored["source"]) == (
+        "conv-ces",
+        "emergency",
+        "cauda_equina",
+        "screening",
+    )
+
+
+def test_no_to_every_back_question_finishes_with_the_safety_net_advice():
+    answers: dict[str, str] = {}
+    questions = [flag.id for flag in catalogue().screening_for("back")]
+    for index, _ in enumerate(questions):
+        tracker = make_tracker(screening_slots(answers), text="no", intent="deny")
+        slots, dispatcher = validate(tracker, "no")
+        answers = slots["screening_answers"]
+        last = index == len(questions) - 1
+        assert slots["red_flag_screening"] == (SCREENING_DONE if last else None)
+        assert not markers(dispatcher)
+    assert answers == dict.fromkeys(questions, "no")
+    assert dispatcher.messages[-1]["response"] == "utter_back_pain_safety_net"
+
+
+def test_an_unclear_screening_answer_is_asked_again_leaning_to_safety():
+    tracker = make_tracker(screening_slots(), text="maybe", intent="dont_know")
+    slots, dispatcher = validate(tracker, "maybe")
+    assert slots["red_flag_screening"] is None
+    assert dispatcher.messages[0]["response"] == "utter_screening_yes_no"
+
+
+def test_the_next_question_is_asked_with_yes_and_no_buttons():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"body_area": "knee", "screening_answers": {}})
+    events = asyncio.run(ActionAskRedFlagScreening().run(dispatcher, tracker, {}))
+    first = catalogue().screening_for("knee")[0]
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_screening_intro",
+        "utter_ask_screening_question",
+    ]
+    assert dispatcher.messages[1]["question"] == first.screening_question
+    assert events[0]["value"] == first.id
+
+
+def test_a_red_flag_typed_mid_form_ends_the_form_even_when_intake_is_down(monkeypatch):
+    monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    entities = [
+        {"entity": "red_flag", "value": "cancer_history"},
+        {"entity": "red_flag", "value": "cauda_equina"},
+    ]
+    tracker = make_tracker(
+        {"requested_slot": "pain_score"}, text="...", intent="red_flag", entities=entities
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionEscalateRedFlag().run(dispatcher, tracker, {}))
+    assert markers(dispatcher) == [{"level": "emergency", "code": "cauda_equina"}]
+    assert events[0] == {"event": "active_loop", "timestamp": None, "name": None}
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["escalation_codes"] == ["cauda_equina", "cancer_history"]
+    assert slots["escalation_level"] == "emergency"
+
+
+def test_escalations_api_checks_fields_refuses_strangers_and_is_idempotent(client, auth):
+    record = {
+        "id": "0" * 32,
+        "conversation_id": "conv-1",
+        "level": "urgent",
+        "code": "septic_arthritis",
+        "codes": ["septic_arthritis"],
+        "source": "message",
+        "occurred_at": "2026-11-23T10:00:00+00:00",
+    }
+    assert client.post("/api/v1/escalations", json=record).status_code == 401
+    bad = client.post("/api/v1/escalations", json={**record, "level": "later"}, headers=auth)
+    assert bad.status_code == 422
+    assert bad.get_json()["problems"][0]["field"] == "level"
+    assert client.post("/api/v1/escalations", json=record, headers=auth).status_code == 201
+    assert client.post("/api/v1/escalations", json=record, headers=auth).status_code == 200
+    listed = client.get("/api/v1/escalations?level=urgent", headers=auth).get_json()
+    assert [e["code"] for e in listed["escalations"]] == ["septic_arthritis"]

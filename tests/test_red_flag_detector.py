@@ -1,0 +1,119 @@
+"""The red-flag detector against the real catalogue: rules, context handling, and the lay set.
+
+tests/red_flag_utterances.yml was written from ../shared/FACTS.md independently of the
+catalogue's phrases. Every positive must be found at its level or higher; specificity over
+the negatives must be at least 95%.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.red_flag_catalogue import LEVEL_RANK, CatalogueError, check, load, parse
+from bot.red_flag_detector import RedFlagDetector, default_detector
+
+UTTERANCES = yaml.safe_load((Path(__file__).parent / "red_flag_utterances.yml").read_text())
+MIN_SPECIFICITY = 0.95
+
+
+@pytest.fixture(scope="module")
+def detector() -> RedFlagDetector:
+    return default_detector()
+
+
+def top_level(detector: RedFlagDetector, text: str) -> str | None:
+    hits = detector.detect(text)
+    return hits[0].level if hits else None
+
+
+def test_catalogue_passes_its_schema_and_covers_every_category():
+    raw = yaml.safe_load(Path("content/red_flags.yml").read_text())
+    assert check(raw) == []
+    catalogue = load()
+    categories = {flag.category for flag in catalogue.flags.values()}
+    assert categories >= {p["category"] for p in UTTERANCES["positives"]}
+
+
+def test_a_broken_catalogue_is_refused_with_the_reason():
+    raw = yaml.safe_load(Path("content/red_flags.yml").read_text())
+    raw["red_flags"][0]["level"] = "whenever"
+    raw["red_flags"][1]["patterns"] = [{"together": ["no_such_concept"], "within": 3}]
+    problems = check(raw)
+    assert any("level" in problem for problem in problems)
+    raw["red_flags"][0]["level"] = "emergency"
+    with pytest.raises(CatalogueError, match="unknown concept no_such_concept"):
+        parse(raw)
+
+
+def test_every_area_is_screened_before_personal_details_most_serious_first():
+    catalogue = load()
+    for area in ("back", "neck", "knee", "shoulder", "several"):
+        questions = catalogue.screening_for(area)
+        assert questions, area
+        ranks = [LEVEL_RANK[flag.level] for flag in questions]
+        assert ranks == sorted(ranks, reverse=True)
+    assert catalogue.screening_for("back")[0].id == "cauda_equina"
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("I cant feel it when I wipe my bum", "emergency"),
+        ("I have no numbness but I've wet myself twice this week", "emergency"),
+        ("No, I can't feel anything down below", "emergency"),
+        ("my mum had cancer and now I've got a lump and lost 2 stone", "urgent"),
+        ("had a temprature all week and my back is agony", "urgent"),
+        ("I've got numbess in my groin", "emergency"),
+        ("I want to end it all", "emergency"),
+    ],
+)
+def test_asserted_flags_are_found_despite_negation_elsewhere_and_spelling(detector, text, level):
+    assert top_level(detector, text) == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness or tingling anywhere",
+        "I've never had cancer",
+        "my mum had breast cancer",
+        "my dad had a stroke last year",
+        "what should I do if I get numbness down below?",
+        "the bottom of my foot is numb",
+        "a hot water bottle helps the swelling",
+        "I don't want to die from this, I just want it fixed",
+        "this pain is killing me",
+        "no problems with my bladder or bowels",
+    ],
+)
+def test_negated_third_party_and_hypothetical_mentions_do_not_escalate(detector, text):
+    assert detector.detect(text) == []
+
+
+def test_lay_red_flags_are_all_found_at_their_level_or_higher(detector):
+    missed = defaultdict(list)
+    found = Counter()
+    for item in UTTERANCES["positives"]:
+        level = top_level(detector, item["text"])
+        if level and LEVEL_RANK[level] >= LEVEL_RANK[item["level"]]:
+            found[item["category"]] += 1
+        else:
+            missed[item["category"]].append((item["text"], item["level"], level))
+    assert len(UTTERANCES["positives"]) >= 150
+    assert not missed, dict(missed)
+
+
+def test_ordinary_negated_and_third_party_messages_keep_specificity(detector):
+    false_alarms = [
+        (item["text"], [hit.id for hit in detector.detect(item["text"])])
+        for item in UTTERANCES["negatives"]
+        if detector.detect(item["text"])
+    ]
+    total = len(UTTERANCES["negatives"])
+    assert total >= 100
+    specificity = 1 - len(false_alarms) / total
+    assert specificity >= MIN_SPECIFICITY, false_alarms
