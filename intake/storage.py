@@ -11,6 +11,8 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlite_utils import Database
 
+from intake import migrations
+
 
 def init_app(app: Flask) -> None:
     """Create the database and tables if needed; close the per-request connection."""
@@ -18,39 +20,9 @@ def init_app(app: Flask) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Database(path)
     db.enable_wal()
-    create_tables(db)
+    migrations.apply(db)
     db.close()
     app.teardown_appcontext(_close)
-
-
-def create_tables(db: Database) -> None:
-    db["referrals"].create(
-        {
-            "reference": str,
-            "status": str,
-            "received_at": str,
-            "conversation_id": str,
-            "payload": str,
-            "payload_sha256": str,
-        },
-        pk="reference",
-        if_not_exists=True,
-    )
-    db["escalations"].create(
-        {
-            "id": str,
-            "conversation_id": str,
-            "level": str,
-            "code": str,
-            "codes": str,
-            "source": str,
-            "occurred_at": str,
-            "received_at": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    db["escalations"].create_index(["occurred_at"], if_not_exists=True)
 
 
 def database() -> Database:

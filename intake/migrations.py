@@ -1,0 +1,109 @@
+"""Versioned schema of the intake database (sqlite-utils Migrations, as sqlite-migrate ships).
+
+Append new migrations at the end; never edit one that has shipped. `apply(db)` runs the
+pending ones in order, each in its own transaction, recorded in `_sqlite_migrations`.
+"""
+
+from __future__ import annotations
+
+from sqlite_migrate import Migrations
+from sqlite_utils import Database
+from sqlite_utils.db import Table
+
+migrations = Migrations("intake")
+
+
+def _table(db: Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+@migrations()
+def m001_referrals_and_escalations(db: Database) -> None:
+    """The foundation tables: referrals (one row per reference) and escalations."""
+    _table(db, "referrals").create(
+        {
+            "reference": str,
+            "status": str,
+            "received_at": str,
+            "conversation_id": str,
+            "payload": str,
+            "payload_sha256": str,
+        },
+        pk="reference",
+        if_not_exists=True,
+    )
+    _table(db, "escalations").create(
+        {
+            "id": str,
+            "conversation_id": str,
+            "level": str,
+            "code": str,
+            "codes": str,
+            "source": str,
+            "occurred_at": str,
+            "received_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    _table(db, "escalations").create_index(["occurred_at"], if_not_exists=True)
+
+
+@migrations()
+def m002_staff_audit_and_workflow(db: Database) -> None:
+    """Staff users, the audit log, status history, and referral columns for the queue filters."""
+    referrals = _table(db, "referrals")
+    referrals.add_column("body_area", str)
+    referrals.add_column("escalated", int, not_null_default=0)
+    referrals.add_column("updated_at", str)
+    referrals.add_column("search_text", str)
+    referrals.create_index(["status", "received_at"], if_not_exists=True)
+    referrals.enable_fts(["reference", "search_text"], create_triggers=True)
+    _table(db, "staff_users").create(
+        {
+            "id": int,
+            "username": str,
+            "password_hash": str,
+            "role": str,
+            "active": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"username", "password_hash", "role"},
+        defaults={"active": 1},
+    )
+    _table(db, "staff_users").create_index(["username"], unique=True)
+    _table(db, "status_changes").create(
+        {
+            "id": int,
+            "reference": str,
+            "from_status": str,
+            "to_status": str,
+            "reason": str,
+            "changed_by": str,
+            "changed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("reference", "referrals", "reference")],
+    )
+    _table(db, "status_changes").create_index(["reference"])
+    _table(db, "audit_log").create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "target_type": str,
+            "target_id": str,
+            "detail": str,
+        },
+        pk="id",
+    )
+    _table(db, "audit_log").create_index(["at"])
+
+
+def apply(db: Database) -> None:
+    """Bring the database up to the latest schema."""
+    migrations.apply(db)
