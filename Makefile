@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
-.PHONY: setup run test eval lint format pytest validate rasa-test lock clean
+.PHONY: setup run test eval bench lint format pytest validate rasa-test lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -37,12 +37,17 @@ rasa-test:
 	$(PY) -m rasa test core --model var/models/msk-assistant.tar.gz \
 		--stories tests/stories --out var/results/core --fail-on-prediction-errors
 
-# Slow evaluation, not part of `make test`: NLU cross-validation with score targets.
+# Slow evaluation, not part of `make test`: NLU cross-validation, the red-flag sets, scripted
+# patients through the running stack; writes docs/evaluation.md, then checks the NLU targets.
 eval: setup
-	$(PY) -m rasa test nlu --config config.yml --nlu bot/data/nlu.yml \
+	$(PY) -m rasa test nlu --config config.yml --nlu bot/data \
 		--cross-validation --folds 3 --out var/results/nlu
+	$(PY) -m scripts.evaluate var/results/nlu
 	$(PY) -m scripts.nlu_scores var/results/nlu
-	$(PY) -m scripts.red_flag_scores tests/red_flag_utterances.yml
+
+# Load: concurrent simulated patients through the chat gateway; writes docs/performance.md.
+bench: setup
+	$(PY) -m scripts.bench
 
 lock:
 	$(PY) -m pip install -r requirements.in

@@ -1,44 +1,57 @@
-"""Post a completed referral to the intake API (intake/), authenticated by bearer token."""
+"""HTTP to the intake API (intake/), authenticated by bearer token.
+
+Only bot/outbox.py calls this: every referral and escalation record goes through the durable
+outbox, which decides what to do with each Outcome.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 TIMEOUT_SECONDS = 5
+REFERRALS_PATH = "/api/v1/referrals"
+ESCALATIONS_PATH = "/api/v1/escalations"
+
+# The intake API refuses these for good: the same body will never be accepted, so retrying
+# is pointless (400 bad request, 404 no such route, 409 a different body under this key,
+# 413 too large, 422 invalid). Everything else (no connection, 401 a token not yet
+# configured, 429, 5xx) may pass later and is retried.
+PERMANENT_REFUSALS = frozenset({400, 404, 409, 413, 422})
 
 
-class IntakeUnavailable(Exception):
-    """The intake API could not be reached or refused the referral."""
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    permanent: bool  # refused for good: do not retry
+    detail: str  # for logs: an HTTP status or an exception name, never the record
 
 
 def intake_url() -> str:
     return os.environ.get("INTAKE_URL", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
 
 
-def _post(path: str, record: dict[str, Any]) -> requests.Response:
-    """POST a JSON record with the bearer token; IntakeUnavailable unless 200 or 201."""
+def intake_token() -> str:
+    return os.environ.get("INTAKE_API_TOKEN", "")
+
+
+def post_record(
+    base_url: str, token: str, path: str, record: dict[str, Any], timeout: float = TIMEOUT_SECONDS
+) -> Outcome:
+    """POST one JSON record; say whether it was stored (200 or 201) or why not."""
     try:
         response = requests.post(
-            f"{intake_url()}{path}",
+            f"{base_url}{path}",
             json=record,
-            headers={"Authorization": f"Bearer {os.environ['INTAKE_API_TOKEN']}"},
-            timeout=TIMEOUT_SECONDS,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
         )
     except requests.RequestException as error:
-        raise IntakeUnavailable(type(error).__name__) from error
-    if response.status_code not in (200, 201):
-        raise IntakeUnavailable(f"HTTP {response.status_code}")
-    return response
-
-
-def post_referral(referral: dict[str, Any]) -> str:
-    """POST the referral; return the reference the intake API stored it under."""
-    return _post("/api/v1/referrals", referral).json()["reference"]
-
-
-def post_escalation(escalation: dict[str, Any]) -> None:
-    """POST an escalation record for staff; IntakeUnavailable when it was not stored."""
-    _post("/api/v1/escalations", escalation)
+        return Outcome(False, False, type(error).__name__)
+    status = response.status_code
+    if status in (200, 201):
+        return Outcome(True, False, f"HTTP {status}")
+    return Outcome(False, status in PERMANENT_REFUSALS, f"HTTP {status}")

@@ -11,7 +11,7 @@ from intake.settings import Settings
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app; settings come from the environment unless overridden."""
-    from intake import chat_gateway, escalations_api, pages, referrals_api, storage
+    from intake import chat_gateway, escalations_api, openapi, pages, referrals_api, storage
 
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = Settings.from_env(overrides or {})
@@ -21,4 +21,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(referrals_api.blueprint)
     app.register_blueprint(escalations_api.blueprint)
     app.register_blueprint(chat_gateway.blueprint)
+    chat_gateway.init_app(app)  # rate limits
+    app.register_blueprint(openapi.blueprint)  # /api/v1/openapi.json, JSON errors
+    from intake import security, staff
+
+    staff.init_app(app)
+    security.init_app(app)  # cookies, CSRF on every form (not the /api/ JSON), CSP
     return app

@@ -1,7 +1,11 @@
 """Chat gateway: the browser talks to this, never to Rasa directly.
 
-Minimal for now: issues the conversation id, limits message size, forwards to Rasa's
-REST channel. Rate limits and the CORS allow-list come with the intake issue.
+It issues the conversation id itself (a client may only continue an id of the right shape),
+limits the message size, rate-limits per conversation and per client address
+(Flask-Limiter, in-memory, so per gunicorn worker), and applies a CORS allow-list:
+a browser request from an origin that is not the app's own and not in
+CHAT_ALLOWED_ORIGINS is refused, and only allowed origins are echoed back. Rasa stays
+bound to loopback; only this route reaches it.
 """
 
 from __future__ import annotations
@@ -10,32 +14,145 @@ import re
 import uuid
 
 import requests
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 blueprint = Blueprint("chat_gateway", __name__, url_prefix="/api/v1/chat")
 
 MAX_MESSAGE_CHARS = 1000
-_CONVERSATION_ID = re.compile(r"^[0-9a-f]{32}$")
+CONVERSATION_ID_PATTERN = "^[0-9a-f]{32}$"
+_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
+PREFLIGHT_MAX_AGE_SECONDS = 600
+
+# One limiter for the web app; staff code may reuse it (`from intake.chat_gateway import
+# limiter`). No default limits: only decorated routes are limited.
+limiter = Limiter(
+    key_func=get_remote_address,
+    storage_uri="memory://",
+    headers_enabled=True,
+    strategy="moving-window",
+)
 
 
-@blueprint.post("")
+def init_app(app: Flask) -> None:
+    """Attach the rate limiter; refuse to start with a limit it cannot read."""
+    settings = app.config["SETTINGS"]
+    for name in ("chat_rate_per_conversation", "chat_rate_per_address"):
+        try:
+            parse_many(getattr(settings, name))
+        except ValueError:
+            raise RuntimeError(
+                f"{name.upper()} must be a rate such as 30/minute, not {getattr(settings, name)!r}"
+            ) from None
+    limiter.init_app(app)
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def _body() -> object:
+    """The JSON body, or None when there is none that can be read."""
+    if "chat_body" not in g:
+        try:
+            g.chat_body = request.get_json(silent=True)
+        except RecursionError:
+            g.chat_body = None
+    return g.chat_body
+
+
+def _given_conversation_id() -> str | None:
+    body = _body()
+    value = body.get("conversation_id") if isinstance(body, dict) else None
+    return value if isinstance(value, str) and _CONVERSATION_ID.match(value) else None
+
+
+def _conversation_key() -> str:
+    """Per conversation; a request starting a new one counts against its address."""
+    conversation_id = _given_conversation_id()
+    return f"conversation:{conversation_id}" if conversation_id else f"new:{get_remote_address()}"
+
+
+def _own_origin() -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def origin_allowed(origin: str) -> bool:
+    return origin == _own_origin() or origin.rstrip("/") in _settings().chat_allowed_origins
+
+
+def _forbidden_origin() -> tuple[Response, int]:
+    return jsonify({"error": "this website may not use the chat"}), 403
+
+
+@blueprint.before_request
+def check_origin():
+    """Requests without Origin (not from a browser) pass; browsers must be on the list."""
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(origin):
+        return _forbidden_origin()
+    return None
+
+
+CHANNELS = ("web", "kiosk")
+# One keep-alive connection pool to Rasa per worker, not a new connection per message.
+_rasa = requests.Session()
+
+
+@blueprint.after_request
+def cors_headers(response: Response) -> Response:
+    origin = request.headers.get("Origin")
+    if origin is not None and origin_allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    response.vary.add("Origin")
+    return response
+
+
+@blueprint.errorhandler(TooManyRequests)
+def too_many(error: TooManyRequests):
+    message = "too many messages: please wait a minute, then try again"
+    return jsonify({"error": message, "limit": str(error.description)}), 429
+
+
+@blueprint.route("", methods=["OPTIONS"])
+def preflight():
+    """CORS preflight: allowed origins may POST JSON (the origin check ran before this)."""
+    response = Response(status=204)
+    if request.headers.get("Origin"):
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
+    return response
+
+
+@blueprint.route("", methods=["POST"], provide_automatic_options=False)
+@limiter.limit(lambda: _settings().chat_rate_per_address, key_func=get_remote_address)
+@limiter.limit(lambda: _settings().chat_rate_per_conversation, key_func=_conversation_key)
 def chat():
-    body = request.get_json(silent=True) or {}
-    message = body.get("message")
+    body = _body()
+    message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, str) or not message.strip():
         return jsonify({"error": "message must be non-empty text"}), 400
     if len(message) > MAX_MESSAGE_CHARS:
         return jsonify({"error": f"message must be at most {MAX_MESSAGE_CHARS} characters"}), 413
-    conversation_id = body.get("conversation_id")
-    if not (isinstance(conversation_id, str) and _CONVERSATION_ID.match(conversation_id)):
-        conversation_id = uuid.uuid4().hex
+    conversation_id = _given_conversation_id() or uuid.uuid4().hex
+    channel = body.get("channel") if body.get("channel") in CHANNELS else "web"
     try:
-        reply = requests.post(
-            f"{current_app.config['SETTINGS'].rasa_url}/webhooks/rest/webhook",
-            json={"sender": conversation_id, "message": message},
+        reply = _rasa.post(
+            f"{_settings().rasa_url}/webhooks/rest/webhook",
+            json={
+                "sender": conversation_id,
+                "message": message,
+                "metadata": {"channel": channel},
+            },
             timeout=30,
         )
         reply.raise_for_status()
-    except requests.RequestException:
+        messages = reply.json()
+    except (requests.RequestException, ValueError):
         return jsonify({"error": "the assistant is not available just now; please try again"}), 503
-    return jsonify({"conversation_id": conversation_id, "messages": reply.json()})
+    return jsonify({"conversation_id": conversation_id, "messages": messages})

@@ -107,3 +107,20 @@ def m002_staff_audit_and_workflow(db: Database) -> None:
 def apply(db: Database) -> None:
     """Bring the database up to the latest schema."""
     migrations.apply(db)
+
+
+@migrations()
+def m003_transcript_index(db: Database) -> None:
+    """Conversation text copied from the Rasa tracker store, for the staff full-text search.
+
+    Refreshed from the tracker store by intake/staff/transcripts.py (last_event_id says how
+    far each copy goes); deleted with the conversation by the retention command.
+    """
+    _table(db, "transcripts").create(
+        {"conversation_id": str, "text": str, "last_event_id": int, "updated_at": str},
+        pk="conversation_id",
+        if_not_exists=True,
+    )
+    _table(db, "transcripts").enable_fts(["text"], create_triggers=True)
+    _table(db, "referrals").create_index(["conversation_id"], if_not_exists=True)
+    _table(db, "escalations").create_index(["conversation_id"], if_not_exists=True)

@@ -1,22 +1,150 @@
-"""Public pages: the demo page with the chat box, its static files, and the health check."""
+"""Public pages: the demo ICB pages with the chat widget, the emergency-department kiosk,
+the widget's files, QR codes for the kiosk, the privacy notice and the health check.
 
+Every page here is CSP-clean: no inline script or style, only same-origin files from /widget/.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from functools import lru_cache
 from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, send_from_directory
+import segno
+import yaml
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+)
 
 from intake.settings import ROOT
 
-blueprint = Blueprint("pages", __name__)
+blueprint = Blueprint("pages", __name__, template_folder=str(ROOT / "web_widget" / "templates"))
+
+KIOSK_CONTENT = ROOT / "content" / "kiosk.yml"
+SIGNPOSTING_CONTENT = ROOT / "content" / "signposting.yml"
+# Only the widget's own assets are served from web_widget/ (not its templates or README).
+_WIDGET_ASSET = re.compile(r"^[a-z0-9][a-z0-9-]*\.(js|css|svg)$")
+# Bounds for the kiosk's inactivity timeouts given in the query string (tests shorten them).
+KIOSK_SECONDS_RANGE = (2, 3600)
+QR_MAX_URL_CHARS = 500
+
+
+def _widget_dir() -> Path:
+    return current_app.config["SETTINGS"].widget_dir
 
 
 @blueprint.get("/")
 def index():
-    return send_from_directory(current_app.config["SETTINGS"].widget_dir, "index.html")
+    return send_from_directory(_widget_dir(), "index.html")
+
+
+@blueprint.get("/msk-advice")
+def advice():
+    """A second demo page: the chat carries on across pages within the tab."""
+    return send_from_directory(_widget_dir(), "advice.html")
 
 
 @blueprint.get("/widget/<path:filename>")
 def widget_file(filename: str):
-    return send_from_directory(current_app.config["SETTINGS"].widget_dir, filename)
+    if not _WIDGET_ASSET.match(filename):
+        abort(404)
+    response = send_from_directory(_widget_dir(), filename, max_age=300)
+    # Embedding sites (on the chat gateway's CORS allow-list) load these cross-origin.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+@lru_cache(maxsize=4)
+def _kiosk_content(mtime: float) -> dict:
+    del mtime  # only the cache key: an edit to the file is picked up without a restart
+    content = yaml.safe_load(KIOSK_CONTENT.read_text())
+    missing = {"title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts"} - set(
+        content
+    )
+    if missing:
+        raise RuntimeError(f"{KIOSK_CONTENT} is missing {sorted(missing)}")
+    return content
+
+
+def kiosk_content() -> dict:
+    return _kiosk_content(KIOSK_CONTENT.stat().st_mtime)
+
+
+def _seconds(name: str, default: int) -> int:
+    """A timeout from the query string (kept within bounds), else the content default."""
+    low, high = KIOSK_SECONDS_RANGE
+    given = request.args.get(name, "")
+    return min(max(int(given), low), high) if given.isdigit() else int(default)
+
+
+@blueprint.get("/kiosk")
+def kiosk():
+    content = kiosk_content()
+    timeouts = content["timeouts"]
+    response = current_app.make_response(
+        render_template(
+            "widget/kiosk.html",
+            content=content,
+            idle_warning_seconds=_seconds("idle_warning_seconds", timeouts["idle_warning_seconds"]),
+            idle_reset_seconds=_seconds("idle_reset_seconds", timeouts["idle_reset_seconds"]),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@lru_cache(maxsize=4)
+def _signposted_urls(mtime: float) -> frozenset[str]:
+    del mtime
+    catalogue = yaml.safe_load(SIGNPOSTING_CONTENT.read_text()) or {}
+    return frozenset(
+        item["url"]
+        for item in catalogue.get("resources") or []
+        if isinstance(item, dict) and isinstance(item.get("url"), str)
+    )
+
+
+def qr_url_allowed(url: str) -> bool:
+    """Only https links we signpost to: the kiosk must not become a QR code generator for any
+    site (a QR code served from an NHS address lends it trust). Without a signposting catalogue,
+    any well-formed https URL."""
+    if not url or len(url) > QR_MAX_URL_CHARS or not url.isprintable() or " " in url:
+        return False
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
+        return False
+    if SIGNPOSTING_CONTENT.exists():
+        return url in _signposted_urls(SIGNPOSTING_CONTENT.stat().st_mtime)
+    return True
+
+
+@lru_cache(maxsize=256)
+def _qr_svg(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(
+        buffer, kind="svg", border=4, scale=1, omitsize=True, xmldecl=False, title="QR code"
+    )
+    return buffer.getvalue()
+
+
+@blueprint.get("/kiosk/qr")
+def kiosk_qr():
+    """An SVG QR code for one signposted link, shown on the kiosk instead of the link."""
+    url = request.args.get("url", "")
+    if not qr_url_allowed(url):
+        abort(404)
+    response = Response(_qr_svg(url), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @blueprint.get("/healthz")
@@ -40,7 +168,6 @@ def privacy():
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>Privacy notice</title>"
-        '<link rel="stylesheet" href="/widget/chat.css"></head><body><main>'
-        + "".join(body)
-        + "</main></body></html>"
+        '<link rel="stylesheet" href="/widget/demo.css"></head><body>'
+        '<main class="page-main">' + "".join(body) + "</main></body></html>"
     )

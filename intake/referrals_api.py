@@ -1,18 +1,27 @@
-"""Intake API: referrals posted by the action server, read back by staff tools and tests."""
+"""Intake API: referrals posted by the action server, read back by staff tools and tests.
+
+Every answer is JSON. Refusals say what is wrong: `{"error": ..., "problems": [{"field",
+"message"}]}`. The request schemas live in intake/referral_schema.py and are published in
+the OpenAPI document (intake/openapi.py).
+"""
 
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
 from intake import storage
-from intake.referral_schema import validate_referral
+from intake.referral_schema import encodable, validate_referral
 
 blueprint = Blueprint("referrals_api", __name__, url_prefix="/api/v1/referrals")
+
+LIST_LIMIT = 500
 
 
 def require_token(view: Callable) -> Callable:
@@ -21,9 +30,12 @@ def require_token(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any):
         expected = current_app.config["SETTINGS"].intake_api_token
-        given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            return _error(401, "a valid bearer token is required")
+        header = request.headers.get("Authorization", "")
+        given = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+        if not given or not hmac.compare_digest(given.encode(), expected.encode()):
+            response, status = _error(401, "a valid bearer token is required")
+            response.headers["WWW-Authenticate"] = 'Bearer realm="intake"'
+            return response, status
         return view(*args, **kwargs)
 
     return wrapped
@@ -36,10 +48,51 @@ def _error(status: int, message: str, problems: list | None = None):
     return jsonify(body), status
 
 
+class BodyError(Exception):
+    """The request body is not a JSON document this API can read."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def json_body() -> Any:
+    """The parsed JSON body; BodyError when it is not JSON, not UTF-8 or not storable."""
+    if not request.is_json:
+        raise BodyError("must be JSON, sent with Content-Type: application/json")
+    try:
+        payload = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        raise BodyError("is not valid JSON") from None
+    if not encodable(payload):
+        raise BodyError("holds text that is not valid Unicode")
+    return payload
+
+
+def invalid_body(error: BodyError, what: str):
+    return _error(422, f"the {what} is not valid", [{"field": "body", "message": error.message}])
+
+
+def checked_date_time(name: str) -> tuple[str | None, list[dict[str, str]]]:
+    """A query parameter that must be an ISO 8601 date or date and time, if given."""
+    value = request.args.get(name)
+    if value is None:
+        return None, []
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        message = "must be an ISO 8601 date or date and time, e.g. 2026-11-22T10:00:00+00:00"
+        return None, [{"field": name, "message": message}]
+    return value, []
+
+
 @blueprint.post("")
 @require_token
 def create_referral():
-    payload = request.get_json(silent=True)
+    try:
+        payload = json_body()
+    except BodyError as error:
+        return invalid_body(error, "referral")
     problems = validate_referral(payload)
     if problems:
         return _error(422, "the referral is not valid", problems)
@@ -61,14 +114,23 @@ def get_referral(reference: str):
 @blueprint.get("")
 @require_token
 def list_referrals():
-    where, params = [], []
-    if status := request.args.get("status"):
-        where.append("status = ?")
-        params.append(status)
-    if since := request.args.get("since"):
+    where, params, problems = [], [], []
+    status = request.args.get("status")
+    if status is not None:
+        if status in storage.STATUSES:
+            where.append("status = ?")
+            params.append(status)
+        else:
+            message = f"must be one of {', '.join(storage.STATUSES)}"
+            problems.append({"field": "status", "message": message})
+    since, since_problems = checked_date_time("since")
+    problems += since_problems
+    if problems:
+        return _error(422, "the query is not valid", problems)
+    if since:
         where.append("received_at >= ?")
         params.append(since)
     rows = storage.database()["referrals"].rows_where(
-        " AND ".join(where) or None, params, order_by="received_at", limit=500
+        " AND ".join(where) or None, params, order_by="received_at", limit=LIST_LIMIT
     )
     return jsonify({"referrals": [storage.public_view(row) for row in rows]})

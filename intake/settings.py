@@ -10,28 +10,75 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file (comments and blank lines ignored)."""
+    if not path.exists():
+        return {}
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in {"0", "false", "no", "off", ""}
+
+
+def _chat_origins(env: dict[str, str]) -> tuple[str, ...]:
+    """CHAT_ALLOWED_ORIGINS (comma-separated), by default the app's own origin."""
+    port = env.get("WEB_PORT", "8000")
+    given = env.get("CHAT_ALLOWED_ORIGINS", f"http://127.0.0.1:{port},http://localhost:{port}")
+    return tuple(origin.strip().rstrip("/") for origin in given.split(",") if origin.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     intake_db: Path
     intake_api_token: str
     rasa_url: str
     widget_dir: Path
+    # staff app (issue 5)
+    secret_key: str = ""
+    tracker_db: Path = ROOT / "var" / "tracker.db"
+    session_cookie_secure: bool = True  # SESSION_COOKIE_SECURE=0 only for plain-http tests
+    staff_idle_minutes: int = 30
+    retention_days: int = 365
+    # chat gateway (issue 5): Flask-Limiter rate strings, and the CORS allow-list
+    chat_rate_per_conversation: str = "30/minute"
+    chat_rate_per_address: str = "120/minute"
+    chat_allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any]) -> Settings:
-        token = os.environ.get("INTAKE_API_TOKEN", "")
+        # The environment wins; the root .env (generated secrets) fills the gaps, so that
+        # `flask --app intake.wsgi create-user ...` works from a plain shell.
+        env = {**read_dotenv(ROOT / ".env"), **os.environ}
+        token = env.get("INTAKE_API_TOKEN", "")
         settings = cls(
-            intake_db=Path(os.environ.get("INTAKE_DB", ROOT / "var" / "intake.db")),
+            intake_db=Path(env.get("INTAKE_DB", ROOT / "var" / "intake.db")),
             intake_api_token=token,
-            rasa_url=os.environ.get(
-                "RASA_URL", f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
-            ),
+            rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
             widget_dir=ROOT / "web_widget",
+            secret_key=env.get("FLASK_SECRET_KEY", ""),
+            tracker_db=Path(env.get("TRACKER_DB", ROOT / "var" / "tracker.db")),
+            session_cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE", "1")),
+            staff_idle_minutes=int(env.get("STAFF_IDLE_MINUTES", "30")),
+            retention_days=int(env.get("RETENTION_DAYS", "365")),
+            chat_rate_per_conversation=env.get("CHAT_RATE_PER_CONVERSATION", "30/minute"),
+            chat_rate_per_address=env.get("CHAT_RATE_PER_ADDRESS", "120/minute"),
+            chat_allowed_origins=_chat_origins(env),
         )
         known = {field.name for field in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})
         if len(settings.intake_api_token) < 16:
             raise RuntimeError(
                 "INTAKE_API_TOKEN is missing or too short: run `make run`, which writes it to .env"
+            )
+        if len(settings.secret_key) < 16:
+            raise RuntimeError(
+                "FLASK_SECRET_KEY is missing or too short: run `make run`, which writes it to .env"
             )
         return settings

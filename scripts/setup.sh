@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-time and incremental set-up shared by `make run` and `make test`:
-# Python 3.10 venv, pinned install, blank spaCy pipeline, local secrets, Rasa model.
+# Python 3.10 venv, pinned install, local secrets, front-end packages (npm ci), blank spaCy
+# pipeline, Rasa model.
 # Every step is skipped when its inputs have not changed. A failure prints one line
 # saying what is wrong and how to fix it (details go to var/log/setup.log).
 set -euo pipefail
@@ -58,18 +59,40 @@ ensure_packages() {
 }
 
 ensure_env_file() {
-  [ -f .env ] && return 0
-  umask 077
-  {
-    echo "# Generated local secrets (never commit). Delete this file to regenerate."
-    echo "INTAKE_API_TOKEN=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
-    echo "FLASK_SECRET_KEY=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')"
-  } >.env
-  echo "setup: wrote generated secrets to .env"
+  # Each secret is generated once; one missing from an older .env is added to it.
+  local name added=""
+  if [ ! -f .env ]; then
+    (umask 077 && echo "# Generated local secrets (never commit). Delete this file to regenerate." >.env)
+  fi
+  for name in INTAKE_API_TOKEN FLASK_SECRET_KEY; do
+    if ! grep -q "^$name=" .env; then
+      echo "$name=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')" >>.env
+      added="$added $name"
+    fi
+  done
+  if [ -n "$added" ]; then
+    echo "setup: wrote generated secrets to .env:$added"
+  fi
+}
+
+# Debian's Chromium, only for the widget's browser tests (Playwright never downloads one).
+# Missing chromium does not stop the set-up: `make run` does not need it.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium for the browser tests..."
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >>"$LOG" 2>&1; then
+      echo "setup: could not install chromium (see $LOG); the browser tests need it: apt-get install -y chromium" >&2
+    fi
+  else
+    echo "setup: chromium is missing; the browser tests need it: run 'sudo apt-get install -y chromium'." >&2
+  fi
 }
 
 ensure_venv
 ensure_packages
 ensure_env_file
+ensure_chromium
+bash scripts/node_packages.sh
 "$VENV/bin/python" -m scripts.build_spacy_pipeline 2>>"$LOG" || fail "building the blank spaCy pipeline failed; see $LOG."
 "$VENV/bin/python" -m scripts.train_if_needed || fail "Rasa model training failed; see the output above and var/log/train.log."

@@ -27,6 +27,7 @@ DEFAULTS = {
     "ACTION_PORT": "5055",
     "INTAKE_DB": str(VAR / "intake.db"),
     "TRACKER_DB": str(VAR / "tracker.db"),
+    "OUTBOX_DB": str(VAR / "outbox.db"),  # the action server's outbox (bot/outbox.py)
     "LOG_DIR": str(VAR / "log"),
     "MODEL": str(MODEL_FILE),
 }
@@ -123,6 +124,7 @@ def services(env: dict[str, str]) -> list[Service]:
                 "8",
                 "--graceful-timeout",
                 "5",
+                "--preload",  # migrate the intake database once, before the workers fork
                 "intake.wsgi:app",
             ],  # fmt: skip
             "/healthz",
@@ -176,7 +178,7 @@ class Stack:
             check_port_free(service, self.env)
         check_prerequisites(self.env)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for path in (self.env["INTAKE_DB"], self.env["TRACKER_DB"]):
+        for path in (self.env["INTAKE_DB"], self.env["TRACKER_DB"], self.env["OUTBOX_DB"]):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         for service in self.services:
             log = (self.log_dir / f"{service.name}.log").open("w")

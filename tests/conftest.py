@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +13,19 @@ from rasa_sdk import Tracker
 
 from intake import create_app
 
+# The action server's outbox (bot/outbox.py) never lives in var/ during tests: records that
+# tests queue must not be delivered later to a real intake database.
+os.environ["OUTBOX_DB"] = str(Path(tempfile.mkdtemp(prefix="outbox-")) / "outbox.db")
+
+
+@pytest.fixture(autouse=True)
+def _own_outbox(tmp_path, monkeypatch):
+    """Each test queues into its own outbox file."""
+    monkeypatch.setenv("OUTBOX_DB", str(tmp_path / "outbox.db"))
+
+
 TEST_TOKEN = "test-token-not-a-secret-0123456789"
+TEST_SECRET_KEY = "test-secret-key-not-a-secret-0123456789"
 
 VALID_REFERRAL: dict[str, Any] = {
     "reference": "MIS-7K3P-QD9X",
@@ -36,7 +51,8 @@ def referral() -> dict[str, Any]:
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
-    return create_app({"intake_db": tmp_path / "intake.db"})
+    monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)
+    return create_app({"intake_db": tmp_path / "intake.db", "tracker_db": tmp_path / "tracker.db"})
 
 
 @pytest.fixture

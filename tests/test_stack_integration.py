@@ -7,30 +7,21 @@ with its own databases, talks to it over HTTP only, and stops it with SIGTERM.
 from __future__ import annotations
 
 import os
-import queue
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
 
-from scripts.stack import read_dotenv
+from scripts.running_stack import RunningStack, command_line, free_port
+from scripts.simulated_patient import TYPICAL, complete_referral
 
 ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_SECONDS = 240
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def port_answers(port: int) -> bool:
@@ -41,76 +32,13 @@ def port_answers(port: int) -> bool:
 
 def processes_mentioning(text: str) -> list[int]:
     """PIDs whose command line contains `text` (to find orphans)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if text in cmdline and int(entry.name) != os.getpid():
-                found.append(int(entry.name))
-    return found
-
-
-class RunningStack:
-    def __init__(self, tmp: Path) -> None:
-        self.ports = {name: free_port() for name in ("WEB_PORT", "RASA_PORT", "ACTION_PORT")}
-        env = {
-            **os.environ,
-            **{name: str(port) for name, port in self.ports.items()},
-            "INTAKE_DB": str(tmp / "intake.db"),
-            "TRACKER_DB": str(tmp / "tracker.db"),
-            "LOG_DIR": str(tmp / "log"),
-        }
-        self.token = {**read_dotenv(ROOT / ".env"), **os.environ}["INTAKE_API_TOKEN"]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.stack"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        seen = []
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=1)
-            except queue.Empty:
-                if self.process.poll() is not None:
-                    break
-                continue
-            seen.append(line)
-            if line.startswith("stack: ready"):
-                return
-        raise AssertionError(f"stack did not become ready: {''.join(seen)}")
-
-    def url(self, name: str, path: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}{path}"
-
-    def say(self, sender: str, text: str) -> list[dict]:
-        response = requests.post(
-            self.url("RASA_PORT", "/webhooks/rest/webhook"),
-            json={"sender": sender, "message": text},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return response.json()
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+    return [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit()
+        and int(entry.name) != os.getpid()
+        and text in command_line(int(entry.name))
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -127,64 +55,29 @@ def texts(replies: list[dict]) -> str:
     return " ".join(reply.get("text", "") for reply in replies)
 
 
-# A simulated patient: the first cue found in the bot's last message picks the answer.
-PATIENT_ANSWERS = [
-    ("please check your answers", "yes"),  # first: the summary quotes the other questions
-    ("16 or older", "yes"),
-    ("home postcode", "ws11 1db"),
-    ("gp practice (surgery)", "Example Street Surgery"),
-    ("already being seen", "no"),
-    ("where is the problem", "my knee"),
-    ("which side", "the right one"),
-    ("how did it start", "I twisted it playing football"),
-    ("how long have you had it", "about 3 months"),
-    ("0 (no pain) to 10", "six out of ten"),
-    ("daily life", "I struggle with stairs and it wakes me at night"),
-    ("what about work", "I'm in work"),
-    ("what is your job", "delivery driver"),
-    ("what have you tried", "ibuprofen and some exercises off the internet"),
-    ("get back to doing", "playing football with my son"),
-    # red-flag screening (knee): none of these
-    ("bad fall or an accident", "no"),
-    ("hot, red and swollen", "no"),
-    ("several of your joints swollen", "no"),
-    ("full name", "Sam Sample"),
-    ("date of birth", "2nd November 1971"),
-    ("nhs number", "485 777 3457"),
-    ("first line of your address", "12 Example Street"),
-    ("phone number", "07700 900123"),
-    ("email address", "sam.sample@example.com"),
-    ("voicemail, or send you text", "both are fine"),
-    ("help to talk with us", "no"),
-]
 # Opening 2, eligibility 4, problem 8 (area and side come from the first message), knee
 # screening 3, personal details 8, confirm 1: 26. Anything more means a question was repeated.
 MAX_PATIENT_MESSAGES = 26
 
 
-def next_answer(bot_text: str) -> str:
-    lowered = bot_text.lower()
-    for cue, reply in PATIENT_ANSWERS:
-        if cue in lowered:
-            return reply
-    raise AssertionError(f"the simulated patient has no answer for: {bot_text!r}")
-
-
 def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_stored(stack):
     sender = "integration-test-patient"
-    replies = stack.say(sender, "Hi, I'd like to refer myself about my right knee")
+    replies = stack.say(sender, TYPICAL.opening)
     assert "999" in texts(replies) and "111" in texts(replies)
     assert any(reply.get("buttons") for reply in replies)
-    replies = stack.say(sender, "yes please")
-    sent = 2
-    while not any("referral" in reply.get("custom", {}) for reply in replies):
-        assert sent <= MAX_PATIENT_MESSAGES, "the referral took too many patient messages"
-        last = [reply["text"] for reply in replies if reply.get("text")][-1]
-        if "please check your answers" in last.lower():
-            assert "Sam Sample" in last and "2 November 1971" in last and "WS11 1DB" in last
-            assert "Knee (right)" in last and "485 777 3457" in last
-        replies = stack.say(sender, next_answer(last))
-        sent += 1
+    transcript = []
+
+    def say(text: str) -> list[dict]:
+        transcript.append(stack.say(sender, text))
+        return transcript[-1]
+
+    patient = replace(TYPICAL, opening="yes please")  # the opening is already said
+    outcome = complete_referral(say, patient, max_messages=MAX_PATIENT_MESSAGES - 1)
+    assert outcome.completed, outcome
+    summary = outcome.summary
+    assert "Sam Sample" in summary and "2 November 1971" in summary and "WS11 1DB" in summary
+    assert "Knee (right)" in summary and "485 777 3457" in summary
+    replies = transcript[-1]
 
     markers = [
         reply["custom"]["referral"] for reply in replies if "referral" in reply.get("custom", {})

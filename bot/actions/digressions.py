@@ -54,6 +54,32 @@ class ActionNotUnderstood(Action):
         return [SlotSet("misunderstood_count", misses)]
 
 
+class ActionConfirmStop(Action):
+    """Stop asked mid-form: pause the form and check first, so a stray "no" loses nothing."""
+
+    def name(self) -> str:
+        return "action_confirm_stop"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_confirm_stop")
+        return [ActiveLoop(None), SlotSet("stop_pending", True)]
+
+
+class ActionResumeReferral(Action):
+    """The patient did not mean to stop: the form carries on where it was."""
+
+    def name(self) -> str:
+        return "action_resume_referral"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_carry_on")
+        return [SlotSet("stop_pending", False)]
+
+
 class ActionStop(Action):
     """Stop: nothing is submitted, the answers are cleared, and the patient is told what is kept."""
 

@@ -19,7 +19,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.intake_client import IntakeUnavailable, post_escalation
+from bot import outbox
+from bot.actions.signposting import offer_after_escalation
 from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, RedFlag, load
 
 logger = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ def tell_patient(dispatcher: CollectingDispatcher, flag: RedFlag) -> None:
 
 
 async def record(tracker: Tracker, flags: list[RedFlag], source: str) -> None:
-    """Record the escalation for staff through the intake API; never fails the reply."""
+    """Record the escalation for staff through the outbox and intake API; never fails the reply."""
     top = flags[0]
     escalation = {
         "id": uuid.uuid4().hex,
@@ -78,10 +79,17 @@ async def record(tracker: Tracker, flags: list[RedFlag], source: str) -> None:
         "source": source,
         "occurred_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    await asyncio.to_thread(_queue_escalation, escalation)
+
+
+def _queue_escalation(escalation: dict[str, Any]) -> None:
+    """Through the durable outbox: delivered now, or retried until the intake API takes it."""
     try:
-        await asyncio.to_thread(post_escalation, escalation)
-    except IntakeUnavailable as error:
-        logger.warning("escalation %s (%s) not recorded: %s", top.id, top.level, error)
+        box = outbox.start_delivery()
+        box.add("escalation", escalation["id"], escalation)
+        box.deliver_now("escalation", escalation["id"])
+    except Exception:  # the patient's reply must not wait on, or fail with, the record
+        logger.exception("escalation %s (%s) not queued", escalation["code"], escalation["level"])
 
 
 def escalation_slots(tracker: Tracker, flags: list[RedFlag]) -> dict[str, Any]:
@@ -130,7 +138,10 @@ class ActionEscalateRedFlag(Action):
 
 
 class ActionExplainEscalationStop(Action):
-    """After an escalation the self-referral does not go on: say so, at the right level."""
+    """After an escalation the self-referral does not go on: say so, at the right level.
+
+    Only after a "soon" escalation is self-help offered too (never after emergency or urgent).
+    """
 
     def name(self) -> str:
         return "action_explain_escalation_stop"
@@ -140,7 +151,7 @@ class ActionExplainEscalationStop(Action):
     ) -> list[dict[str, Any]]:
         level = tracker.get_slot("escalation_level") or "urgent"
         dispatcher.utter_message(text=catalogue().levels[level]["stop_note"])
-        return []
+        return offer_after_escalation(dispatcher, tracker)
 
 
 class ActionAskRedFlagScreening(Action):

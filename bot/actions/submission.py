@@ -1,7 +1,12 @@
-"""Read the referral back for confirmation, then submit it to the intake API."""
+"""Read the referral back for confirmation, then submit it to the intake API.
+
+Submitting writes the referral to the durable outbox (bot/outbox.py) first, then delivers it;
+if the intake API cannot take it now, the patient hears that it is safe and queued.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from datetime import date, datetime, timezone
@@ -11,7 +16,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.intake_client import IntakeUnavailable, post_referral
+from bot import outbox
+from bot.actions.signposting import offered_with_referral
 from bot.problem_vocabulary import body_area_label, work_status_label
 from bot.referral_fields import format_date_for_patient
 from bot.service_facts import area_status, service_phone
@@ -68,6 +74,7 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
         "patient": {name: slot(name) for name in PATIENT_SLOTS},
         "problem": {name: slot(name) for name in PROBLEM_SLOTS},
         "red_flag_screening": dict(slot("screening_answers") or {}),
+        "signposting": offered_with_referral(tracker),
     }
 
 
@@ -111,6 +118,19 @@ class ActionShowReferralSummary(Action):
         return []
 
 
+def queue_referral(tracker: Tracker, reference: str) -> tuple[str, str]:
+    """Write the referral to the outbox, then try to deliver it: (status, reference).
+
+    The same referral again (a repeated confirmation, a retried action call) keeps its
+    reference and is delivered once; a changed one under a used reference gets a new one.
+    """
+    box = outbox.start_delivery()
+    if box.add("referral", reference, build_referral(tracker, reference)) == outbox.DIFFERENT:
+        reference = new_reference()
+        box.add("referral", reference, build_referral(tracker, reference))
+    return box.deliver_now("referral", reference), reference
+
+
 class ActionSubmitReferral(Action):
     def name(self) -> str:
         return "action_submit_referral"
@@ -118,18 +138,31 @@ class ActionSubmitReferral(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        # Reuse the reference if this conversation already has one, so a repeated
-        # confirmation resubmits the same referral (the intake API is idempotent on it).
         reference = tracker.get_slot("referral_reference") or new_reference()
         try:
-            stored = post_referral(build_referral(tracker, reference))
-        except IntakeUnavailable as error:
-            logger.warning("referral %s not delivered: %s", reference, error)
+            status, reference = await asyncio.to_thread(queue_referral, tracker, reference)
+        except Exception:  # the outbox could not be written: nothing is promised
+            logger.exception("referral %s could not be written to the outbox", reference)
+            status = outbox.REJECTED
+        if status == outbox.REJECTED:
             dispatcher.utter_message(response="utter_referral_not_delivered", phone=service_phone())
             # No second-problem offer after a failure: wait for the patient instead.
-            return [SlotSet("referral_reference", reference), FollowupAction("action_listen")]
-        dispatcher.utter_message(response="utter_referral_submitted", reference=stored)
+            return [FollowupAction("action_listen")]
+        if status == outbox.DELIVERED:
+            dispatcher.utter_message(response="utter_referral_submitted", reference=reference)
+        else:
+            dispatcher.utter_message(response="utter_referral_queued", reference=reference)
         dispatcher.utter_message(response="utter_what_happens_next", phone=service_phone())
-        marker = {"referral": {"reference": stored, "status": "submitted"}}
-        dispatcher.utter_message(json_message=marker)
-        return [SlotSet("referral_reference", stored)]
+        state = "submitted" if status == outbox.DELIVERED else "queued"
+        dispatcher.utter_message(
+            json_message={"referral": {"reference": reference, "status": state}}
+        )
+        return [SlotSet("referral_reference", reference)]
+
+
+# Deliver whatever an earlier run left in the outbox from the moment the action server loads
+# its actions (and retry from then on); a broken outbox is reported when a referral is sent.
+try:
+    outbox.start_delivery()
+except Exception:
+    logger.exception("outbox: could not start delivery")

@@ -1,0 +1,76 @@
+"""CSV export of the (filtered) queue, safe to open in a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Response, current_app, request
+
+from intake import storage
+from intake.staff import audit, transcripts
+from intake.staff.blueprint import blueprint
+from intake.staff.queue import LIST_COLUMNS, QueueFilters, find_referrals
+
+MAX_ROWS = 10_000
+# Cells a spreadsheet would read as a formula (CSV injection): shown as text instead.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COLUMNS = (
+    ("reference", "reference"),
+    ("status", "status"),
+    ("received_at", "received_at"),
+    ("updated_at", "updated_at"),
+    ("body_area", "body_area"),
+    ("escalated", "escalated"),
+    ("full_name", "full_name"),
+    ("date_of_birth", "date_of_birth"),
+    ("nhs_number", "nhs_number"),
+    ("postcode", "postcode"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("gp_practice", "gp_practice"),
+)
+EXTRA_COLUMNS = """,
+    json_extract(r.payload, '$.patient.nhs_number') AS nhs_number,
+    json_extract(r.payload, '$.patient.postcode') AS postcode,
+    json_extract(r.payload, '$.patient.phone') AS phone,
+    json_extract(r.payload, '$.patient.email') AS email,
+    json_extract(r.payload, '$.eligibility.gp_practice') AS gp_practice
+"""
+
+
+def safe_cell(value: Any) -> str:
+    """The value as CSV text; one a spreadsheet would run as a formula gets a leading quote."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+@blueprint.get("/queue.csv")
+def export_csv():
+    db = storage.database()
+    filters = QueueFilters.from_args(request.args)
+    if filters.q:
+        transcripts.refresh_index(db, current_app.config["SETTINGS"].tracker_db)
+    rows, total = find_referrals(db, filters, limit=MAX_ROWS, columns=LIST_COLUMNS + EXTRA_COLUMNS)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([header for header, _ in COLUMNS])
+    for row in rows:
+        row["escalated"] = "yes" if row["escalated"] else "no"
+        writer.writerow([safe_cell(row[key]) for _, key in COLUMNS])
+    audit.record(
+        "export_csv",
+        "queue",
+        "csv",
+        {**filters.audit_detail(), "rows": len(rows), "matched": total},
+    )
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="referrals-{stamp}.csv"'},
+    )

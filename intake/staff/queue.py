@@ -1,0 +1,194 @@
+"""The referral queue: filters, pagination (newest first) and full-text search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app, render_template, request
+from sqlite_utils import Database
+from werkzeug.datastructures import MultiDict
+
+from intake import storage
+from intake.staff import audit, transcripts
+from intake.staff.blueprint import blueprint
+
+PAGE_SIZE = 25
+STATUSES = {
+    "new": "New",
+    "in_review": "In review",
+    "accepted": "Accepted",
+    "redirected": "Redirected",
+    "closed": "Closed",
+}
+# Storage fills body_area and escalated (m002); older rows and later escalations are covered
+# by reading the payload and the escalations table as well.
+BODY_AREA = "COALESCE(r.body_area, json_extract(r.payload, '$.problem.body_area'))"
+ESCALATED = (
+    "(COALESCE(r.escalated, 0) = 1 OR EXISTS "
+    "(SELECT 1 FROM escalations e WHERE e.conversation_id = r.conversation_id))"
+)
+LIST_COLUMNS = f"""
+    r.reference, r.status, r.received_at, r.updated_at, r.conversation_id,
+    {BODY_AREA} AS body_area, {ESCALATED} AS escalated,
+    json_extract(r.payload, '$.patient.full_name') AS full_name,
+    json_extract(r.payload, '$.patient.date_of_birth') AS date_of_birth
+"""
+
+
+@dataclass
+class QueueFilters:
+    status: str = ""
+    body_area: str = ""
+    escalated: str = ""  # "yes", "no" or "" for both
+    received_from: date | None = None
+    received_to: date | None = None
+    q: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args: MultiDict) -> QueueFilters:
+        filters = cls(
+            status=args.get("status", "") if args.get("status") in STATUSES else "",
+            body_area=args.get("body_area", "").strip()[:64],
+            escalated=args.get("escalated", "") if args.get("escalated") in ("yes", "no") else "",
+            q=args.get("q", "").strip()[:200],
+        )
+        for name in ("received_from", "received_to"):
+            value = args.get(name, "").strip()
+            if not value:
+                continue
+            try:
+                setattr(filters, name, date.fromisoformat(value))
+            except ValueError:
+                filters.problems.append(f"{name.replace('_', ' ')} must be a date (YYYY-MM-DD)")
+        return filters
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as URL query arguments (for pagination links and the CSV export)."""
+        values = {
+            "status": self.status,
+            "body_area": self.body_area,
+            "escalated": self.escalated,
+            "received_from": self.received_from.isoformat() if self.received_from else "",
+            "received_to": self.received_to.isoformat() if self.received_to else "",
+            "q": self.q,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def audit_detail(self) -> dict[str, Any]:
+        """What was asked for, without the search words (they may be a patient's name)."""
+        detail: dict[str, Any] = {k: v for k, v in self.query_args().items() if k != "q"}
+        if self.q:
+            detail["search"] = True
+        return detail
+
+    def where(self, db: Database) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.status:
+            clauses.append("r.status = ?")
+            params.append(self.status)
+        if self.body_area:
+            clauses.append(f"{BODY_AREA} = ?")
+            params.append(self.body_area)
+        if self.escalated:
+            clauses.append(ESCALATED if self.escalated == "yes" else f"NOT {ESCALATED}")
+        if self.received_from:
+            clauses.append("r.received_at >= ?")
+            params.append(self.received_from.isoformat())
+        if self.received_to:
+            clauses.append("r.received_at < ?")
+            params.append((self.received_to + timedelta(days=1)).isoformat())
+        if self.q:
+            match = db.quote_fts(self.q)
+            clauses.append(
+                "(r.rowid IN (SELECT rowid FROM referrals_fts WHERE referrals_fts MATCH ?)"
+                " OR r.conversation_id IN (SELECT t.conversation_id FROM transcripts t"
+                " JOIN transcripts_fts f ON f.rowid = t.rowid WHERE transcripts_fts MATCH ?))"
+            )
+            params += [match, match]
+        return (" AND ".join(clauses) or "1"), params
+
+
+def find_referrals(
+    db: Database,
+    filters: QueueFilters,
+    *,
+    limit: int,
+    offset: int = 0,
+    columns: str = LIST_COLUMNS,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of matching referrals, newest first, and how many match in all."""
+    where, params = filters.where(db)
+    total = db.execute(f"SELECT count(*) FROM referrals r WHERE {where}", params).fetchone()[0]
+    rows = list(
+        db.query(
+            f"SELECT {columns} FROM referrals r WHERE {where} "
+            "ORDER BY r.received_at DESC, r.reference LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+    )
+    return rows, total
+
+
+def matching_conversations(db: Database, q: str, limit: int = PAGE_SIZE) -> list[dict[str, Any]]:
+    """Conversations whose transcript matches, with or without a referral."""
+    return list(
+        db.query(
+            "SELECT t.conversation_id, t.updated_at, "
+            "snippet(transcripts_fts, 0, '[', ']', ' ... ', 12) AS snippet, "
+            "(SELECT group_concat(reference, ' ') FROM referrals r "
+            " WHERE r.conversation_id = t.conversation_id) AS refs "
+            "FROM transcripts_fts JOIN transcripts t ON t.rowid = transcripts_fts.rowid "
+            "WHERE transcripts_fts MATCH ? ORDER BY rank LIMIT ?",
+            [db.quote_fts(q), limit],
+        )
+    )
+
+
+def body_areas(db: Database) -> list[str]:
+    return [
+        row[0]
+        for row in db.execute(
+            f"SELECT DISTINCT {BODY_AREA} AS area FROM referrals r WHERE area IS NOT NULL "
+            "ORDER BY area"
+        ).fetchall()
+    ]
+
+
+def page_number(args: MultiDict) -> int:
+    try:
+        return max(1, int(args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@blueprint.get("/queue")
+def queue():
+    db = storage.database()
+    filters = QueueFilters.from_args(request.args)
+    page = page_number(request.args)
+    conversations: list[dict[str, Any]] = []
+    if filters.q:
+        transcripts.refresh_index(db, current_app.config["SETTINGS"].tracker_db)
+        conversations = matching_conversations(db, filters.q)
+    rows, total = find_referrals(db, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    audit.record(
+        "search" if filters.q else "view_queue",
+        "queue",
+        f"page {page}",
+        {**filters.audit_detail(), "results": total},
+    )
+    return render_template(
+        "staff/queue.html",
+        filters=filters,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+        statuses=STATUSES,
+        body_areas=body_areas(db),
+        conversations=conversations,
+    )

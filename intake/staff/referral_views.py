@@ -1,0 +1,204 @@
+"""One referral: every field the patient gave, the red-flag answers, the signposting, the
+status history; and the status workflow (who, when and why for every change)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from intake import storage
+from intake.staff import audit, red_flags
+from intake.staff.blueprint import blueprint
+from intake.staff.queue import STATUSES
+
+# Which status can follow which. A closed referral can be reopened for review.
+TRANSITIONS = {
+    "new": ("in_review", "closed"),
+    "in_review": ("accepted", "redirected", "closed", "new"),
+    "accepted": ("closed", "in_review"),
+    "redirected": ("closed", "in_review"),
+    "closed": ("in_review",),
+}
+# Sections of the payload shown under their own heading, in this order; anything else
+# the payload holds is shown too, under "Other details".
+SECTIONS = {
+    "patient": "Patient",
+    "problem": "Problem",
+    "eligibility": "Eligibility",
+}
+# Fields in the order the conversation asks for them (bot/actions/submission.py); fields not
+# named here follow in alphabetical order.
+FIELD_ORDER = (
+    "reference",
+    "submitted_at",
+    "conversation_id",
+    "consent",
+    "full_name",
+    "date_of_birth",
+    "nhs_number",
+    "address_line1",
+    "postcode",
+    "phone",
+    "email",
+    "contact_permissions",
+    "communication_needs",
+    "body_area",
+    "side",
+    "onset",
+    "duration",
+    "pain_score",
+    "daily_impact",
+    "work_status",
+    "work_role",
+    "treatments_tried",
+    "goals",
+    "meets_min_age",
+    "gp_practice",
+    "gp_in_area",
+    "area",
+    "already_under_service",
+    "pregnancy_pelvic_pain",
+)
+
+
+class StatusForm(FlaskForm):
+    to_status = SelectField("New status", validators=[DataRequired()])
+    reason = TextAreaField(
+        "Reason for the change",
+        validators=[DataRequired("Give a reason for the change."), Length(max=1000)],
+    )
+    from_status = HiddenField()
+
+
+def _referral(reference: str) -> dict[str, Any]:
+    rows = list(storage.database()["referrals"].rows_where("reference = ?", [reference]))
+    if not rows:
+        abort(404)
+    return rows[0]
+
+
+def _status_form(status: str) -> StatusForm:
+    form = StatusForm()
+    form.to_status.choices = [(s, STATUSES[s]) for s in TRANSITIONS.get(status, ())]
+    if not form.from_status.data:
+        form.from_status.data = status
+    return form
+
+
+def _ordered(value: Any) -> Any:
+    """A payload section with its fields in FIELD_ORDER (nested sections too)."""
+    if not isinstance(value, dict):
+        return value
+    rank = {name: n for n, name in enumerate(FIELD_ORDER)}
+    keys = sorted(value, key=lambda key: (rank.get(key, len(rank)), str(key)))
+    return {key: _ordered(value[key]) for key in keys}
+
+
+def _screening(answers: Any) -> list[dict[str, str]]:
+    if not isinstance(answers, dict):
+        return []
+    return [
+        {
+            "code": str(code),
+            "title": red_flags.title(str(code)),
+            "question": red_flags.question(str(code)),
+            "answer": str(answer),
+        }
+        for code, answer in answers.items()
+    ]
+
+
+def _render(record: dict[str, Any], form: StatusForm, status_code: int = 200):
+    db = storage.database()
+    payload = json.loads(record["payload"])
+    payload = _ordered(payload)
+    sections = [(title, payload.get(key)) for key, title in SECTIONS.items() if key in payload]
+    shown = {*SECTIONS, "red_flag_screening", "signposting"}
+    top = {k: v for k, v in payload.items() if k not in shown and not isinstance(v, dict)}
+    other = {k: v for k, v in payload.items() if k not in shown and isinstance(v, dict)}
+    history = list(
+        db.query(
+            "SELECT from_status, to_status, reason, changed_by, changed_at FROM status_changes "
+            "WHERE reference = ? ORDER BY changed_at, id",
+            [record["reference"]],
+        )
+    )
+    escalations = list(
+        db.query(
+            "SELECT level, code, source, occurred_at FROM escalations "
+            "WHERE conversation_id = ? ORDER BY occurred_at",
+            [record["conversation_id"]],
+        )
+    )
+    signposting = payload.get("signposting")
+    return render_template(
+        "staff/referral.html",
+        record=record,
+        top=top,
+        sections=sections,
+        other=other,
+        screening=_screening(payload.get("red_flag_screening")),
+        has_screening="red_flag_screening" in payload,
+        signposting=signposting if isinstance(signposting, list) else None,
+        signposting_raw=signposting,
+        history=history,
+        escalations=escalations,
+        flag_title=red_flags.title,
+        statuses=STATUSES,
+        form=form,
+    ), status_code
+
+
+@blueprint.get("/referrals/<reference>")
+def referral(reference: str):
+    record = _referral(reference)
+    audit.record("view_referral", "referral", reference)
+    return _render(record, _status_form(record["status"]))
+
+
+@blueprint.post("/referrals/<reference>/status")
+def change_status(reference: str):
+    record = _referral(reference)
+    form = _status_form(record["status"])
+    if not form.validate_on_submit():
+        return _render(record, form, 400)
+    if form.from_status.data != record["status"]:
+        flash("Someone else changed the status while you were reading: check it and try again.")
+        return redirect(url_for("staff.referral", reference=reference))
+    db = storage.database()
+    changed_at = audit.now_iso()
+    with db.conn:
+        cursor = db.execute(
+            "UPDATE referrals SET status = ?, updated_at = ? WHERE reference = ? AND status = ?",
+            [form.to_status.data, changed_at, reference, record["status"]],
+        )
+        if cursor.rowcount == 1:
+            db.execute(
+                "INSERT INTO status_changes "
+                "(reference, from_status, to_status, reason, changed_by, changed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    reference,
+                    record["status"],
+                    form.to_status.data,
+                    form.reason.data.strip(),
+                    audit.actor_name(),
+                    changed_at,
+                ],
+            )
+    if cursor.rowcount != 1:
+        flash("Someone else changed the status while you were reading: check it and try again.")
+        return redirect(url_for("staff.referral", reference=reference))
+    audit.record(
+        "change_status",
+        "referral",
+        reference,
+        {"from": record["status"], "to": form.to_status.data},
+    )
+    flash(f"Status changed to {STATUSES[form.to_status.data].lower()}.")
+    return redirect(url_for("staff.referral", reference=reference))

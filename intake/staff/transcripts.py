@@ -1,0 +1,191 @@
+"""Conversation transcripts, read from the Rasa SQL tracker store (the `events` table).
+
+The tracker store stays the source; the intake database keeps a searchable copy of each
+conversation's text (`transcripts`, with FTS), refreshed from the tracker store when staff
+search or open a conversation. Only what was said is shown, always as escaped text.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, render_template
+from sqlite_utils import Database
+
+from intake import storage
+from intake.staff import audit, red_flags
+from intake.staff.blueprint import blueprint
+
+SPOKEN = ("user", "bot")
+
+
+@dataclass
+class Line:
+    speaker: str  # "patient" or "assistant"
+    text: str
+    at: datetime
+    notes: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def tracker_connection(path: Path, *, write: bool = False) -> Iterator[sqlite3.Connection | None]:
+    """The tracker store, read-only unless asked; None when Rasa has not made it yet."""
+    if not path.exists():
+        yield None
+        return
+    uri = path.resolve().as_uri() + ("" if write else "?mode=ro")
+    connection = sqlite3.connect(uri, uri=True, timeout=5)
+    try:
+        has_events = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+        ).fetchone()
+        yield connection if has_events else None
+    finally:
+        connection.close()
+
+
+def read_events(tracker_path: Path, conversation_id: str) -> list[tuple[int, str, float, str]]:
+    """(id, type, timestamp, data) of what was said in one conversation, in order."""
+    with tracker_connection(tracker_path) as tracker:
+        if tracker is None:
+            return []
+        return tracker.execute(
+            "SELECT id, type_name, timestamp, data FROM events "
+            "WHERE sender_id = ? AND type_name IN ('user', 'bot') ORDER BY timestamp, id",
+            [conversation_id],
+        ).fetchall()
+
+
+def _notes(message: dict[str, Any]) -> list[str]:
+    """What a bot message carried besides its text: buttons and custom markers."""
+    notes = []
+    buttons = message.get("buttons") or []
+    if buttons:
+        notes.append("Buttons: " + " | ".join(str(b.get("title", "")) for b in buttons))
+    custom = message.get("custom")
+    if isinstance(custom, dict):
+        if isinstance(custom.get("escalation"), dict):
+            escalation = custom["escalation"]
+            code = str(escalation.get("code", ""))
+            notes.append(
+                f"Escalation: {escalation.get('level', '')}, {red_flags.title(code)} ({code})"
+            )
+        if isinstance(custom.get("signpost"), list):
+            titles = [str(card.get("title", "")) for card in custom["signpost"]]
+            notes.append("Signposting: " + "; ".join(titles))
+        if isinstance(custom.get("referral"), dict):
+            referral = custom["referral"]
+            notes.append(f"Referral {referral.get('reference', '')} ({referral.get('status', '')})")
+        other = set(custom) - {"escalation", "signpost", "referral"}
+        if other:
+            notes.append("Other content: " + json.dumps({k: custom[k] for k in sorted(other)}))
+    elif custom is not None:
+        notes.append("Other content: " + json.dumps(custom))
+    return notes
+
+
+def transcript_lines(events: list[tuple[int, str, float, str]]) -> list[Line]:
+    lines = []
+    for _id, kind, timestamp, data in events:
+        try:
+            event = json.loads(data or "{}")
+        except json.JSONDecodeError:
+            continue
+        at = datetime.fromtimestamp(timestamp or 0, tz=timezone.utc)
+        text = event.get("text") or ""
+        if kind == "user":
+            lines.append(Line("patient", text, at))
+        else:
+            notes = _notes(event.get("data") or {})
+            if text or notes:
+                lines.append(Line("assistant", text, at, notes))
+    return lines
+
+
+def transcript_text(lines: list[Line]) -> str:
+    """The conversation as plain text, for the search index."""
+    out = []
+    for line in lines:
+        speaker = "Patient" if line.speaker == "patient" else "Assistant"
+        out.append(f"{speaker}: {line.text}")
+        out.extend(f"  {note}" for note in line.notes)
+    return "\n".join(out)
+
+
+def _index_one(db: Database, tracker_path: Path, conversation_id: str) -> list[Line]:
+    events = read_events(tracker_path, conversation_id)
+    lines = transcript_lines(events)
+    with db.conn:
+        if events:
+            db["transcripts"].upsert(
+                {
+                    "conversation_id": conversation_id,
+                    "text": transcript_text(lines),
+                    "last_event_id": max(event[0] for event in events),
+                    "updated_at": audit.now_iso(),
+                },
+                pk="conversation_id",
+            )
+        else:
+            db.execute("DELETE FROM transcripts WHERE conversation_id = ?", [conversation_id])
+    return lines
+
+
+def refresh_index(db: Database, tracker_path: Path) -> int:
+    """Copy every conversation that changed since the last refresh; how many were copied."""
+    with tracker_connection(tracker_path) as tracker:
+        if tracker is None:
+            return 0
+        newest = tracker.execute("SELECT max(id) FROM events").fetchone()[0] or 0
+        seen = db.execute("SELECT max(last_event_id) FROM transcripts").fetchone()[0] or 0
+        if newest < seen:  # the tracker store was replaced: copy everything again
+            seen = 0
+        changed = [
+            row[0]
+            for row in tracker.execute(
+                "SELECT DISTINCT sender_id FROM events "
+                "WHERE id > ? AND type_name IN ('user', 'bot')",
+                [seen],
+            )
+        ]
+    for conversation_id in changed:
+        _index_one(db, tracker_path, conversation_id)
+    return len(changed)
+
+
+@blueprint.get("/conversations/<conversation_id>")
+def conversation(conversation_id: str):
+    db = storage.database()
+    lines = _index_one(db, current_app.config["SETTINGS"].tracker_db, conversation_id)
+    referrals = list(
+        db.query(
+            "SELECT reference, status, received_at FROM referrals WHERE conversation_id = ? "
+            "ORDER BY received_at",
+            [conversation_id],
+        )
+    )
+    escalations = list(
+        db.query(
+            "SELECT level, code, source, occurred_at FROM escalations "
+            "WHERE conversation_id = ? ORDER BY occurred_at",
+            [conversation_id],
+        )
+    )
+    if not (lines or referrals or escalations):
+        abort(404)
+    audit.record("view_transcript", "conversation", conversation_id, {"lines": len(lines)})
+    return render_template(
+        "staff/conversation.html",
+        conversation_id=conversation_id,
+        lines=lines,
+        referrals=referrals,
+        escalations=escalations,
+        flag_title=red_flags.title,
+    )

@@ -1,0 +1,143 @@
+"""`make eval`, after `rasa test nlu`: write docs/evaluation.md with the figures the team trusts.
+
+Three parts: NLU cross-validation (intent and entity scores, confusion matrix image), the
+red-flag set against the real detector (sensitivity at the right level, specificity, per
+category), and scripted patients completing referrals end to end through the running stack
+(completion rate, patient messages per referral).
+
+    python -m scripts.evaluate var/results/nlu
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from scripts.layout import ROOT
+from scripts.nlu_scores import ENTITY_MACRO_F1_TARGET, INTENT_MACRO_F1_TARGET
+from scripts.red_flag_scores import scores, table
+from scripts.running_stack import RunningStack
+from scripts.simulated_patient import PERSONAS, Outcome, complete_referral
+
+REPORT = ROOT / "docs" / "evaluation.md"
+IMAGES = ROOT / "docs" / "images"
+RED_FLAG_SET = ROOT / "tests" / "red_flag_utterances.yml"
+HOLDOUT_SET = ROOT / "docs" / "clinical-safety" / "red_flag_holdout.yml"
+
+
+def score_rows(report: dict) -> list[str]:
+    """Markdown rows of precision, recall, F1 and support per label, weakest first."""
+    labels = [
+        (scores["f1-score"], name, scores)
+        for name, scores in report.items()
+        if isinstance(scores, dict) and "support" in scores and "avg" not in name
+    ]
+    return [
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {f1:.3f} | {s['support']} |"
+        for f1, name, s in sorted(labels)
+    ]
+
+
+def nlu_section(results: Path) -> list[str]:
+    intents = json.loads((results / "intent_report.json").read_text())
+    entities = json.loads((results / "DIETClassifier_report.json").read_text())
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    shutil.copy(results / "intent_confusion_matrix.png", IMAGES / "intent_confusion_matrix.png")
+    header = ["| label | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
+    return [
+        "## Understanding (NLU, 3-fold cross-validation)",
+        "",
+        f"Intent macro F1 **{intents['macro avg']['f1-score']:.3f}** "
+        f"(target {INTENT_MACRO_F1_TARGET}); weighted {intents['weighted avg']['f1-score']:.3f}. "
+        f"Entity macro F1 **{entities['macro avg']['f1-score']:.3f}** "
+        f"(target {ENTITY_MACRO_F1_TARGET}).",
+        "",
+        "### Intents, weakest first",
+        "",
+        *header,
+        *score_rows(intents),
+        "",
+        "### Entities (DIETClassifier)",
+        "",
+        *header,
+        *score_rows(entities),
+        "",
+        "![Intent confusion matrix](images/intent_confusion_matrix.png)",
+        "",
+    ]
+
+
+def red_flag_section() -> list[str]:
+    lines = [
+        "## Red flags (the rule-based detector, every message)",
+        "",
+        "Sensitivity counts a positive as found only when it escalates at its level or higher.",
+        "The test set (`tests/red_flag_utterances.yml`) also guided the catalogue's phrases, so",
+        "its figures are in-sample; the hold-out set, where present, was written without",
+        "looking at the catalogue and never used to change it.",
+        "",
+    ]
+    for title, path in (("Test set", RED_FLAG_SET), ("Hold-out set", HOLDOUT_SET)):
+        if path.exists():
+            positives, negatives = scores(path)
+            lines += [f"### {title}", "", table("category | sensitivity", positives), ""]
+            lines += [table("negatives | specificity", negatives), ""]
+    return lines
+
+
+def run_patients() -> list[Outcome]:
+    with tempfile.TemporaryDirectory(prefix="msk-eval-") as state:
+        stack = RunningStack(Path(state))
+        try:
+            stack.wait_ready()
+            outcomes = []
+            for index, persona in enumerate(PERSONAS):
+                say = functools.partial(stack.say, f"eval-patient-{index}")
+                outcomes.append(complete_referral(say, persona))
+        finally:
+            stack.stop()
+    return outcomes
+
+
+def patients_section(outcomes: list[Outcome]) -> list[str]:
+    done = [o for o in outcomes if o.completed]
+    median = statistics.median(o.messages for o in done) if done else float("nan")
+    return [
+        "## Scripted patients, end to end through the running stack",
+        "",
+        f"Completed {len(done)}/{len(outcomes)}; median patient messages per referral "
+        f"{median:g} (`scripts/simulated_patient.py`).",
+        "",
+        "| patient | completed | messages | stuck on |",
+        "| --- | --- | --- | --- |",
+        *[
+            f"| {o.persona} | {'yes' if o.completed else 'no'} | {o.messages} | "
+            f"{o.stuck_on or ''} |"
+            for o in outcomes
+        ],
+        "",
+    ]
+
+
+def main(results: Path) -> None:
+    lines = [
+        "# Evaluation",
+        "",
+        "Produced by `make eval` (`rasa test nlu --cross-validation --folds 3`, then",
+        "`python -m scripts.evaluate var/results/nlu`).",
+        "",
+        *nlu_section(results),
+        *red_flag_section(),
+        *patients_section(run_patients()),
+    ]
+    REPORT.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))

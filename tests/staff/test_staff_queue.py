@@ -1,0 +1,156 @@
+"""The referral queue: filters, pagination (25 a page, newest first), full-text search over
+referrals and conversation transcripts, and a CSV export safe to open in a spreadsheet."""
+
+import csv
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+
+from intake.staff.exports import safe_cell
+from tests.staff.conftest import make_referral, store
+
+NOW = datetime.now(timezone.utc)
+
+
+def references(page_text: str) -> list[str]:
+    return re.findall(r'href="/staff/referrals/(MIS-[0-9A-Z-]+)"', page_text)
+
+
+def reference(n: int) -> str:
+    return f"MIS-{n:04d}-TEST"
+
+
+def test_the_queue_lists_newest_first_25_to_a_page(staff_app, clinician):
+    for n in range(30):
+        store(
+            staff_app,
+            make_referral(reference(n), f"conv{n:028d}"),
+            received=NOW - timedelta(hours=30 - n),
+        )
+    first = clinician.get("/staff/queue")
+    assert first.status_code == 200
+    assert "30 referrals found" in first.text
+    assert references(first.text) == [reference(n) for n in range(29, 4, -1)]
+    assert 'href="/staff/queue?page=2"' in first.text
+    second = clinician.get("/staff/queue?page=2")
+    assert references(second.text) == [reference(n) for n in range(4, -1, -1)]
+    assert "page=3" not in second.text
+
+
+def test_filters_by_status_body_area_escalation_and_date(staff_app, clinician):
+    knee = make_referral("MIS-KNEE-0001", "a" * 32)
+    back = make_referral("MIS-BACK-0001", "b" * 32)
+    back["problem"]["body_area"] = "back"
+    back["escalated"] = True
+    old = make_referral("MIS-OLDD-0001", "c" * 32)
+    store(staff_app, knee, received=NOW - timedelta(days=1))
+    store(staff_app, back, received=NOW - timedelta(days=2), status="in_review")
+    store(staff_app, old, received=datetime(2026, 1, 15, 12, tzinfo=timezone.utc), status="closed")
+
+    def listed(query: str) -> set[str]:
+        response = clinician.get(f"/staff/queue?{query}")
+        assert response.status_code == 200
+        return set(references(response.text))
+
+    assert listed("") == {"MIS-KNEE-0001", "MIS-BACK-0001", "MIS-OLDD-0001"}
+    assert listed("status=in_review") == {"MIS-BACK-0001"}
+    assert listed("status=closed") == {"MIS-OLDD-0001"}
+    assert listed("body_area=back") == {"MIS-BACK-0001"}
+    assert listed("body_area=knee") == {"MIS-KNEE-0001", "MIS-OLDD-0001"}
+    assert listed("escalated=yes") == {"MIS-BACK-0001"}
+    assert listed("escalated=no") == {"MIS-KNEE-0001", "MIS-OLDD-0001"}
+    assert listed("received_from=2026-01-15&received_to=2026-01-15") == {"MIS-OLDD-0001"}
+    assert listed("received_to=2026-01-14") == set()
+    assert listed(f"received_from={(NOW - timedelta(days=3)).date()}&body_area=knee") == {
+        "MIS-KNEE-0001"
+    }
+    unknown = clinician.get("/staff/queue?received_from=yesterday")
+    assert "received from must be a date" in unknown.text
+
+
+def test_a_referral_is_flagged_when_its_conversation_escalated(staff_app, clinician, auth):
+    store(staff_app, make_referral("MIS-ESCA-0001", "e" * 32))
+    escalation = {
+        "id": "f" * 32,
+        "conversation_id": "e" * 32,
+        "level": "urgent",
+        "code": "septic_arthritis",
+        "codes": ["septic_arthritis"],
+        "source": "message",
+        "occurred_at": NOW.isoformat(),
+    }
+    assert clinician.post("/api/v1/escalations", json=escalation, headers=auth).status_code == 201
+    assert references(clinician.get("/staff/queue?escalated=yes").text) == ["MIS-ESCA-0001"]
+
+
+def test_search_finds_a_referral_by_the_patients_name(staff_app, clinician):
+    store(staff_app, make_referral("MIS-SAMS-0001", "1" * 32, full_name="Sam Sample"))
+    store(staff_app, make_referral("MIS-ALEX-0001", "2" * 32, full_name="Alex Example"))
+    assert references(clinician.get("/staff/queue?q=sample").text) == ["MIS-SAMS-0001"]
+    assert references(clinician.get("/staff/queue?q=Alex Example").text) == ["MIS-ALEX-0001"]
+    assert references(clinician.get("/staff/queue?q=MIS-ALEX-0001").text) == ["MIS-ALEX-0001"]
+    # Words that are FTS syntax are searched for as words, not run as a query.
+    assert clinician.get('/staff/queue?q=" OR NEAR(*').status_code == 200
+
+
+def test_search_finds_a_conversation_by_a_phrase_with_or_without_a_referral(
+    staff_app, clinician, tracker
+):
+    store(staff_app, make_referral("MIS-TALK-0001", "3" * 32))
+    tracker.user("3" * 32, "my knee clicks when I kneel on the kitchen floor", NOW)
+    tracker.user("4" * 32, "I want to kneel at the allotment again", NOW)
+    tracker.user("5" * 32, "my shoulder hurts", NOW)
+    page = clinician.get("/staff/queue?q=kitchen floor")
+    assert references(page.text) == ["MIS-TALK-0001"]
+    assert "/staff/conversations/" + "3" * 32 in page.text
+    kneel = clinician.get("/staff/queue?q=kneel").text
+    assert "/staff/conversations/" + "3" * 32 in kneel
+    assert "/staff/conversations/" + "4" * 32 in kneel
+    assert "/staff/conversations/" + "5" * 32 not in kneel
+    # A later message is indexed at the next search.
+    tracker.user("5" * 32, "the allotment shed too", NOW + timedelta(minutes=1))
+    assert "/staff/conversations/" + "5" * 32 in clinician.get("/staff/queue?q=allotment").text
+
+
+def test_the_csv_export_holds_the_filtered_queue(staff_app, clinician):
+    store(staff_app, make_referral("MIS-CSVA-0001", "6" * 32), received=NOW)
+    store(staff_app, make_referral("MIS-CSVB-0001", "7" * 32), status="closed")
+    response = clinician.get("/staff/queue.csv?status=new")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["reference"] for row in table] == ["MIS-CSVA-0001"]
+    assert table[0]["full_name"] == "Sam Sample"
+    assert table[0]["status"] == "new"
+    assert table[0]["gp_practice"] == "Example Street Surgery"
+
+
+def test_the_csv_export_defuses_spreadsheet_formulas(staff_app, clinician):
+    store(
+        staff_app,
+        make_referral("MIS-EVIL-0001", "8" * 32, full_name='=HYPERLINK("http://x","y")'),
+    )
+    store(staff_app, make_referral("MIS-EVIL-0002", "9" * 32, full_name="@SUM(A1:A9)"))
+    table = list(csv.DictReader(io.StringIO(clinician.get("/staff/queue.csv").text)))
+    names = {row["reference"]: row["full_name"] for row in table}
+    assert names["MIS-EVIL-0001"] == '\'=HYPERLINK("http://x","y")'
+    assert names["MIS-EVIL-0002"] == "'@SUM(A1:A9)"
+    assert table[0]["phone"] == "07700 900123"
+
+
+def test_safe_cell_quotes_every_formula_start():
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(f"{start}1+1") == f"'{start}1+1"
+    assert safe_cell("Sam Sample") == "Sam Sample"
+    assert safe_cell(None) == ""
+    assert safe_cell(6) == "6"
+
+
+def test_the_queue_shows_the_patient_escaped(staff_app, clinician):
+    store(staff_app, make_referral("MIS-XSSQ-0001", "0" * 32, full_name="<b>Sam</b> Sample"))
+    page = clinician.get("/staff/queue").text
+    assert "&lt;b&gt;Sam&lt;/b&gt; Sample" in page
+    assert "<b>Sam</b>" not in page
+    assert json.dumps("<b>Sam</b>") not in page

@@ -1,0 +1,198 @@
+"""Reviewing one referral: every field, the red-flag answers and the signposting, escaped;
+the conversation transcript from the tracker store, escaped and in order; the status
+workflow recording who, when and why; and the escalations list."""
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+from tests.staff.conftest import REFERRAL, csrf_token, make_referral, rows, store
+
+NOW = datetime.now(timezone.utc)
+CONVERSATION = "c0ffee" + "0" * 26
+
+
+def _leaf_values(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaf_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaf_values(item)
+    elif isinstance(value, str) and value:
+        yield value
+
+
+def test_the_detail_page_shows_every_field_of_the_referral(staff_app, clinician):
+    payload = make_referral("MIS-DETL-0001", CONVERSATION)
+    store(staff_app, payload)
+    page = clinician.get("/staff/referrals/MIS-DETL-0001")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for value in _leaf_values({k: v for k, v in payload.items() if k != "red_flag_screening"}):
+        assert value in text, value
+    for key in ("Full name", "Date of birth", "NHS number", "GP practice", "Pain score", "Goals"):
+        assert key in text
+    assert text.index("Full name") < text.index("Date of birth") < text.index("Postcode")
+    # The red-flag answer comes with the catalogue's title and the question that was asked.
+    assert "Hot, swollen joint (possible joint infection) (septic_arthritis)" in text
+    assert re.search(r"septic_arthritis\)</td>\s*<td[^>]*>[^<]+</td>\s*<td[^>]*><strong>no", text)
+    assert "No signposting is recorded" in text
+    assert f"/staff/conversations/{CONVERSATION}" in text
+
+
+def test_the_detail_page_escapes_what_the_patient_typed(staff_app, clinician):
+    payload = make_referral("MIS-XSSD-0001", CONVERSATION, full_name="<script>alert(1)</script>")
+    payload["problem"]["goals"] = '"><img src=x onerror=alert(2)>'
+    store(staff_app, payload)
+    page = clinician.get("/staff/referrals/MIS-XSSD-0001").text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    assert "<script" not in page.lower()  # no script at all on staff pages
+
+
+def test_the_detail_page_shows_the_signposting_given(staff_app, clinician):
+    payload = make_referral("MIS-SIGN-0001", CONVERSATION)
+    payload["signposting"] = [
+        {
+            "id": "versus_arthritis_knee",
+            "title": "Knee pain leaflet",
+            "url": "https://www.versusarthritis.org/about-arthritis/conditions/knee-pain/",
+            "summary": "Exercises and advice for knee pain.",
+        },
+        {"id": "odd", "title": "Not a link", "url": "javascript:alert(1)", "summary": ""},
+    ]
+    store(staff_app, payload)
+    page = clinician.get("/staff/referrals/MIS-SIGN-0001").text
+    assert "Knee pain leaflet" in page
+    assert 'href="https://www.versusarthritis.org/about-arthritis/conditions/knee-pain/"' in page
+    assert 'href="javascript' not in page
+
+
+def test_an_unknown_reference_is_not_found(clinician):
+    assert clinician.get("/staff/referrals/MIS-NONE-0000").status_code == 404
+
+
+def _change(client, reference, to_status, reason):
+    token = csrf_token(client, f"/staff/referrals/{reference}")
+    page = client.get(f"/staff/referrals/{reference}").text
+    from_status = re.search(r'name="from_status" type="hidden" value="([^"]*)"', page).group(1)
+    return client.post(
+        f"/staff/referrals/{reference}/status",
+        data={
+            "csrf_token": token,
+            "to_status": to_status,
+            "reason": reason,
+            "from_status": from_status,
+        },
+    )
+
+
+def test_a_status_change_records_who_when_and_why(staff_app, clinician):
+    store(staff_app, make_referral("MIS-STAT-0001", CONVERSATION))
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    response = _change(clinician, "MIS-STAT-0001", "in_review", "Triage: physio assessment")
+    assert response.status_code == 302
+    _change(clinician, "MIS-STAT-0001", "accepted", "Suitable for MSK physiotherapy")
+    referral = rows(staff_app, "SELECT * FROM referrals WHERE reference = 'MIS-STAT-0001'")[0]
+    assert referral["status"] == "accepted"
+    changes = rows(staff_app, "SELECT * FROM status_changes ORDER BY id")
+    assert [(c["from_status"], c["to_status"]) for c in changes] == [
+        ("new", "in_review"),
+        ("in_review", "accepted"),
+    ]
+    assert {c["changed_by"] for c in changes} == {"casey.clinician"}
+    assert changes[1]["reason"] == "Suitable for MSK physiotherapy"
+    assert datetime.fromisoformat(changes[0]["changed_at"]) >= before
+    assert referral["updated_at"] == changes[1]["changed_at"]
+    page = clinician.get("/staff/referrals/MIS-STAT-0001").text
+    assert "Suitable for MSK physiotherapy" in page
+    assert "In review to Accepted" in page
+
+
+def test_a_status_change_needs_a_reason_and_an_allowed_next_status(staff_app, clinician):
+    store(staff_app, make_referral("MIS-STAT-0002", CONVERSATION))
+    no_reason = _change(clinician, "MIS-STAT-0002", "in_review", "   ")
+    assert no_reason.status_code == 400
+    assert "Give a reason for the change." in no_reason.text
+    skipping = _change(clinician, "MIS-STAT-0002", "accepted", "straight to accepted")
+    assert skipping.status_code == 400
+    assert rows(staff_app, "SELECT status FROM referrals")[0]["status"] == "new"
+    assert rows(staff_app, "SELECT * FROM status_changes") == []
+
+
+def test_a_status_change_made_meanwhile_by_someone_else_is_not_overwritten(staff_app, clinician):
+    store(staff_app, make_referral("MIS-STAT-0003", CONVERSATION))
+    token = csrf_token(clinician, "/staff/referrals/MIS-STAT-0003")
+    _change(clinician, "MIS-STAT-0003", "in_review", "first reviewer")
+    stale = clinician.post(
+        "/staff/referrals/MIS-STAT-0003/status",
+        data={"csrf_token": token, "to_status": "closed", "reason": "x", "from_status": "new"},
+    )
+    assert stale.status_code == 302
+    assert rows(staff_app, "SELECT status FROM referrals")[0]["status"] == "in_review"
+
+
+def test_the_transcript_is_shown_escaped_and_in_order(staff_app, clinician, tracker):
+    store(staff_app, make_referral("MIS-TRAN-0001", CONVERSATION))
+    tracker.bot(CONVERSATION, "Hello, I can help you refer yourself.", NOW)
+    tracker.slot(CONVERSATION, NOW + timedelta(seconds=1))
+    tracker.user(CONVERSATION, "<script>alert('x')</script> my knee", NOW + timedelta(seconds=3))
+    tracker.bot(
+        CONVERSATION,
+        None,
+        NOW + timedelta(seconds=4),
+        custom={"escalation": {"level": "urgent", "code": "septic_arthritis"}},
+    )
+    tracker.user(CONVERSATION, "earlier message, written late", NOW + timedelta(seconds=2))
+    tracker.user("someone-else", "not this conversation", NOW)
+    page = clinician.get(f"/staff/conversations/{CONVERSATION}")
+    assert page.status_code == 200
+    text = page.text
+    assert "<script>alert" not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; my knee" in text
+    order = [
+        text.index("Hello, I can help"),
+        text.index("earlier message"),
+        text.index("my knee"),
+        text.index("Escalation: urgent"),
+    ]
+    assert order == sorted(order)
+    assert "not this conversation" not in text
+    assert "Sam Sample" not in text  # slot events are not part of the transcript
+    assert "/staff/referrals/MIS-TRAN-0001" in text
+
+
+def test_an_unknown_conversation_is_not_found(clinician, tracker):
+    assert clinician.get("/staff/conversations/nobody").status_code == 404
+
+
+def test_the_escalations_list_links_transcripts_and_referrals(staff_app, clinician, auth):
+    store(staff_app, make_referral("MIS-ESCL-0001", "a" * 32))
+    for n, (conversation, level, code) in enumerate(
+        [("a" * 32, "soon", "inflammatory_arthritis"), ("b" * 32, "emergency", "cauda_equina")]
+    ):
+        record = {
+            "id": f"{n:032x}",
+            "conversation_id": conversation,
+            "level": level,
+            "code": code,
+            "codes": [code],
+            "source": "screening",
+            "occurred_at": (NOW - timedelta(minutes=10 - n)).isoformat(),
+        }
+        assert clinician.post("/api/v1/escalations", json=record, headers=auth).status_code == 201
+    page = clinician.get("/staff/escalations").text
+    assert page.index("cauda_equina") < page.index("inflammatory_arthritis")  # newest first
+    assert "Possible cauda equina syndrome" in page
+    assert f'href="/staff/conversations/{"a" * 32}"' in page
+    assert f'href="/staff/conversations/{"b" * 32}"' in page
+    assert 'href="/staff/referrals/MIS-ESCL-0001"' in page
+    emergency = clinician.get("/staff/escalations?level=emergency").text
+    assert "cauda_equina" in emergency and "inflammatory_arthritis" not in emergency
+
+
+def test_the_referral_fixture_is_an_obviously_fake_patient():
+    assert REFERRAL["patient"]["full_name"] == "Sam Sample"
+    assert REFERRAL["patient"]["phone"].startswith("07700 900")  # Ofcom drama range

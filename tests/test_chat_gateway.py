@@ -1,0 +1,179 @@
+"""The chat gateway limits size and rate, and lets only allowed browser origins in.
+
+Rasa is not started here (the stack integration test talks to the real one through the
+gateway); RASA_URL points at a closed port, so a message that passes every check gets the
+gateway's own 503, which is all these tests need to see that it was let through.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from intake import create_app
+from intake.settings import Settings
+from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN
+
+CONVERSATION = "0123456789abcdef0123456789abcdef"
+OTHER_CONVERSATION = "fedcba9876543210fedcba9876543210"
+ALLOWED = "http://127.0.0.1:8000"
+CLOSED_PORT = "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def make_client(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)
+
+    def make(**overrides):
+        settings = {
+            "intake_db": tmp_path / "intake.db",
+            "tracker_db": tmp_path / "tracker.db",
+            "rasa_url": CLOSED_PORT,
+            **overrides,
+        }
+        return create_app(settings).test_client()
+
+    return make
+
+
+def say(client, conversation: str | None = CONVERSATION, address="192.0.2.10", **headers):
+    body = {"message": "my knee hurts"}
+    if conversation:
+        body["conversation_id"] = conversation
+    return client.post(
+        "/api/v1/chat", json=body, headers=headers, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_an_empty_or_oversized_message_is_refused(make_client):
+    client = make_client()
+    assert client.post("/api/v1/chat", json={"message": "  "}).status_code == 400
+    assert client.post("/api/v1/chat", json={}).status_code == 400
+    assert client.post("/api/v1/chat", data="hello").status_code == 400
+    too_long = client.post("/api/v1/chat", json={"message": "x" * 1001})
+    assert too_long.status_code == 413
+    assert too_long.get_json() == {"error": "message must be at most 1000 characters"}
+
+
+def test_a_body_over_the_request_limit_is_a_json_413(make_client):
+    response = make_client().post("/api/v1/chat", json={"message": "x" * 70_000})
+    assert response.status_code == 413 and "too large" in response.get_json()["error"]
+
+
+def test_when_rasa_is_down_the_patient_gets_a_clear_503(make_client):
+    response = say(make_client())
+    assert response.status_code == 503
+    assert "not available" in response.get_json()["error"]
+
+
+def test_one_conversation_is_limited_and_another_is_not(make_client):
+    client = make_client(chat_rate_per_conversation="3/minute")
+    assert [say(client).status_code for _ in range(3)] == [503] * 3
+    limited = say(client)
+    assert limited.status_code == 429
+    assert "please wait" in limited.get_json()["error"]
+    assert int(limited.headers["Retry-After"]) > 0
+    assert say(client, OTHER_CONVERSATION).status_code == 503
+
+
+def test_new_conversations_from_one_address_are_limited_together(make_client):
+    client = make_client(chat_rate_per_conversation="2/minute")
+    assert [say(client, None).status_code for _ in range(2)] == [503, 503]
+    assert say(client, None).status_code == 429
+    assert say(client, None, address="192.0.2.99").status_code == 503
+
+
+def test_one_address_is_limited_across_its_conversations(make_client):
+    client = make_client(chat_rate_per_address="4/minute")
+    conversations = [f"{index:032x}" for index in range(5)]
+    statuses = [say(client, conversation).status_code for conversation in conversations]
+    assert statuses == [503] * 4 + [429]
+    assert say(client, address="198.51.100.7").status_code == 503  # another address
+
+
+def test_the_default_limits_are_generous(make_client):
+    client = make_client()
+    assert all(say(client).status_code == 503 for _ in range(30))
+    assert say(client).status_code == 429
+
+
+def test_a_limit_that_cannot_be_read_stops_the_app_starting(make_client):
+    with pytest.raises(RuntimeError, match="CHAT_RATE_PER_ADDRESS"):
+        make_client(chat_rate_per_address="lots")
+
+
+def test_a_preflight_from_an_allowed_origin_is_answered_and_echoed(make_client):
+    response = make_client().options(
+        "/api/v1/chat",
+        headers={"Origin": ALLOWED, "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+    assert "Origin" in response.headers["Vary"]
+
+
+def test_another_origin_gets_no_cors_headers_and_is_refused(make_client):
+    client = make_client()
+    evil = {"Origin": "https://evil.example"}
+    preflight = client.options("/api/v1/chat", headers=evil)
+    assert preflight.status_code == 403
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    posted = say(client, **evil)
+    assert posted.status_code == 403
+    assert posted.get_json() == {"error": "this website may not use the chat"}
+    assert "Access-Control-Allow-Origin" not in posted.headers
+
+
+def test_a_refused_origin_does_not_use_up_the_conversations_limit(make_client):
+    client = make_client(chat_rate_per_conversation="2/minute")
+    for _ in range(5):
+        say(client, Origin="https://evil.example")
+    assert say(client).status_code == 503
+
+
+def test_an_allowed_origin_is_echoed_on_the_answer(make_client):
+    response = say(make_client(), Origin=ALLOWED)
+    assert response.status_code == 503
+    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
+
+
+def test_the_apps_own_origin_is_always_allowed(make_client):
+    # The test client's host is localhost: the page and the gateway share the origin.
+    response = say(make_client(chat_allowed_origins=()), Origin="http://localhost")
+    assert response.status_code == 503
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost"
+
+
+def test_a_request_without_origin_gets_no_cors_headers(make_client):
+    response = say(make_client())
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_the_allow_list_and_limits_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)
+    monkeypatch.setenv("WEB_PORT", "8123")
+    monkeypatch.delenv("CHAT_ALLOWED_ORIGINS", raising=False)
+    default = Settings.from_env({})
+    assert default.chat_allowed_origins == ("http://127.0.0.1:8123", "http://localhost:8123")
+    monkeypatch.setenv("CHAT_ALLOWED_ORIGINS", "https://www.example.nhs.uk/, https://kiosk.example")
+    monkeypatch.setenv("CHAT_RATE_PER_CONVERSATION", "10/minute")
+    monkeypatch.setenv("CHAT_RATE_PER_ADDRESS", "50/minute")
+    configured = Settings.from_env({})
+    assert configured.chat_allowed_origins == (
+        "https://www.example.nhs.uk",
+        "https://kiosk.example",
+    )
+    assert (configured.chat_rate_per_conversation, configured.chat_rate_per_address) == (
+        "10/minute",
+        "50/minute",
+    )
+
+
+def test_a_configured_origin_may_use_the_chat(make_client):
+    client = make_client(chat_allowed_origins=("https://www.example.nhs.uk",))
+    response = say(client, Origin="https://www.example.nhs.uk")
+    assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.nhs.uk"
+    assert say(client, Origin=ALLOWED).status_code == 403  # no longer on the list

@@ -1,0 +1,486 @@
+"""The chat widget and the kiosk in a real browser (Debian's Chromium driven by Playwright)
+against the real stack (action server, Rasa, web app) on free ports with its own databases.
+
+Covers issue 7's evidence: a whole referral through the widget, the escalation banner, a
+script-injection attempt shown as text, the kiosk clearing itself after inactivity, keyboard
+use, small and zoomed screens, and axe-core scans. Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+from sqlite_utils import Database
+
+from intake import migrations
+from scripts.running_stack import RunningStack
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Debian's Chromium (scripts/setup.sh installs it where missing); never a downloaded browser.
+CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+REPLY_TIMEOUT_MS = 30_000
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser, but Debian's Chromium: no downloaded browser."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is not installed: run `make setup` as root or "
+            "`sudo apt-get install -y chromium`, then retry."
+        )
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("browser-stack")
+    # The intake database is created before the stack starts: two gunicorn workers migrating
+    # a brand-new database at the same moment can fail with "database is locked".
+    with closing(Database(state / "intake.db")) as db:
+        db.enable_wal()
+        migrations.apply(db)
+    # Generous chat rate limits: one test client sends every message from one address, faster
+    # than a patient types.
+    running = RunningStack(
+        state, {"CHAT_RATE_PER_CONVERSATION": "200/minute", "CHAT_RATE_PER_ADDRESS": "600/minute"}
+    )
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def web(stack):
+    return lambda path: stack.url("WEB_PORT", path)
+
+
+class Chat:
+    """The widget on a page, driven the way a patient would."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.input = page.get_by_label("Type your answer")
+
+    def open(self) -> None:
+        self.page.get_by_role(
+            "button", name=re.compile("Refer yourself|Continue your chat")
+        ).click()
+        self.wait_for_reply()
+
+    def wait_for_reply(self) -> None:
+        expect(self.page.locator(".typing")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
+        self.page.wait_for_function(
+            "() => { const w = document.querySelector('msk-chat-widget'); return w && !w.busy; }",
+            timeout=REPLY_TIMEOUT_MS,
+        )
+
+    def say(self, text: str) -> None:
+        sent = self.page.locator(".msg-user").count()
+        self.input.fill(text)
+        self.input.press("Enter")
+        expect(self.page.locator(".msg-user")).to_have_count(sent + 1)
+        self.wait_for_reply()
+
+    def reply_buttons(self) -> list[str]:
+        return self.page.locator(".replies .reply").all_text_contents()
+
+    def tap(self, title: str) -> None:
+        sent = self.page.locator(".msg-user").count()
+        self.page.locator(".replies .reply").filter(
+            has_text=re.compile(f"^{re.escape(title)}$")
+        ).click()
+        expect(self.page.locator(".msg-user")).to_have_count(sent + 1)
+        self.wait_for_reply()
+
+    def last_bot_text(self) -> str:
+        return self.page.locator(".msg-bot .msg-text").last.text_content() or ""
+
+    def log_text(self) -> str:
+        return self.page.locator(".log").inner_text()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in fresh browser contexts (no storage shared); at the end, no script errors and
+    no Content-Security-Policy violations on any of them (except where axe-core, which adds
+    inline styles of its own while it scans, has run: `check_csp=False`)."""
+    contexts, problems = [], []
+
+    def make(viewport: dict, check_csp: bool = True) -> Page:
+        context = browser.new_context(viewport=viewport)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+        if check_csp:
+            page.on(
+                "console",
+                lambda message: (
+                    problems.append(message.text)
+                    if "Content Security Policy" in message.text
+                    else None
+                ),
+            )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert problems == []
+
+
+def serious_violations(page: Page) -> list[dict]:
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+# A simulated patient: the first cue found in the bot's last message picks the answer; "Yes"
+# and "No" are tapped when the bot offers them as buttons, everything else is typed.
+PATIENT_ANSWERS = [
+    ("please check your answers", "Yes"),  # first: the summary quotes the other questions
+    ("want to carry on", "Yes, carry on"),
+    ("16 or older", "Yes"),
+    ("home postcode", "ws11 1db"),
+    ("gp practice (surgery)", "Example Street Surgery"),
+    ("already being seen", "No"),
+    ("where is the problem", "my knee"),
+    ("which side", "the right one"),
+    ("how did it start", "I twisted it playing football"),
+    ("how long have you had it", "about 3 months"),
+    ("0 (no pain) to 10", "six out of ten"),
+    ("daily life", "I struggle with stairs and it wakes me at night"),
+    ("what about work", "I'm in work"),
+    ("what is your job", "delivery driver"),
+    ("what have you tried", "ibuprofen and some exercises off the internet"),
+    ("get back to doing", "playing football with my son"),
+    ("full name", "Sam Sample"),
+    ("date of birth", "2nd November 1971"),
+    ("nhs number", "485 777 3457"),
+    ("first line of your address", "12 Example Street"),
+    ("phone number", "07700 900123"),
+    ("email address", "sam.sample@example.com"),
+    ("voicemail, or send you text", "both are fine"),
+    ("help to talk with us", "No"),
+]
+MAX_PATIENT_TURNS = 40
+
+
+def answer(chat: Chat) -> None:
+    question = chat.last_bot_text().lower()
+    buttons = chat.reply_buttons()
+    for cue, reply in PATIENT_ANSWERS:
+        if cue in question:
+            if reply in buttons:
+                chat.tap(reply)
+            else:
+                chat.say(reply)
+            return
+    if "No" in buttons:  # a red-flag screening question: this patient has none
+        chat.tap("No")
+        return
+    raise AssertionError(f"the simulated patient has no answer for: {question!r}")
+
+
+def test_a_patient_refers_themselves_through_the_widget_on_a_phone(new_page, web):
+    page = new_page(PHONE)
+    page.goto(web("/"))
+    chat = Chat(page)
+    chat.open()
+    assert page.evaluate("document.activeElement.tagName") == "MSK-CHAT-WIDGET"
+    assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "msk-input"
+    assert "999" in chat.log_text() and "111" in chat.log_text()
+
+    turns = 0
+    navigated = False
+    while page.locator(".msg-referral").count() == 0:
+        assert turns < MAX_PATIENT_TURNS, f"too many turns; last question: {chat.last_bot_text()}"
+        if not navigated and "gp practice" in chat.last_bot_text().lower():
+            # The conversation follows the patient to another page of the site (same tab).
+            before = chat.log_text()
+            page.get_by_role("button", name="Close chat").click()
+            page.get_by_role("link", name="Looking after your back").click()
+            expect(page).to_have_url(re.compile("/msk-advice$"))
+            page.get_by_role("button", name="Continue your chat").click()
+            assert chat.log_text() == before
+            navigated = True
+        answer(chat)
+        turns += 1
+    assert navigated
+
+    reference = page.locator(".referral-ref").text_content()
+    assert re.fullmatch(r"[A-Z0-9-]{6,}", reference or ""), reference
+    assert reference in chat.log_text()
+    summary = page.locator(".msg-bot .msg-text", has_text="check your answers").last.text_content()
+    assert "Sam Sample" in summary and "WS11 1DB" in summary
+    # Signposting as cards, not as the plain-text fallback list of addresses.
+    assert "https://" not in chat.log_text()
+    # Links only from the signposting marker: https, new tab, no opener or referrer.
+    for link in page.locator(".log a").all():
+        assert link.get_attribute("href").startswith("https://")
+        assert link.get_attribute("target") == "_blank"
+        assert link.get_attribute("rel") == "noopener noreferrer"
+    page.locator(".msg-referral").scroll_into_view_if_needed()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "widget-phone.png")
+
+    stored = page.evaluate("sessionStorage.getItem('msk-chat-widget:v1')")
+    assert reference in stored
+    # End chat: confirmed, then nothing is left in the tab and focus is back on the launcher.
+    page.get_by_role("button", name="End chat").click()
+    page.get_by_role("button", name="Yes, end chat").click()
+    expect(page.get_by_role("button", name="Refer yourself")).to_be_focused()
+    assert page.evaluate("sessionStorage.length") == 0
+    assert page.locator(".msg").count() == 0
+
+
+def test_an_emergency_shows_the_escalation_banner_with_tap_to_call(new_page, web):
+    page = new_page(DESKTOP)
+    page.goto(web("/"))
+    chat = Chat(page)
+    chat.open()
+    chat.say("I can't feel anything when I wipe and I've wet myself")
+    banner = page.get_by_role("alert")
+    expect(banner).to_be_visible()
+    assert banner.get_attribute("data-level") == "emergency"
+    expect(banner.get_by_role("link", name="Call 999")).to_have_attribute("href", "tel:999")
+    assert "999" in chat.log_text()
+    page.screenshot(path=SCREENSHOTS / "widget-desktop.png")
+
+    # Start again clears the screen and the conversation on the server, then greets afresh.
+    page.get_by_role("button", name="Start again").click()
+    page.get_by_role("button", name="Yes, start again").click()
+    expect(page.locator(".reply", has_text="Yes, carry on")).to_be_visible(timeout=REPLY_TIMEOUT_MS)
+    chat.wait_for_reply()
+    expect(banner).to_be_hidden()
+    assert "wet myself" not in chat.log_text()
+    assert "start again" in chat.log_text().lower()
+
+
+def test_a_script_injection_attempt_is_shown_as_inert_text(new_page, web):
+    page = new_page(DESKTOP)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(web("/"))
+    chat = Chat(page)
+    chat.open()
+    attack = '<img src=x onerror=alert(1)><script>alert("xss")</script>'
+    chat.say(attack)
+    assert page.locator(".msg-user .msg-text").last.text_content() == attack
+    assert page.locator("msk-chat-widget img, msk-chat-widget script").count() == 0
+    page.reload()  # and again when the history comes back from sessionStorage (still open)
+    expect(page.locator(".panel")).to_be_visible()
+    assert attack in chat.log_text()
+    assert page.locator("msk-chat-widget img, msk-chat-widget script").count() == 0
+    page.wait_for_timeout(300)
+    assert dialogs == []
+
+
+def test_hostile_gateway_replies_are_rendered_as_text_and_unsafe_links_dropped(new_page, web):
+    """The real bot never sends these: this is the widget's own defence, so the gateway's
+    reply is replaced in the browser (the only place a fake is used in this module)."""
+    page = new_page(DESKTOP)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def card(key: str, title: str, url: str) -> dict:
+        return {"id": key, "title": title, "url": url, "summary": "A summary."}
+
+    hostile = {
+        "conversation_id": "0" * 32,
+        "messages": [
+            {
+                "text": "<b onmouseover=alert(1)>bold</b>",
+                "buttons": [{"title": "<i>x</i>", "payload": "/deny"}],
+            },
+            {"text": "Fallback list: https://www.nhs.uk/ javascript:alert(1) http://example.com/"},
+            {
+                "custom": {
+                    "signpost": [
+                        card("a", "Safe page", "https://www.nhs.uk/"),
+                        card("b", "Script link", "javascript:alert(1)"),
+                        card("c", "Plain http", "http://example.com/"),
+                    ]
+                }
+            },
+            {"custom": {"escalation": {"level": "<script>", "code": "x"}}},
+        ],
+    }
+    page.route(
+        "**/api/v1/chat",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(hostile)
+        ),
+    )
+    page.goto(web("/"))
+    page.get_by_role("button", name="Refer yourself").click()
+    expect(page.locator(".card")).to_have_count(3)
+    assert page.locator(".msg-bot .msg-text").first.text_content() == hostile["messages"][0]["text"]
+    assert page.locator(".reply").first.text_content() == "<i>x</i>"
+    assert "Fallback list" not in page.locator(".log").inner_text()  # the cards replace it
+    links = page.locator(".log a")
+    expect(links).to_have_count(1)
+    assert links.get_attribute("href") == "https://www.nhs.uk/"
+    assert links.get_attribute("rel") == "noopener noreferrer"
+    # An escalation the widget cannot read is shown as the most serious level.
+    assert page.get_by_role("alert").get_attribute("data-level") == "emergency"
+    assert page.locator("msk-chat-widget b, msk-chat-widget i, msk-chat-widget script").count() == 0
+    assert dialogs == []
+
+
+def test_the_widget_works_by_keyboard_alone_with_large_enough_targets(new_page, web):
+    page = new_page(DESKTOP)
+    page.goto(web("/"))
+    launcher = page.get_by_role("button", name="Refer yourself")
+    for _ in range(10):  # Tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "MSK-CHAT-WIDGET":
+            break
+    expect(launcher).to_be_focused()
+    page.keyboard.press("Enter")
+    chat = Chat(page)
+    chat.wait_for_reply()
+    expect(chat.input).to_be_focused()
+    # The quick replies are just before the message box.
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator(".reply", has_text="Yes, carry on")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg-user")).to_have_count(1)
+    chat.wait_for_reply()
+    assert "16 or older" in chat.last_bot_text()
+    for target in page.locator("msk-chat-widget button:visible, msk-chat-widget a:visible").all():
+        box = target.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, (target.text_content(), box)
+    # Focus is visible: the NHS yellow.
+    page.keyboard.press("Shift+Tab")
+    focused_colour = page.evaluate(
+        "getComputedStyle(document.activeElement.shadowRoot.activeElement).backgroundColor"
+    )
+    assert focused_colour == "rgb(255, 235, 59)"
+    page.keyboard.press("Escape")
+    expect(page.locator(".panel")).to_be_hidden()
+    expect(page.get_by_role("button", name="Continue your chat")).to_be_focused()
+
+
+@pytest.mark.parametrize(
+    "viewport",
+    [{"width": 320, "height": 640}, {"width": 640, "height": 400}],  # 1280x800 at 200% zoom
+    ids=["320px-wide", "200%-zoom"],
+)
+def test_the_open_widget_fits_small_and_zoomed_screens(new_page, web, viewport):
+    page = new_page(viewport)
+    page.goto(web("/"))
+    Chat(page).open()
+    panel = page.locator(".panel").bounding_box()
+    assert panel["x"] >= 0 and panel["y"] >= 0
+    assert panel["x"] + panel["width"] <= viewport["width"]
+    assert panel["y"] + panel["height"] <= viewport["height"]
+    for part in ("Send", "Yes, carry on", "End chat"):
+        expect(page.get_by_role("button", name=part)).to_be_in_viewport()
+    assert page.evaluate(
+        "(() => { const log = document.querySelector('msk-chat-widget').shadowRoot"
+        ".querySelector('.log'); return log.scrollWidth <= log.clientWidth; })()"
+    )
+
+
+def test_the_kiosk_clears_everything_after_inactivity(new_page, web):
+    page = new_page(DESKTOP)
+    sent: list[dict] = []
+    page.on(
+        "request",
+        lambda request: sent.append(request.post_data_json) if request.method == "POST" else None,
+    )
+    page.goto(web("/kiosk?idle_warning_seconds=2&idle_reset_seconds=3"))
+    start = page.locator("#kiosk-start")
+    expect(start).to_contain_text("not for emergencies")
+    expect(start).to_contain_text("999")
+    expect(start).to_contain_text("111")
+    page.screenshot(path=SCREENSHOTS / "kiosk.png", full_page=True)
+
+    page.get_by_role("button", name="Start").click()
+    chat = Chat(page)
+    chat.wait_for_reply()
+    expect(chat.input).to_be_focused()
+    chat.tap("Yes, carry on")
+    chat.say("My name is Pat Private and my knee hurts")
+    first_conversation = sent[-1]["conversation_id"]
+
+    # A warning first; a tap on "I am still here" keeps the chat.
+    warning = page.get_by_role("alertdialog")
+    expect(warning).to_be_visible(timeout=5_000)
+    expect(warning).to_contain_text("cleared")
+    warning.get_by_role("button", name="I am still here").click()
+    expect(warning).to_be_hidden()
+    assert "Pat Private" in chat.log_text()
+
+    # Then, untouched, everything goes: the widget, its text, its state.
+    expect(warning).to_be_visible(timeout=5_000)
+    expect(start).to_be_visible(timeout=6_000)
+    assert page.locator("msk-chat-widget").count() == 0
+    assert "Pat Private" not in page.locator("body").inner_text()
+    assert page.evaluate("sessionStorage.length + localStorage.length") == 0
+    assert page.context.cookies() == []
+    expect(page.get_by_role("button", name="Start")).to_be_focused()
+
+    # The next patient starts a new conversation with nothing from the last one.
+    page.get_by_role("button", name="Start").click()
+    chat.wait_for_reply()
+    assert "Pat Private" not in chat.log_text()
+    assert sent[-1]["conversation_id"] is None
+    assert sent[-1]["message"] == "/greet"
+    assert first_conversation
+    assert page.locator("a").count() == 0  # no way out to other sites
+
+
+def test_kiosk_signposting_shows_qr_codes_not_links(new_page, web, stack):
+    page = new_page({"width": 1080, "height": 1400})
+    page.goto(web("/kiosk"))
+    page.get_by_role("button", name="Start").click()
+    chat = Chat(page)
+    chat.wait_for_reply()
+    chat.say("can you suggest some exercises for my back")
+    cards = page.locator(".card")
+    expect(cards.first).to_be_visible()
+    assert page.locator("a").count() == 0
+    qr = page.locator(".card-qr").first
+    expect(qr).to_be_visible()
+    page.wait_for_function(  # every QR code loaded from /kiosk/qr (none hidden as broken)
+        "() => [...document.querySelector('msk-chat-widget').shadowRoot.querySelectorAll('img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    assert "/kiosk/qr?url=https%3A%2F%2F" in qr.get_attribute("src")
+    cards.first.scroll_into_view_if_needed()
+    page.screenshot(path=SCREENSHOTS / "kiosk-chat.png")
+
+
+def test_axe_finds_no_serious_or_critical_problems(new_page, web):
+    page = new_page(DESKTOP, check_csp=False)
+    page.goto(web("/"))
+    found = {"/": serious_violations(page)}
+    Chat(page).open()
+    found["/ with the widget open"] = serious_violations(page)
+    kiosk = new_page(DESKTOP, check_csp=False)
+    kiosk.goto(web("/kiosk"))
+    found["/kiosk start screen"] = serious_violations(kiosk)
+    kiosk.get_by_role("button", name="Start").click()
+    Chat(kiosk).wait_for_reply()
+    found["/kiosk chat"] = serious_violations(kiosk)
+    assert found == {name: [] for name in found}, found

@@ -1,0 +1,120 @@
+"""The public pages and the widget's files as the web app serves them (Flask test client).
+
+The browser behaviour is in tests/test_widget_browser.py; this checks what can be checked
+without a browser: pages CSP-clean, only the widget's assets served, the kiosk's content and
+timeouts, and the kiosk's QR codes only for links we signpost.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from intake import pages
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGET_JS = (ROOT / "web_widget" / "widget.js").read_text()
+SIGNPOSTED = yaml.safe_load((ROOT / "content" / "signposting.yml").read_text())["resources"]
+PAGES = ("/", "/msk-advice", "/kiosk", "/privacy")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_is_csp_clean_no_inline_script_or_style(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "style=" not in html and "<style" not in html
+    for script in re.findall(r"<script\b[^>]*>(.*?)</script>", html, flags=re.S):
+        assert script.strip() == "", "inline script"
+    assert not re.search(r"<[^>]*\son[a-z]+\s*=", html), "inline event handler"
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("path", ["/", "/msk-advice"])
+def test_the_demo_pages_embed_the_widget_with_one_script_tag(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert html.count("<script") == 1
+    assert '<script src="/widget/widget.js" data-gateway="/api/v1/chat"' in html
+    assert 'data-mode="web"' in html
+
+
+def test_only_the_widget_s_own_assets_are_served(client):
+    for name in ("widget.js", "widget.css", "kiosk.css", "demo.css"):
+        response = client.get(f"/widget/{name}")
+        assert response.status_code == 200, name
+    assert client.get("/widget/widget.js").mimetype in ("text/javascript", "application/javascript")
+    for name in ("README.md", "index.html", "templates/widget/kiosk.html", "../README.md", ".x.js"):
+        assert client.get(f"/widget/{name}").status_code == 404, name
+
+
+def test_the_widget_only_ever_writes_text_never_markup():
+    for unsafe in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert unsafe not in WIDGET_JS
+    assert "new Function" not in WIDGET_JS and 'setAttribute("style"' not in WIDGET_JS
+    assert "textContent" in WIDGET_JS
+    assert 'rel: "noopener noreferrer"' in WIDGET_JS and 'target: "_blank"' in WIDGET_JS
+    assert 'url.protocol !== "https:"' in WIDGET_JS
+
+
+def test_the_kiosk_start_screen_says_it_is_not_for_emergencies_and_where_to_get_help(client):
+    content = pages.kiosk_content()
+    html = client.get("/kiosk").get_data(as_text=True)
+    assert content["not_for_emergencies"]["heading"] in html
+    assert "999" in html and "111" in html and "reception desk" in html
+    assert 'data-mode="kiosk"' in html and 'data-start-screen="kiosk-start"' in html
+    assert client.get("/kiosk").headers["Cache-Control"] == "no-store"
+    assert "<a " not in html  # no way out to other sites
+
+
+@pytest.mark.parametrize(
+    ("query", "warning", "reset"),
+    [
+        ("", 90, 30),
+        ("?idle_warning_seconds=5&idle_reset_seconds=7", 5, 7),
+        ("?idle_warning_seconds=1&idle_reset_seconds=99999", 2, 3600),
+        ("?idle_warning_seconds=-3&idle_reset_seconds=soon", 90, 30),
+    ],
+)
+def test_kiosk_timeouts_come_from_content_and_the_query_within_bounds(
+    client, query, warning, reset
+):
+    html = client.get(f"/kiosk{query}").get_data(as_text=True)
+    assert f'data-idle-warning-seconds="{warning}"' in html
+    assert f'data-idle-reset-seconds="{reset}"' in html
+
+
+def test_a_qr_code_is_served_for_a_signposted_link(client):
+    response = client.get("/kiosk/qr", query_string={"url": SIGNPOSTED[0]["url"]})
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert svg.startswith("<svg") and "<script" not in svg
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://phishing.example/nhs-login",  # https, but not a page we signpost
+        "http://www.nhs.uk/conditions/back-pain/",
+        "javascript:alert(1)",
+        "https://user:pass@www.nhs.uk/",
+        "https://www.nhs.uk/" + "x" * 600,
+        "",
+    ],
+)
+def test_no_qr_code_for_links_we_do_not_signpost(client, url):
+    assert client.get("/kiosk/qr", query_string={"url": url}).status_code == 404
+
+
+def test_without_a_signposting_catalogue_any_plain_https_link_gets_a_qr_code(
+    client, monkeypatch, tmp_path
+):
+    monkeypatch.setattr(pages, "SIGNPOSTING_CONTENT", tmp_path / "missing.yml")
+    assert pages.qr_url_allowed("https://www.example.org/a-page")
+    assert not pages.qr_url_allowed("http://www.example.org/a-page")
+    assert not pages.qr_url_allowed("https://www.example.org/a page")
+    ok = client.get("/kiosk/qr", query_string={"url": "https://www.example.org/a-page"})
+    assert ok.status_code == 200

@@ -1,0 +1,1071 @@
+/*
+ * MSK self-referral chat widget: a Web Component with its own Shadow DOM and styles, no
+ * dependencies. Embed it with one tag (see web_widget/README.md):
+ *
+ *   <script src="https://example.nhs.uk/widget/widget.js" data-gateway="/api/v1/chat"
+ *           data-title="Refer yourself" data-mode="web"></script>
+ *
+ * It talks only to the chat gateway (POST {message, conversation_id} -> {conversation_id,
+ * messages}). Everything the patient or the bot says is shown with textContent, never parsed
+ * as markup. Links come only from the signposting marker and must be https. In "web" mode the
+ * conversation survives navigation within the tab (sessionStorage); in "kiosk" mode nothing is
+ * stored, links become QR codes, and inactivity clears everything.
+ */
+(function () {
+  "use strict";
+
+  var TAG = "msk-chat-widget";
+  var STORAGE_KEY = "msk-chat-widget:v1";
+  var MAX_HISTORY = 300;
+  var MAX_FIELD_CHARS = 600;
+  var OPENING_MESSAGE = "/greet";
+  var RESTART_MESSAGE = "/restart";
+  var LEVELS = { soon: 1, urgent: 2, emergency: 3 };
+
+  var script = document.currentScript;
+  if (!script || !window.customElements || window.customElements.get(TAG)) {
+    return;
+  }
+
+  // Widget chrome. The bot's own words (including escalation advice) come from content/.
+  var TEXT = {
+    launcher: "Refer yourself: start a chat",
+    launcherContinue: "Continue your chat",
+    close: "Close",
+    closeLabel: "Close chat (your chat is kept)",
+    startAgain: "Start again",
+    endChat: "End chat",
+    finish: "Finish",
+    notice: "Not for emergencies. In an emergency call ",
+    noticeMiddle: ". For urgent help call ",
+    noticeEnd: ".",
+    you: "You said: ",
+    assistant: "Assistant: ",
+    log: "Conversation",
+    replies: "Choose an answer",
+    inputLabel: "Type your answer",
+    send: "Send",
+    typing: "The assistant is typing",
+    unavailable:
+      "Sorry, the assistant is not available just now. Please try again in a minute. " +
+      "If you need help now, call NHS 111, or 999 in an emergency.",
+    confirmRestart: "Start again? Your answers so far will be cleared and nothing will be sent.",
+    confirmRestartYes: "Yes, start again",
+    confirmEnd: "End this chat? Anything you have not finished will not be sent.",
+    confirmEndYes: "Yes, end chat",
+    confirmFinish: "Finish and clear the screen? Anything you have not finished will not be sent.",
+    confirmFinishYes: "Yes, finish",
+    confirmNo: "No, carry on",
+    suggested: "Pages that may help:",
+    openLink: "Read this page (opens in a new tab)",
+    scan: "Scan with your phone camera to read this later.",
+    noLink: "Ask a member of staff for this information.",
+    referralLabel: "Your referral reference",
+    referralQueued: "Your referral is saved and will be sent shortly.",
+    referralSent: "Your referral has been sent.",
+    idleTitle: "Are you still there?",
+    idleText: "To keep your answers private, this screen will be cleared in ",
+    idleSeconds: " seconds.",
+    idleStay: "I am still here",
+    banner: {
+      web: {
+        emergency: {
+          title: "Get help now",
+          text: "Call 999 or go to A&E (the emergency department) now. Do not wait.",
+        },
+        urgent: {
+          title: "Get help today",
+          text: "Contact your GP practice today for an urgent appointment, or call NHS 111.",
+        },
+        soon: {
+          title: "See a GP soon",
+          text: "Contact your GP practice in the next few days. If you feel worse, call NHS 111.",
+        },
+      },
+      kiosk: {
+        emergency: {
+          title: "Tell a member of staff now",
+          text: "Go to the reception desk now and tell them what you told me.",
+        },
+        urgent: {
+          title: "Get help today",
+          text: "Tell the staff at the reception desk, or call NHS 111 free from any phone.",
+        },
+        soon: {
+          title: "See a GP soon",
+          text: "Contact your GP practice in the next few days. If you feel worse, call NHS 111.",
+        },
+      },
+    },
+    call999: "Call 999",
+    call111: "Call NHS 111",
+    call111MentalHealth: "Call NHS 111 and choose the mental health option",
+  };
+
+  function positiveInt(value, fallback) {
+    var n = parseInt(value, 10);
+    return n > 0 ? n : fallback;
+  }
+
+  function readConfig(node) {
+    var data = node.dataset;
+    var from = node.src || document.baseURI;
+    return {
+      gateway: new URL(data.gateway || "/api/v1/chat", from).href,
+      stylesheet: new URL("widget.css", from).href,
+      qrEndpoint: new URL(data.qrEndpoint || "/kiosk/qr", from).href,
+      title: data.title || "Refer yourself for a muscle, bone or joint problem",
+      launcher: data.launcherLabel || TEXT.launcher,
+      mode: data.mode === "kiosk" ? "kiosk" : "web",
+      startScreen: data.startScreen || "",
+      idleWarningSeconds: positiveInt(data.idleWarningSeconds, 90),
+      idleResetSeconds: positiveInt(data.idleResetSeconds, 30),
+    };
+  }
+
+  // Build an element: el("p", {class: "x", text: "y"}, [children]). Text always via textContent.
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      var value = attrs[name];
+      if (value === null || value === undefined || value === false) {
+        return;
+      }
+      if (name === "text") {
+        node.textContent = value;
+      } else if (name === "hidden") {
+        node.hidden = true;
+      } else {
+        node.setAttribute(name, value === true ? "" : String(value));
+      }
+    });
+    (children || []).forEach(function (child) {
+      if (child) {
+        node.appendChild(child);
+      }
+    });
+    return node;
+  }
+
+  function svgIcon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "launcher-icon");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute(
+      "d",
+      "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"
+    );
+    svg.appendChild(path);
+    return svg;
+  }
+
+  function clip(value) {
+    return typeof value === "string" ? value.slice(0, MAX_FIELD_CHARS) : "";
+  }
+
+  // Only absolute https links without credentials; anything else is dropped.
+  function safeHttpsUrl(value) {
+    if (typeof value !== "string") {
+      return null;
+    }
+    try {
+      var url = new URL(value);
+      if (url.protocol !== "https:" || url.username || url.password) {
+        return null;
+      }
+      return url.href;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function cleanButtons(buttons) {
+    if (!Array.isArray(buttons)) {
+      return [];
+    }
+    return buttons
+      .filter(function (b) {
+        return b && typeof b.title === "string" && typeof b.payload === "string" && b.payload;
+      })
+      .slice(0, 12)
+      .map(function (b) {
+        return { title: clip(b.title), payload: b.payload.slice(0, 1000) };
+      });
+  }
+
+  function cleanSignposts(items) {
+    if (!Array.isArray(items)) {
+      return [];
+    }
+    return items
+      .filter(function (item) {
+        return item && typeof item.title === "string";
+      })
+      .slice(0, 8)
+      .map(function (item) {
+        return { title: clip(item.title), summary: clip(item.summary), url: safeHttpsUrl(item.url) };
+      });
+  }
+
+  // Cards come with a plain-text list of their titles and links for channels without cards;
+  // Rasa's REST channel sends that text as the message just before the cards. It is not shown
+  // when the cards are.
+  function isTextFallback(message, next) {
+    var cards = next && next.custom && !message.custom && !message.buttons ? next.custom.signpost : null;
+    return (
+      Array.isArray(cards) &&
+      cards.length > 0 &&
+      cards.every(function (card) {
+        return card && typeof card.url === "string" && message.text.indexOf(card.url) >= 0;
+      })
+    );
+  }
+
+  function emptyState() {
+    return { conversationId: null, open: false, history: [], replies: [], escalation: null };
+  }
+
+  class MskChatWidget extends HTMLElement {
+    constructor() {
+      super();
+      this.attachShadow({ mode: "open" });
+      this.config = null;
+      this.state = emptyState();
+      this.busy = false;
+      this.generation = 0;
+      this.controller = null;
+      this.timers = {};
+      this.onEnd = null;
+      this.onDocumentActivity = this.activity.bind(this);
+    }
+
+    configure(config, onEnd) {
+      this.config = config;
+      this.onEnd = onEnd || null;
+      return this;
+    }
+
+    get kiosk() {
+      return this.config.mode === "kiosk";
+    }
+
+    connectedCallback() {
+      if (this.built || !this.config) {
+        return;
+      }
+      this.built = true;
+      this.build();
+      if (!this.kiosk) {
+        this.restore();
+      }
+    }
+
+    disconnectedCallback() {
+      this.destroy();
+    }
+
+    // ---- DOM -------------------------------------------------------------------------------
+
+    build() {
+      var self = this;
+      var root = this.shadowRoot;
+      var link = el("link", { rel: "stylesheet", href: this.config.stylesheet });
+      this.frame = el("div", { class: "frame", "data-mode": this.config.mode, hidden: true });
+      var reveal = function () {
+        self.frame.hidden = false;
+        self.scrollToEnd();
+        if (self.focusWhenShown) {
+          self.focusWhenShown = false;
+          self.input.focus();
+        }
+      };
+      link.addEventListener("load", reveal);
+      link.addEventListener("error", reveal);
+      root.appendChild(link);
+      root.appendChild(this.frame);
+
+      if (!this.kiosk) {
+        this.launcherText = el("span", { text: this.config.launcher });
+        this.launcher = el(
+          "button",
+          {
+            type: "button",
+            class: "launcher",
+            "aria-expanded": "false",
+            "aria-controls": "msk-panel",
+            "aria-haspopup": "dialog",
+          },
+          [svgIcon(), this.launcherText]
+        );
+        this.launcher.addEventListener("click", function () {
+          self.open(true);
+        });
+        this.frame.appendChild(this.launcher);
+      }
+
+      var tools = [
+        this.toolButton(TEXT.startAgain, "restart"),
+        this.toolButton(this.kiosk ? TEXT.finish : TEXT.endChat, "end"),
+      ];
+      if (!this.kiosk) {
+        var close = this.toolButton(TEXT.close, "close");
+        close.setAttribute("aria-label", TEXT.closeLabel);
+        tools.push(close);
+      }
+      var header = el("div", { class: "header" }, [
+        el("h2", { id: "msk-title", class: "title", text: this.config.title }),
+        el("div", { class: "tools" }, tools),
+      ]);
+
+      this.confirmText = el("p", { id: "msk-confirm-text", class: "confirm-text" });
+      this.confirmYes = el("button", { type: "button", class: "button button-warning" });
+      this.confirmNo = el("button", { type: "button", class: "button button-secondary", text: TEXT.confirmNo });
+      this.confirmBox = el(
+        "div",
+        { class: "confirm", role: "group", "aria-labelledby": "msk-confirm-text", hidden: true },
+        [this.confirmText, el("div", { class: "confirm-actions" }, [this.confirmYes, this.confirmNo])]
+      );
+      this.confirmYes.addEventListener("click", function () {
+        var action = self.pendingConfirm;
+        self.hideConfirm(false);
+        if (action) {
+          action();
+        }
+      });
+      this.confirmNo.addEventListener("click", function () {
+        self.hideConfirm(true);
+      });
+
+      this.banner = el("div", { class: "banner", role: "alert", hidden: true });
+      this.log = el("div", {
+        class: "log",
+        role: "log",
+        "aria-live": "polite",
+        "aria-label": TEXT.log,
+        tabindex: "0",
+      });
+      this.typing = el("div", { class: "typing", role: "status", hidden: true }, [
+        el("span", { class: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+        el("span", { text: TEXT.typing }),
+      ]);
+      this.replies = el("div", { class: "replies", role: "group", "aria-label": TEXT.replies });
+      this.input = el("input", {
+        id: "msk-input",
+        class: "input",
+        type: "text",
+        name: "message",
+        maxlength: "1000",
+        autocomplete: "off",
+        autocapitalize: "sentences",
+        enterkeyhint: "send",
+      });
+      var form = el("form", { class: "composer", novalidate: true }, [
+        el("label", { for: "msk-input", class: "composer-label", text: TEXT.inputLabel }),
+        el("div", { class: "composer-row" }, [
+          this.input,
+          el("button", { type: "submit", class: "button send", text: TEXT.send }),
+        ]),
+      ]);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var text = self.input.value.trim();
+        if (text && !self.busy) {
+          self.input.value = "";
+          self.send(text, text);
+        }
+      });
+
+      this.panel = el(
+        "section",
+        { id: "msk-panel", class: "panel", role: "dialog", "aria-labelledby": "msk-title", hidden: true },
+        [header, this.notice(), this.confirmBox, this.banner, this.log, this.typing, this.replies, form]
+      );
+      this.panel.addEventListener("keydown", function (event) {
+        self.onPanelKey(event);
+      });
+      this.frame.appendChild(this.panel);
+
+      if (this.kiosk) {
+        this.buildIdleWarning();
+      }
+    }
+
+    toolButton(label, action) {
+      var self = this;
+      var button = el("button", { type: "button", class: "tool", "data-action": action, text: label });
+      button.addEventListener("click", function () {
+        if (action === "close") {
+          self.close();
+        } else if (action === "restart") {
+          self.askConfirm(button, TEXT.confirmRestart, TEXT.confirmRestartYes, function () {
+            self.startAgain();
+          });
+        } else if (self.kiosk) {
+          self.askConfirm(button, TEXT.confirmFinish, TEXT.confirmFinishYes, function () {
+            self.finish();
+          });
+        } else {
+          self.askConfirm(button, TEXT.confirmEnd, TEXT.confirmEndYes, function () {
+            self.endChat();
+          });
+        }
+      });
+      return button;
+    }
+
+    notice() {
+      if (this.kiosk) {
+        return null;
+      }
+      return el("p", { class: "notice" }, [
+        document.createTextNode(TEXT.notice),
+        el("a", { href: "tel:999", text: "999" }),
+        document.createTextNode(TEXT.noticeMiddle),
+        el("a", { href: "tel:111", text: "111" }),
+        document.createTextNode(TEXT.noticeEnd),
+      ]);
+    }
+
+    buildIdleWarning() {
+      var self = this;
+      this.idleCount = el("span", { class: "idle-count" });
+      var stay = el("button", { type: "button", class: "button", text: TEXT.idleStay });
+      stay.addEventListener("click", function () {
+        self.activity();
+      });
+      this.idleBox = el(
+        "div",
+        {
+          class: "idle",
+          role: "alertdialog",
+          "aria-modal": "true",
+          "aria-labelledby": "msk-idle-title",
+          "aria-describedby": "msk-idle-text",
+          hidden: true,
+        },
+        [
+          el("div", { class: "idle-box" }, [
+            el("h2", { id: "msk-idle-title", text: TEXT.idleTitle }),
+            el("p", { id: "msk-idle-text" }, [
+              document.createTextNode(TEXT.idleText),
+              this.idleCount,
+              document.createTextNode(TEXT.idleSeconds),
+            ]),
+            stay,
+          ]),
+        ]
+      );
+      this.idleStay = stay;
+      this.frame.appendChild(this.idleBox);
+    }
+
+    // ---- opening, closing, focus -----------------------------------------------------------
+
+    open(moveFocus) {
+      this.state.open = true;
+      this.panel.hidden = false;
+      if (this.launcher) {
+        this.launcher.hidden = true;
+        this.launcher.setAttribute("aria-expanded", "true");
+      }
+      if (moveFocus && this.frame.hidden) {
+        this.focusWhenShown = true; // the stylesheet is still loading
+      } else if (moveFocus) {
+        this.input.focus();
+      }
+      this.scrollToEnd();
+      if (!this.state.conversationId && this.state.history.length === 0 && !this.busy) {
+        this.send(OPENING_MESSAGE, null);
+      }
+      if (this.kiosk) {
+        this.startIdleWatch();
+      }
+      this.save();
+    }
+
+    close() {
+      this.hideConfirm(false);
+      this.state.open = false;
+      this.panel.hidden = true;
+      if (this.launcher) {
+        this.launcher.hidden = false;
+        this.launcher.setAttribute("aria-expanded", "false");
+        this.launcherText.textContent = this.state.history.length
+          ? TEXT.launcherContinue
+          : this.config.launcher;
+        this.launcher.focus();
+      }
+      this.save();
+    }
+
+    onPanelKey(event) {
+      if (event.key === "Escape") {
+        if (!this.confirmBox.hidden) {
+          event.preventDefault();
+          this.hideConfirm(true);
+        } else if (!this.kiosk) {
+          event.preventDefault();
+          this.close();
+        }
+      } else if (event.key === "Tab" && this.fillsScreen()) {
+        this.keepFocusInside(event);
+      }
+    }
+
+    // When the panel covers the page (phones, kiosk, high zoom) Tab cycles inside it, so focus
+    // never lands on page content hidden behind the panel.
+    fillsScreen() {
+      return this.kiosk || window.matchMedia("(max-width: 40em), (max-height: 30em)").matches;
+    }
+
+    keepFocusInside(event) {
+      var focusable = Array.prototype.filter.call(
+        this.panel.querySelectorAll("button, input, a[href], [tabindex='0']"),
+        function (node) {
+          return !node.disabled && node.getClientRects().length > 0;
+        }
+      );
+      if (!focusable.length) {
+        return;
+      }
+      var first = focusable[0];
+      var last = focusable[focusable.length - 1];
+      var active = this.shadowRoot.activeElement;
+      if (event.shiftKey && active === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && active === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+
+    askConfirm(opener, question, yesLabel, action) {
+      this.pendingConfirm = action;
+      this.confirmOpener = opener;
+      this.confirmText.textContent = question;
+      this.confirmYes.textContent = yesLabel;
+      this.confirmBox.hidden = false;
+      this.confirmYes.focus();
+    }
+
+    hideConfirm(returnFocus) {
+      this.pendingConfirm = null;
+      this.confirmBox.hidden = true;
+      if (returnFocus && this.confirmOpener) {
+        this.confirmOpener.focus();
+      }
+      this.confirmOpener = null;
+    }
+
+    // ---- talking to the gateway ------------------------------------------------------------
+
+    // Send one message; `shown` is what the patient sees as their message (null: nothing).
+    send(message, shown) {
+      var self = this;
+      var generation = this.generation;
+      if (shown !== null) {
+        this.addEntry({ kind: "user", text: shown });
+      }
+      this.setReplies([]);
+      this.busy = true;
+      this.typing.hidden = false;
+      this.scrollToEnd();
+      this.controller = new AbortController();
+      var request = fetch(this.config.gateway, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          message: message,
+          conversation_id: this.state.conversationId,
+          channel: this.config.mode, // "web" or "kiosk": the kiosk is offered kiosk-suitable pages
+        }),
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+        signal: this.controller.signal,
+      });
+      return request
+        .then(function (response) {
+          return response.json().then(
+            function (data) {
+              return { ok: response.ok, data: data };
+            },
+            function () {
+              return { ok: false, data: {} };
+            }
+          );
+        })
+        .then(function (result) {
+          if (generation !== self.generation) {
+            return;
+          }
+          if (!result.ok || !Array.isArray(result.data.messages)) {
+            self.failed(result.data.error, message, shown);
+            return;
+          }
+          self.state.conversationId = result.data.conversation_id;
+          self.receive(result.data.messages);
+        })
+        .catch(function (error) {
+          if (generation === self.generation && !(error && error.name === "AbortError")) {
+            self.failed(null, message, shown);
+          }
+        })
+        .then(function () {
+          if (generation === self.generation) {
+            self.busy = false;
+            self.typing.hidden = true;
+            self.controller = null;
+            self.save();
+            if (self.kiosk) {
+              self.activity();
+            }
+          }
+        });
+    }
+
+    failed(error, message, shown) {
+      this.addEntry({ kind: "system", text: typeof error === "string" && error ? clip(error) : TEXT.unavailable });
+      if (shown !== null && !this.input.value) {
+        this.input.value = shown; // put it back so the patient can send it again
+      }
+    }
+
+    receive(messages) {
+      var self = this;
+      var buttons = [];
+      messages = messages.filter(function (message) {
+        return message && typeof message === "object";
+      });
+      messages.forEach(function (message, index) {
+        var custom = message.custom && typeof message.custom === "object" ? message.custom : {};
+        var signposts = cleanSignposts(custom.signpost);
+        if (typeof message.text === "string" && message.text && !isTextFallback(message, messages[index + 1])) {
+          self.addEntry({ kind: "bot", text: message.text });
+        }
+        var offered = cleanButtons(message.buttons);
+        if (offered.length) {
+          buttons = offered;
+        }
+        if (signposts.length) {
+          self.addEntry({ kind: "signpost", items: signposts });
+        }
+        if (custom.escalation) {
+          self.setEscalation(custom.escalation);
+        }
+        var referral = custom.referral;
+        if (referral && typeof referral.reference === "string") {
+          self.addEntry({
+            kind: "referral",
+            reference: clip(referral.reference),
+            status: referral.status === "queued" ? "queued" : "submitted",
+          });
+        }
+      });
+      this.setReplies(buttons);
+    }
+
+    // ---- rendering --------------------------------------------------------------------------
+
+    addEntry(entry) {
+      this.state.history.push(entry);
+      if (this.state.history.length > MAX_HISTORY) {
+        this.state.history.splice(0, this.state.history.length - MAX_HISTORY);
+        if (this.log.firstChild) {
+          this.log.removeChild(this.log.firstChild);
+        }
+      }
+      this.log.appendChild(this.render(entry));
+      this.scrollToEnd();
+    }
+
+    render(entry) {
+      if (entry.kind === "signpost") {
+        return this.renderSignposts(entry.items);
+      }
+      if (entry.kind === "referral") {
+        return el("div", { class: "msg msg-referral" }, [
+          el("p", { class: "referral-label", text: TEXT.referralLabel }),
+          el("p", { class: "referral-ref", text: entry.reference }),
+          el("p", { text: entry.status === "queued" ? TEXT.referralQueued : TEXT.referralSent }),
+        ]);
+      }
+      var who = entry.kind === "user" ? TEXT.you : TEXT.assistant;
+      return el("div", { class: "msg msg-" + entry.kind }, [
+        el("span", { class: "visually-hidden", text: entry.kind === "system" ? "" : who }),
+        el("span", { class: "msg-text", text: entry.text }),
+      ]);
+    }
+
+    renderSignposts(items) {
+      var self = this;
+      var cards = items.map(function (item) {
+        var parts = [el("h3", { class: "card-title", text: item.title })];
+        if (item.summary) {
+          parts.push(el("p", { class: "card-summary", text: item.summary }));
+        }
+        parts.push(self.kiosk ? self.qrFor(item) : self.linkFor(item));
+        return el("li", { class: "card" }, parts);
+      });
+      return el("div", { class: "msg msg-signpost" }, [
+        el("p", { class: "cards-label", text: TEXT.suggested }),
+        el("ul", { class: "cards" }, cards),
+      ]);
+    }
+
+    linkFor(item) {
+      if (!item.url) {
+        return el("p", { class: "card-note", text: TEXT.noLink });
+      }
+      return el("a", {
+        class: "card-link",
+        href: item.url,
+        target: "_blank",
+        rel: "noopener noreferrer",
+        text: TEXT.openLink,
+      });
+    }
+
+    // Kiosk: no way out to other sites, so a link is a QR code to scan with a phone.
+    qrFor(item) {
+      if (!item.url) {
+        return el("p", { class: "card-note", text: TEXT.noLink });
+      }
+      var note = el("p", { class: "card-note", text: TEXT.scan });
+      var image = el("img", {
+        class: "card-qr",
+        src: this.config.qrEndpoint + "?url=" + encodeURIComponent(item.url),
+        alt: "QR code for " + item.title,
+        width: "180",
+        height: "180",
+        draggable: "false",
+      });
+      image.addEventListener("error", function () {
+        image.hidden = true;
+        note.textContent = TEXT.noLink;
+      });
+      return el("figure", { class: "card-figure" }, [image, note]);
+    }
+
+    setReplies(buttons) {
+      var self = this;
+      this.state.replies = buttons;
+      this.replies.replaceChildren();
+      this.replies.hidden = buttons.length === 0;
+      buttons.forEach(function (b) {
+        var button = el("button", { type: "button", class: "button reply", text: b.title });
+        button.addEventListener("click", function () {
+          if (!self.busy) {
+            self.send(b.payload, b.title);
+            self.input.focus();
+          }
+        });
+        self.replies.appendChild(button);
+      });
+    }
+
+    setEscalation(marker) {
+      var level = marker && typeof marker.level === "string" ? marker.level : "";
+      if (!LEVELS[level]) {
+        level = "emergency"; // an unreadable escalation is treated as the most serious
+      }
+      var current = this.state.escalation;
+      if (current && LEVELS[current.level] >= LEVELS[level]) {
+        return;
+      }
+      this.state.escalation = { level: level, code: clip(marker && marker.code) };
+      this.renderBanner();
+    }
+
+    renderBanner() {
+      var escalation = this.state.escalation;
+      this.banner.replaceChildren();
+      this.banner.hidden = !escalation;
+      if (!escalation) {
+        return;
+      }
+      var words = TEXT.banner[this.config.mode][escalation.level];
+      this.banner.className = "banner banner-" + escalation.level;
+      this.banner.setAttribute("data-level", escalation.level);
+      var parts = [el("h3", { class: "banner-title", text: words.title }), el("p", { text: words.text })];
+      if (!this.kiosk) {
+        var calls = [];
+        if (escalation.level === "emergency") {
+          calls.push(el("a", { class: "call call-999", href: "tel:999", text: TEXT.call999 }));
+          if (escalation.code === "mental_health_crisis") {
+            calls.push(el("a", { class: "call call-111", href: "tel:111", text: TEXT.call111MentalHealth }));
+          }
+        } else {
+          calls.push(el("a", { class: "call call-111", href: "tel:111", text: TEXT.call111 }));
+          calls.push(el("a", { class: "call call-999 call-secondary", href: "tel:999", text: TEXT.call999 }));
+        }
+        parts.push(el("div", { class: "banner-actions" }, calls));
+      }
+      parts.forEach(function (part) {
+        this.banner.appendChild(part);
+      }, this);
+    }
+
+    scrollToEnd() {
+      this.log.scrollTop = this.log.scrollHeight;
+    }
+
+    clearConversation() {
+      this.generation += 1;
+      if (this.controller) {
+        this.controller.abort();
+      }
+      this.controller = null;
+      this.busy = false;
+      this.typing.hidden = true;
+      var open = this.state.open;
+      this.state = emptyState();
+      this.state.open = open;
+      this.log.replaceChildren();
+      this.setReplies([]);
+      this.renderBanner();
+      this.input.value = "";
+    }
+
+    // ---- start again, end chat ---------------------------------------------------------------
+
+    startAgain() {
+      var self = this;
+      var previous = this.state.conversationId;
+      this.clearConversation();
+      this.state.conversationId = previous; // the restart clears this conversation on the server
+      this.input.focus();
+      var restart = previous ? this.send(RESTART_MESSAGE, null) : Promise.resolve();
+      restart.then(function () {
+        if (!self.busy) {
+          self.send(OPENING_MESSAGE, null);
+        }
+      });
+    }
+
+    endChat() {
+      var previous = this.state.conversationId;
+      this.clearConversation();
+      if (previous) {
+        // Clear the half-finished form on the server too; nobody waits for the answer.
+        fetch(this.config.gateway, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ message: RESTART_MESSAGE, conversation_id: previous }),
+          credentials: "omit",
+          keepalive: true,
+        }).catch(function () {});
+      }
+      this.forget();
+      this.close();
+    }
+
+    finish() {
+      if (this.onEnd) {
+        this.onEnd();
+      }
+    }
+
+    // ---- session storage (web mode only) -------------------------------------------------------
+
+    save() {
+      if (this.kiosk || !this.state) {
+        return;
+      }
+      try {
+        if (!this.state.conversationId && this.state.history.length === 0) {
+          window.sessionStorage.removeItem(STORAGE_KEY);
+        } else {
+          window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.state));
+        }
+      } catch (error) {
+        // storage full or blocked: the chat still works, it just will not follow the patient
+      }
+    }
+
+    forget() {
+      try {
+        window.sessionStorage.removeItem(STORAGE_KEY);
+      } catch (error) {
+        // nothing stored
+      }
+    }
+
+    restore() {
+      var saved = null;
+      try {
+        saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
+      } catch (error) {
+        saved = null;
+      }
+      if (!saved || typeof saved !== "object" || !Array.isArray(saved.history)) {
+        return;
+      }
+      var self = this;
+      this.state.conversationId = /^[0-9a-f]{32}$/.test(saved.conversationId) ? saved.conversationId : null;
+      saved.history.slice(-MAX_HISTORY).forEach(function (entry) {
+        var clean = self.cleanEntry(entry);
+        if (clean) {
+          self.state.history.push(clean);
+          self.log.appendChild(self.render(clean));
+        }
+      });
+      if (saved.escalation) {
+        this.setEscalation(saved.escalation);
+      }
+      this.setReplies(cleanButtons(saved.replies));
+      if (saved.open) {
+        this.open(false);
+      } else if (this.state.history.length) {
+        this.launcherText.textContent = TEXT.launcherContinue;
+      }
+    }
+
+    // Stored entries are re-checked: sessionStorage is not trusted more than the network.
+    cleanEntry(entry) {
+      if (!entry || typeof entry !== "object") {
+        return null;
+      }
+      if (entry.kind === "signpost") {
+        var items = cleanSignposts(entry.items);
+        return items.length ? { kind: "signpost", items: items } : null;
+      }
+      if (entry.kind === "referral") {
+        return {
+          kind: "referral",
+          reference: clip(entry.reference),
+          status: entry.status === "queued" ? "queued" : "submitted",
+        };
+      }
+      if (["user", "bot", "system"].indexOf(entry.kind) >= 0 && typeof entry.text === "string") {
+        return { kind: entry.kind, text: entry.text };
+      }
+      return null;
+    }
+
+    // ---- kiosk inactivity --------------------------------------------------------------------
+
+    startIdleWatch() {
+      var self = this;
+      if (this.watching) {
+        return;
+      }
+      this.watching = true;
+      ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+        document.addEventListener(name, self.onDocumentActivity, true);
+      });
+      this.activity();
+    }
+
+    activity() {
+      var self = this;
+      if (!this.watching) {
+        return;
+      }
+      clearTimeout(this.timers.warning);
+      clearTimeout(this.timers.reset);
+      clearInterval(this.timers.count);
+      if (!this.idleBox.hidden) {
+        this.idleBox.hidden = true;
+        this.input.focus();
+      }
+      this.timers.warning = setTimeout(function () {
+        self.warnIdle();
+      }, this.config.idleWarningSeconds * 1000);
+    }
+
+    warnIdle() {
+      var self = this;
+      var left = this.config.idleResetSeconds;
+      this.idleCount.textContent = String(left);
+      this.idleBox.hidden = false;
+      this.idleStay.focus({ preventScroll: true });
+      this.timers.count = setInterval(function () {
+        left = Math.max(left - 1, 0);
+        self.idleCount.textContent = String(left);
+      }, 1000);
+      this.timers.reset = setTimeout(function () {
+        self.finish();
+      }, left * 1000);
+    }
+
+    destroy() {
+      var self = this;
+      this.generation += 1;
+      if (this.controller) {
+        this.controller.abort();
+      }
+      clearTimeout(this.timers.warning);
+      clearTimeout(this.timers.reset);
+      clearInterval(this.timers.count);
+      ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+        document.removeEventListener(name, self.onDocumentActivity, true);
+      });
+      this.watching = false;
+      this.state = emptyState();
+      this.shadowRoot.replaceChildren();
+    }
+  }
+
+  // The kiosk: a start screen from the page, then a fresh widget per patient. Finishing, or
+  // leaving the screen untouched, throws the whole widget away (its DOM, its state, any reply
+  // still on its way) and shows the start screen again.
+  function startKiosk(config) {
+    var start = config.startScreen ? document.getElementById(config.startScreen) : null;
+    var startButton = start ? start.querySelector("[data-msk-start]") : null;
+    var widget = null;
+
+    function reset() {
+      if (widget) {
+        widget.remove();
+        widget = null;
+      }
+      if (start) {
+        start.hidden = false;
+      }
+      if (startButton) {
+        startButton.focus();
+      } else {
+        begin();
+      }
+    }
+
+    function begin() {
+      if (widget) {
+        return;
+      }
+      if (start) {
+        start.hidden = true;
+      }
+      widget = document.createElement(TAG).configure(config, reset);
+      document.body.appendChild(widget);
+      widget.open(true);
+    }
+
+    if (startButton) {
+      startButton.addEventListener("click", begin);
+    } else {
+      begin();
+    }
+  }
+
+  window.customElements.define(TAG, MskChatWidget);
+  var config = readConfig(script);
+  function mount() {
+    if (config.mode === "kiosk") {
+      startKiosk(config);
+    } else {
+      document.body.appendChild(document.createElement(TAG).configure(config));
+    }
+  }
+  if (document.body) {
+    mount();
+  } else {
+    document.addEventListener("DOMContentLoaded", mount);
+  }
+})();
