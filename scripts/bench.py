@@ -195,6 +195,7 @@ def report(runs: list[Run], memory: dict[str, int], ready_seconds: float, held: 
         f"- Gateway p95 / bare Rasa REST p95 at the base load: {ratio}.",
         f"- Most concurrent patients held at p95 <= {P95_CEILING_SECONDS:g} s: {held}"
         " (levels tried in the table).",
+        "- What limits capacity, with the profile: [profile.md](profile.md).",
         "",
         "Peak resident memory during the run (sum over each service's processes):",
         "",

@@ -140,7 +140,7 @@ class RunningStack:
             line = command_line(pid)
             if "rasa_sdk" in line:
                 found["action-server"].append(pid)
-            elif "-m rasa run" in line:
+            elif "-m scripts.rasa_server run" in line:
                 found["rasa"].append(pid)
             elif "gunicorn" in line:
                 found["web"].append(pid)

@@ -94,7 +94,7 @@ def services(env: dict[str, str]) -> list[Service]:
             [
                 python,
                 "-m",
-                "rasa",
+                "scripts.rasa_server",  # rasa, with one profiled speed-up (see the module)
                 "run",
                 "--model",
                 env["MODEL"],
