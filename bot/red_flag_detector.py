@@ -33,6 +33,18 @@ NEGATION_CUES = (
 PSEUDO_NEGATIONS = (
     "not sure", "not certain", "no longer", "not only", "no doubt", "not just", "not even",
     "never be able", "no idea",
+    # Look like cues but are not: "no injury, just woke up numb", "lung cancer patient".
+    "no injury", "no injuries", "no fall", "no accident", "no trauma", "no reason",
+    "no obvious reason", "no apparent reason", "no known reason", "no obvious cause",
+    "no cause", "no knock", "no bang", "not injured", "not hurt it", "didn't injure",
+    "didn't hurt it", "didn't fall", "cancer patient", "ca patient", "oncology patient",
+    "am a patient", "'m a patient", "as a patient", "patient of", "patient at",
+    # Part of a description of the pain, not a denial: "doesn't ease whatever position".
+    "doesn't ease", "does not ease", "won't ease", "not easing", "isn't easing",
+    "doesn't let up", "doesn't settle", "won't settle", "doesn't help", "don't help",
+    "doesn't matter", "does not matter", "nothing helps", "nothing eases", "nothing works",
+    "doesn't go away", "won't go away", "doesn't get better", "not getting better",
+    "doesn't stop", "never stops", "never eases", "never lets up",
 )  # fmt: skip
 THIRD_PARTY_CUES = (
     "mum", "mom", "mother", "dad", "father", "parent", "brother", "sister", "wife",
@@ -40,14 +52,31 @@ THIRD_PARTY_CUES = (
     "nan", "nana", "nanna", "grandad", "grandpa", "grandfather", "grandmother", "aunt",
     "auntie", "uncle", "cousin", "family", "neighbour", "colleague", "boyfriend",
     "girlfriend", "he", "she", "someone", "somebody", "people", "patient", "mate", "gran",
-    "his", "her", "him",
+    "his", "her", "him", "aunty", "auntie", "nanny", "mam", "mammy", "mummy", "daddy",
+    "stepmum", "stepdad", "step mum", "step dad", "hubby", "fiance", "fiancee", "missus",
+    "niece", "nephew", "grandson", "granddaughter", "grandchild", "in law", "bf", "gf",
+    "bestie", "flatmate", "housemate", "bro", "sis", "himself", "herself", "themselves",
+    "workmate", "coworker", "co-worker", "co worker", "pal", "buddy", "someone at work",
+    "lad at work", "bloke at work", "guy at work", "man at work", "woman at work",
+    "lady at work", "girl at work", "chap at work", "fella at work", "one of the lads",
+    "lad i work with", "bloke i work with", "guy i work with", "woman i work with",
 )  # fmt: skip
 HYPOTHETICAL_CUES = (
-    "what if", "what happen if", "what do i do if", "what should i do if", "in case",
+    "what if", "what happen if", "what would happen if", "what will happen if",
+    "what could happen if", "what do i do if", "what should i do if", "in case",
     "watch out for", "look out for", "sign of", "symptom of", "warning sign",
     "tell me about", "how do i know if", "how would i know if", "if i ever", "if i start",
     "if i started", "if i get", "if i got", "if i develop", "if i do get",
 )  # fmt: skip
+# Words that make a question about symptoms in general ("could back pain ever be cancer",
+# "are night sweats something to worry about", "when is a swollen calf serious"). Only used
+# when the clause opens with a question word and says nothing about the patient.
+GENERAL_QUESTION_CUES = (
+    "ever", "something to worry about", "anything to worry about", "worth worry about",
+    "something to be worried about", "something to worry", "a cause for concern",
+    "cause for concern", "serious", "dangerous", "a bad sign", "mean",
+)  # fmt: skip
+GENERAL_QUESTION_OPENERS = {"when", "is", "are", "does", "do", "can", "could", "what", "how"}
 TERMINATORS = ("but", "however", "although", "though", "except", "yet", "apart from", "whereas")
 FIRST_PERSON = {"i", "me", "myself", "my"}
 QUESTION_WORDS = {
@@ -58,6 +87,12 @@ NEGATION_WINDOW = 6
 THIRD_PARTY_WINDOW = 8
 HYPOTHETICAL_WINDOW = 8
 CONTRACTION_PARTS = {"ca", "wo", "sha", "nt", "n't"}
+# Text-speak written out before matching ("pins n needles", "even tho"); whole words only.
+TEXT_SPEAK = {
+    "n": "and", "tho": "though", "cos": "because", "coz": "because", "cuz": "because",
+    "u": "you", "ur": "your", "wiv": "with", "meself": "myself", "mesen": "myself",
+    "ppl": "people", "nuthin": "nothing", "nothin": "nothing",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -119,6 +154,7 @@ class RedFlagDetector:
         self._add_patterns()
         self.vocabulary = self._spelling_vocabulary()
         self.known_words = self._known_words()
+        self.word_forms = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
 
     def _docs(self, phrases: tuple[str, ...] | list[str]) -> list[Doc]:
         return [_fix_contractions(doc) for doc in self.nlp.pipe(p.lower() for p in phrases)]
@@ -138,6 +174,7 @@ class RedFlagDetector:
             ("pseudo", PSEUDO_NEGATIONS),
             ("third", THIRD_PARTY_CUES),
             ("hypothetical", HYPOTHETICAL_CUES),
+            ("general", GENERAL_QUESTION_CUES),
             ("terminator", TERMINATORS),
         ):
             self.cue_matcher.add(key, self._docs(cues))
@@ -150,8 +187,9 @@ class RedFlagDetector:
         return phrases
 
     def _spelling_vocabulary(self) -> set[str]:
-        words = {w for p in self._catalogue_phrases() for w in re.findall(r"[a-z]+", p.lower())}
-        return {word for word in words if len(word) >= 5}
+        # Whole words only: "couldn't" gives no "couldn" to correct "couldnt" towards.
+        words = {w for p in self._catalogue_phrases() for w in re.findall(r"[a-z']+", p.lower())}
+        return {word for word in words if len(word) >= 5 and "'" not in word}
 
     def _known_words(self) -> set[str]:
         lookups = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -159,12 +197,18 @@ class RedFlagDetector:
         return known | set(self.nlp.Defaults.stop_words) | self.vocabulary
 
     def correct_spelling(self, text: str) -> str:
-        """Replace likely misspellings of catalogue words (one slip in a word of 5+ letters)."""
+        """Write out text-speak, restore dropped g's ("strugglin") and replace likely
+        misspellings of catalogue words (one slip in a word of 5+ letters)."""
+        text = re.sub(r"\s*&\s*", " and ", text)
 
         def fix(match: re.Match[str]) -> str:
             word = match.group(0)
-            if len(word) < 5 or word in self.known_words:
+            if word in TEXT_SPEAK:
+                return TEXT_SPEAK[word]
+            if len(word) < 5 or word in self.known_words or word in self.nlp.tokenizer.rules:
                 return word
+            if word.endswith("in") and word + "g" in self.word_forms:
+                return word + "g"
             candidates = sorted(w for w in self.vocabulary if _damerau_at_most_one(word, w))
             return candidates[0] if len(candidates) == 1 else word
 
@@ -214,7 +258,7 @@ class RedFlagDetector:
 
     def _asserted(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:
         """False when the mention is negated, about someone else, or hypothetical."""
-        if self._general_question(doc, mention):
+        if self._general_question(doc, mention, cues):
             return False
         pseudo = [c for c in cues if c.key == "pseudo"]
         for cue in cues:
@@ -239,8 +283,10 @@ class RedFlagDetector:
         return True
 
     @staticmethod
-    def _general_question(doc: Doc, mention: _Mention) -> bool:
-        """A question not about the patient ("is chest pain a sign of something?")."""
+    def _general_question(doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:
+        """A question not about the patient: "is chest pain a sign of something?", or,
+        question mark or not, "could back pain ever be cancer", "when is a swollen calf
+        something to worry about"."""
         start = mention.start
         while start > 0 and doc[start - 1].text not in CLAUSE_PUNCT:
             start -= 1
@@ -248,12 +294,15 @@ class RedFlagDetector:
         while end < len(doc) and doc[end].text not in CLAUSE_PUNCT:
             end += 1
         words = {token.lower_ for token in doc[start:end]}
-        return (
-            end < len(doc)
-            and doc[end].text == "?"
-            and doc[start].lemma_ in QUESTION_WORDS
-            and not words & (FIRST_PERSON | {"'m", "'ve"})
-        )
+        if words & (FIRST_PERSON | {"'m", "'ve"}):
+            return False
+        if end < len(doc) and doc[end].text == "?" and doc[start].lemma_ in QUESTION_WORDS:
+            return True
+        opens_as_question = doc[start].lower_ in GENERAL_QUESTION_OPENERS | QUESTION_WORDS
+        if doc[start].lower_ == "when":  # "when is ...", not "when walking my legs ..."
+            opens_as_question = start + 1 < end and doc[start + 1].lemma_ in QUESTION_WORDS
+        general = any(c.key == "general" and start <= c.start and c.end <= end for c in cues)
+        return opens_as_question and general
 
     @staticmethod
     def _boundary_between(doc: Doc, start: int, end: int, cues: list[_Mention]) -> bool:
@@ -317,14 +366,35 @@ AGE_PATTERNS = (
     re.compile(r"\b(?:i'?m|i am|aged?)\s+(\d{1,3})\b(?!\s*(?:kg|stone|st|lb|%|out of|/))"),
     re.compile(r"\b(\d{1,3})\s*(?:years? old|year-old|yrs? old|yo)\b"),
 )
+# "I'm over 60", "over 70," at the start of a message: at least one more than the number.
+OVER_AGE = re.compile(
+    r"(?:^|\b(?:i'?m|i am|aged?)\s+)(?:over|over the age of)\s+(\d{2})\b"
+    r"(?!\s*(?:kg|stone|st|lb|%|out of|/|min|hour|hr|day|week|month|year|time|mile|m\b))"
+)
+# "in my 60s", "in my sixties", "in my late teens": the middle of the decade.
+DECADES = {
+    "teens": 15, "twenties": 25, "thirties": 35, "forties": 45, "fifties": 55,
+    "sixties": 65, "seventies": 75, "eighties": 85, "nineties": 95,
+}  # fmt: skip
+IN_MY_DECADE = re.compile(
+    r"\bin my (?:early |mid |late )?(?:(\d)0'?s|(" + "|".join(DECADES) + r"))\b"
+)
 
 
 def stated_age(text: str) -> int | None:
-    """An age the patient states about themselves ("I'm 63", "72 years old"), if any."""
+    """An age the patient states about themselves ("I'm 63", "72 years old", "I'm over
+    60", "in my seventies"), if any."""
+    lowered = text.lower().strip()
     for pattern in AGE_PATTERNS:
-        match = pattern.search(text.lower())
+        match = pattern.search(lowered)
         if match and 0 < int(match.group(1)) < 120:
             return int(match.group(1))
+    match = OVER_AGE.search(lowered)
+    if match:
+        return int(match.group(1)) + 1
+    match = IN_MY_DECADE.search(lowered)
+    if match:
+        return int(match.group(1)) * 10 + 5 if match.group(1) else DECADES[match.group(2)]
     return None
 
 

@@ -30,6 +30,7 @@ from intake.settings import ROOT
 blueprint = Blueprint("pages", __name__, template_folder=str(ROOT / "web_widget" / "templates"))
 
 KIOSK_CONTENT = ROOT / "content" / "kiosk.yml"
+WIDGET_BUILD = ROOT / "var" / "build" / "widget"
 SIGNPOSTING_CONTENT = ROOT / "content" / "signposting.yml"
 # Only the widget's own assets are served from web_widget/ (not its templates or README).
 _WIDGET_ASSET = re.compile(r"^[a-z0-9][a-z0-9-]*\.(js|css|svg)$")
@@ -57,7 +58,10 @@ def advice():
 def widget_file(filename: str):
     if not _WIDGET_ASSET.match(filename):
         abort(404)
-    response = send_from_directory(_widget_dir(), filename, max_age=300)
+    # nhsuk-tokens.css is built at set-up from the nhsuk-frontend package (see
+    # scripts/build_widget_tokens.py); everything else is the widget's own source.
+    folder = WIDGET_BUILD if filename == "nhsuk-tokens.css" else _widget_dir()
+    response = send_from_directory(folder, filename, max_age=300)
     # Embedding sites (on the chat gateway's CORS allow-list) load these cross-origin.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response

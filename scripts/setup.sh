@@ -94,5 +94,6 @@ ensure_packages
 ensure_env_file
 ensure_chromium
 bash scripts/node_packages.sh
+"$VENV/bin/python" -m scripts.build_widget_tokens
 "$VENV/bin/python" -m scripts.build_spacy_pipeline 2>>"$LOG" || fail "building the blank spaCy pipeline failed; see $LOG."
 "$VENV/bin/python" -m scripts.train_if_needed || fail "Rasa model training failed; see the output above and var/log/train.log."

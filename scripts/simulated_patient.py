@@ -31,7 +31,7 @@ TYPICAL = Persona(
     [
         (SUMMARY_CUE, "yes"),  # first: the summary quotes the other questions
         ("want to carry on", "yes please"),
-        ("16 or older", "yes"),
+        ("date of birth", "2nd November 1971"),
         ("home postcode", "ws11 1db"),
         ("gp practice (surgery)", "Example Street Surgery"),
         ("already being seen", "no"),
@@ -46,7 +46,6 @@ TYPICAL = Persona(
         ("what have you tried", "ibuprofen and some exercises off the internet"),
         ("get back to doing", "playing football with my son"),
         ("full name", "Sam Sample"),
-        ("date of birth", "2nd November 1971"),
         ("nhs number", "485 777 3457"),
         ("first line of your address", "12 Example Street"),
         ("phone number", "07700 900123"),
@@ -63,7 +62,7 @@ TERSE = Persona(
     [
         (SUMMARY_CUE, "y"),
         ("want to carry on", "ok"),
-        ("16 or older", "yep"),
+        ("date of birth", "03/03/91"),
         ("home postcode", "ST4 6QG"),
         ("gp practice (surgery)", "dont know"),
         ("already being seen", "nope"),
@@ -78,7 +77,6 @@ TERSE = Persona(
         ("what have you tried", "paracetamol"),
         ("get back to doing", "work"),
         ("full name", "Alex Example"),
-        ("date of birth", "03/03/91"),
         ("nhs number", "dont know it"),
         ("first line of your address", "4 Test Road"),
         ("phone number", "07700900456"),
@@ -95,7 +93,7 @@ CHATTY = Persona(
     [
         (SUMMARY_CUE, "yes that's all correct"),
         ("want to carry on", "yes that's fine"),
-        ("16 or older", "yes I'm 58"),
+        ("date of birth", "14th March 1968"),
         ("home postcode", "my postcode is st16 2pq"),
         ("gp practice (surgery)", "I'm with the Example Medical Practice in Stafford"),
         ("already being seen", "no, this is the first time"),
@@ -110,7 +108,6 @@ CHATTY = Persona(
         ("what have you tried", "I've tried co-codamol and a hot water bottle"),
         ("get back to doing", "gardening and swimming"),
         ("full name", "my name is Jo Specimen"),
-        ("date of birth", "14th March 1968"),
         ("nhs number", "943 476 5919"),
         ("first line of your address", "Flat 2, 7 Sample Court"),
         ("phone number", "01632 960123"),

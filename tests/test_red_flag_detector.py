@@ -69,6 +69,13 @@ def test_every_area_is_screened_before_personal_details_most_serious_first():
         ("had a temprature all week and my back is agony", "urgent"),
         ("I've got numbess in my groin", "emergency"),
         ("I want to end it all", "emergency"),
+        # Contractions typed without an apostrophe keep their meaning.
+        ("I didnt feel the wee come out and my back is bad", "emergency"),
+        ("lower back hurts all night, it doesnt ease whatever position i lie in", "soon"),
+        # "no injury" says how it started; it does not deny what follows.
+        ("no injury, just woke up with numbness between my legs", "emergency"),
+        # A question from someone who may have the symptom stays flagged.
+        ("what would it mean if my bum has gone numb?", "emergency"),
     ],
 )
 def test_asserted_flags_are_found_despite_negation_elsewhere_and_spelling(detector, text, level):
@@ -88,6 +95,10 @@ def test_asserted_flags_are_found_despite_negation_elsewhere_and_spelling(detect
         "I don't want to die from this, I just want it fixed",
         "this pain is killing me",
         "no problems with my bladder or bowels",
+        "can a stiff neck ever be meningitis or cancer",
+        "are night sweats something to worry about",
+        "when is numbness in the legs serious",
+        "a fella at work was off for weeks after back surgery",
     ],
 )
 def test_negated_third_party_and_hypothetical_mentions_do_not_escalate(detector, text):

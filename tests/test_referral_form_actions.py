@@ -14,15 +14,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.changes import ActionPrepareChange, ActionStartAnotherProblem
 from bot.actions.referral_form import MAX_TRIES, NOT_GIVEN, ValidateReferralForm
 from bot.actions.submission import build_referral, new_reference, summary_values
+from bot.service_facts import min_age
 from intake.referral_schema import validate_referral
 from tests.conftest import make_tracker
 
 FORM = ValidateReferralForm()
 ALL_SLOTS = [
-    "meets_min_age", "postcode", "gp_in_area", "gp_practice", "already_under_service",
+    "date_of_birth", "postcode", "gp_in_area", "gp_practice", "already_under_service",
     "body_area", "side", "pregnancy_pelvic_pain", "onset", "duration", "pain_score",
     "daily_impact", "work_status", "work_role", "treatments_tried", "goals",
-    "red_flag_screening", "full_name", "date_of_birth", "nhs_number", "address_line1",
+    "red_flag_screening", "full_name", "nhs_number", "address_line1",
     "phone", "email",
     "contact_permissions", "communication_needs",
 ]  # fmt: skip
@@ -75,8 +76,6 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize(
     ("slot", "text", "intent", "expected"),
     [
-        ("meets_min_age", "yes", "affirm", True),
-        ("meets_min_age", "I'm 45", "inform", True),
         ("postcode", "st4   6qg", "inform", "ST4 6QG"),
         ("body_area", "my lower back", "inform", "back"),
         ("body_area", "lumbar", "inform", "back"),
@@ -123,7 +122,7 @@ def test_answers_in_everyday_formats_are_stored_normalised(slot, text, intent, e
         ("nhs_number", "943 476 5871", "utter_invalid_nhs_number_check"),
         ("phone", "12345", "utter_invalid_phone"),
         ("email", "alex at example", "utter_invalid_email"),
-        ("meets_min_age", "maybe", "utter_please_yes_no"),
+        ("date_of_birth", "yes", "utter_invalid_date_of_birth"),
     ],
 )
 def test_an_invalid_answer_is_re_asked_saying_what_is_wrong(slot, text, response):
@@ -157,7 +156,6 @@ def test_after_three_failed_tries_an_optional_question_is_skipped():
 @pytest.mark.parametrize(
     ("slot", "text", "intent", "reason"),
     [
-        ("meets_min_age", "no", "deny", "age"),
         ("gp_in_area", "no", "deny", "area"),
         ("already_under_service", "yes", "affirm", "already_under_service"),
         ("pregnancy_pelvic_pain", "yes", "affirm", "pregnancy"),
@@ -171,8 +169,28 @@ def test_each_ineligible_answer_ends_the_form_with_its_reason(slot, text, intent
 
 def test_a_date_of_birth_under_the_minimum_age_makes_the_patient_ineligible():
     born = date.today().replace(year=date.today().year - 12).strftime("%d/%m/%Y")
-    result, _ = answer("date_of_birth", born)
+    result, said = answer("date_of_birth", born)
     assert result["eligible"] is False and result["ineligible_reason"] == "age"
+    assert result["meets_min_age"] is False and result["date_of_birth"] is None
+    assert said == []
+    assert questions_for({"eligible": False}) == []
+
+
+def test_a_date_of_birth_at_the_minimum_age_passes_the_age_check():
+    today = date.today()
+    born = date(today.year - min_age(), today.month, 28 if today.day > 28 else today.day)
+    result, said = answer("date_of_birth", born.strftime("%d/%m/%Y"))
+    assert result["date_of_birth"] == born.isoformat()
+    assert result["meets_min_age"] is True and result["eligible"] is True
+    assert said == []
+
+
+def test_the_date_of_birth_is_the_first_question_and_is_asked_once():
+    questions = questions_for({})
+    assert questions[0] == "date_of_birth"
+    assert questions.count("date_of_birth") == 1
+    assert "meets_min_age" not in questions
+    assert questions.index("date_of_birth") < questions.index("postcode")
 
 
 def test_only_questions_that_apply_are_asked():
@@ -201,7 +219,7 @@ def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
 
 def test_a_value_from_an_earlier_message_that_does_not_validate_is_dropped_silently():
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"requested_slot": "meets_min_age"}, "hello")
+    tracker = make_tracker({"requested_slot": "date_of_birth"}, "hello")
     assert FORM.validate_duration("ages", dispatcher, tracker, {}) == {"duration": None}
     assert dispatcher.messages == []
 

@@ -157,7 +157,7 @@ def serious_violations(page: Page) -> list[dict]:
 PATIENT_ANSWERS = [
     ("please check your answers", "Yes"),  # first: the summary quotes the other questions
     ("want to carry on", "Yes, carry on"),
-    ("16 or older", "Yes"),
+    ("date of birth", "2nd November 1971"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
     ("already being seen", "No"),
@@ -172,7 +172,6 @@ PATIENT_ANSWERS = [
     ("what have you tried", "ibuprofen and some exercises off the internet"),
     ("get back to doing", "playing football with my son"),
     ("full name", "Sam Sample"),
-    ("date of birth", "2nd November 1971"),
     ("nhs number", "485 777 3457"),
     ("first line of your address", "12 Example Street"),
     ("phone number", "07700 900123"),
@@ -362,19 +361,24 @@ def test_the_widget_works_by_keyboard_alone_with_large_enough_targets(new_page, 
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     expect(page.locator(".reply", has_text="Yes, carry on")).to_be_focused()
-    page.keyboard.press("Enter")
-    expect(page.locator(".msg-user")).to_have_count(1)
-    chat.wait_for_reply()
-    assert "16 or older" in chat.last_bot_text()
-    for target in page.locator("msk-chat-widget button:visible, msk-chat-widget a:visible").all():
-        box = target.bounding_box()
-        assert box["width"] >= 24 and box["height"] >= 24, (target.text_content(), box)
     # Focus is visible: the NHS yellow.
-    page.keyboard.press("Shift+Tab")
     focused_colour = page.evaluate(
         "getComputedStyle(document.activeElement.shadowRoot.activeElement).backgroundColor"
     )
     assert focused_colour == "rgb(255, 235, 59)"
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg-user")).to_have_count(1)
+    chat.wait_for_reply()
+    assert "date of birth" in chat.last_bot_text()
+    for target in page.locator("msk-chat-widget button:visible, msk-chat-widget a:visible").all():
+        box = target.bounding_box()
+        assert box["width"] >= 24 and box["height"] >= 24, (target.text_content(), box)
+    # The colours come from nhsuk-frontend's tokens, loaded inside the shadow root.
+    brand = page.evaluate(
+        "getComputedStyle(document.querySelector('msk-chat-widget').shadowRoot"
+        ".querySelector('.frame')).getPropertyValue('--nhsuk-brand-colour').trim()"
+    )
+    assert brand == "#005eb8"
     page.keyboard.press("Escape")
     expect(page.locator(".panel")).to_be_hidden()
     expect(page.get_by_role("button", name="Continue your chat")).to_be_focused()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from intake import pages
+from scripts.build_widget_tokens import PACKAGE_CSS, tokens_css
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_JS = (ROOT / "web_widget" / "widget.js").read_text()
@@ -118,3 +119,20 @@ def test_without_a_signposting_catalogue_any_plain_https_link_gets_a_qr_code(
     assert not pages.qr_url_allowed("https://www.example.org/a page")
     ok = client.get("/kiosk/qr", query_string={"url": "https://www.example.org/a-page"})
     assert ok.status_code == 200
+
+
+def test_the_widget_takes_its_colours_from_nhsuk_frontend_built_at_set_up(client):
+    """The set-up copies nhsuk-frontend's :root tokens onto the widget's :host."""
+    built = tokens_css(PACKAGE_CSS.read_text())
+    assert built.splitlines()[1] == ":host {"
+    assert "--nhsuk-brand-colour:#005eb8" in built and "--nhsuk-focus-colour:#ffeb3b" in built
+    served = client.get("/widget/nhsuk-tokens.css")
+    assert served.status_code == 200 and served.get_data(as_text=True) == built
+    assert "var(--nhsuk-brand-colour, #005eb8)" in (ROOT / "web_widget" / "widget.css").read_text()
+
+
+def test_tokens_outside_root_or_without_the_nhsuk_prefix_are_left_out():
+    css = ":root{--nhsuk-a:1;--other:2}.x:root{--nhsuk-b:3}@media print{.y{color:red}}"
+    assert tokens_css(css).count("--") == 1 and "--nhsuk-a:1" in tokens_css(css)
+    with pytest.raises(ValueError):
+        tokens_css(".nhsuk-button{color:red}")

@@ -113,6 +113,7 @@
     return {
       gateway: new URL(data.gateway || "/api/v1/chat", from).href,
       stylesheet: new URL("widget.css", from).href,
+      tokens: new URL("nhsuk-tokens.css", from).href,
       qrEndpoint: new URL(data.qrEndpoint || "/kiosk/qr", from).href,
       title: data.title || "Refer yourself for a muscle, bone or joint problem",
       launcher: data.launcherLabel || TEXT.launcher,
@@ -273,6 +274,8 @@
     build() {
       var self = this;
       var root = this.shadowRoot;
+      // nhsuk-frontend's design tokens (built at set-up), then the widget's own styles.
+      var tokens = el("link", { rel: "stylesheet", href: this.config.tokens });
       var link = el("link", { rel: "stylesheet", href: this.config.stylesheet });
       this.frame = el("div", { class: "frame", "data-mode": this.config.mode, hidden: true });
       var reveal = function () {
@@ -285,6 +288,7 @@
       };
       link.addEventListener("load", reveal);
       link.addEventListener("error", reveal);
+      root.appendChild(tokens);
       root.appendChild(link);
       root.appendChild(this.frame);
 

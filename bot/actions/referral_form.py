@@ -119,17 +119,22 @@ class ValidateReferralForm(FormValidationAction):
 
     # --- eligibility ------------------------------------------------------------
 
-    def validate_meets_min_age(self, value, dispatcher, tracker, domain) -> Slots:
-        answer = yes_no(tracker, value, "meets_min_age")
-        if answer is None:
-            digits = "".join(ch for ch in str(value) if ch.isdigit())
-            if digits and len(digits) <= 3:
-                answer = int(digits) >= min_age()
-        if answer is None:
-            return self.reject("meets_min_age", "utter_please_yes_no", dispatcher, tracker)
-        if not answer:
-            return self.ineligible("meets_min_age", False, "age")
-        return {"meets_min_age": True}
+    def validate_date_of_birth(self, value, dispatcher, tracker, domain) -> Slots:
+        """The first eligibility question: the exact age check, and the date of birth itself.
+
+        It also fills meets_min_age (never asked) for the referral's eligibility.
+        """
+        today = date.today()
+        parsed = parse_date_of_birth(str(value or ""), today)
+        if parsed.problem == "future":
+            return self.reject(
+                "date_of_birth", "utter_date_of_birth_in_future", dispatcher, tracker
+            )
+        if parsed.value is None:
+            return self.reject("date_of_birth", "utter_invalid_date_of_birth", dispatcher, tracker)
+        if age_on(parsed.value, today) < min_age():
+            return {**self.ineligible("date_of_birth", None, "age"), "meets_min_age": False}
+        return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
         postcode = normalise_postcode(str(value or ""))
@@ -257,19 +262,6 @@ class ValidateReferralForm(FormValidationAction):
         if name is None:
             return self.reject("full_name", "utter_invalid_full_name", dispatcher, tracker)
         return {"full_name": name}
-
-    def validate_date_of_birth(self, value, dispatcher, tracker, domain) -> Slots:
-        today = date.today()
-        parsed = parse_date_of_birth(str(value or ""), today)
-        if parsed.problem == "future":
-            return self.reject(
-                "date_of_birth", "utter_date_of_birth_in_future", dispatcher, tracker
-            )
-        if parsed.value is None:
-            return self.reject("date_of_birth", "utter_invalid_date_of_birth", dispatcher, tracker)
-        if age_on(parsed.value, today) < min_age():
-            return self.ineligible("date_of_birth", None, "age")
-        return {"date_of_birth": parsed.value.isoformat(), "eligible": True}
 
     def validate_nhs_number(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:
