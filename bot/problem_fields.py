@@ -70,6 +70,11 @@ def parse_duration(text: str) -> Duration | None:
     return Duration(days, shown)
 
 
+def names_a_time_unit(text: str) -> bool:
+    """True for text with a unit of time in it ("months or", a clipped entity)."""
+    return any(word in _UNITS for word in re.findall(r"[a-z]+", text.lower()))
+
+
 def duration_band(days: int) -> str:
     """The band a triager thinks in."""
     if days < 42:

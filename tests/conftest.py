@@ -71,6 +71,7 @@ def make_tracker(
     sender: str = "test-sender",
     intent: str = "inform",
     entities: list[dict[str, Any]] | None = None,
+    confidence: float = 1.0,
 ) -> Tracker:
     """A tracker mid-way through the referral form, as the action server receives it."""
     return Tracker(
@@ -78,7 +79,7 @@ def make_tracker(
         slots=slots,
         latest_message={
             "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
         },
         events=[],

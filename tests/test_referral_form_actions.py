@@ -274,3 +274,63 @@ def test_red_flag_screening_comes_after_the_problem_and_before_personal_details(
 
 def test_after_an_escalation_the_form_asks_nothing_more():
     assert questions_for({"body_area": "back", "escalated": True}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "confidence", "entities"),
+    [
+        # Read as a change with a `field` entity the NLU could not map: not sure enough.
+        ("I'm with the Example Medical Practice in Stafford", 0.54, [{"entity": "field"}]),
+        # Names the very question being asked, which has no answer yet.
+        ("my gp practice is Example Surgery", 0.97, [{"entity": "field", "value": "gp_practice"}]),
+    ],
+)
+def test_a_change_in_the_middle_of_the_form_that_is_really_the_answer_is_kept(
+    text, confidence, entities
+):
+    slots = {"date_of_birth": "1980-03-14", "postcode": "ST4 6QG", "requested_slot": "gp_practice"}
+    tracker = make_tracker(
+        slots, text, intent="change_answer", entities=entities, confidence=confidence
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
+    assert events == [{"event": "slot", "timestamp": None, "name": "gp_practice", "value": text}]
+    assert dispatcher.messages == []  # the form validates it and asks the next question
+
+
+def test_a_clear_change_in_the_middle_of_the_form_still_clears_the_earlier_answer():
+    slots = {"date_of_birth": "1980-03-14", "postcode": "ST4 6QG", "requested_slot": "gp_practice"}
+    tracker = make_tracker(
+        slots,
+        "sorry my postcode is wrong",
+        intent="change_answer",
+        entities=[{"entity": "field", "value": "postcode"}],
+        confidence=0.93,
+    )
+    events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
+    assert {event["name"] for event in events if event.get("value") is None} >= {"postcode"}
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "clipped", "expected"),
+    [
+        ("duration", "four months or so", "months or", "4 months"),
+        ("body_area", "my shoulder has ached for about six weeks", "weeks", "6 weeks"),
+    ],
+)
+def test_a_duration_clipped_by_the_nlu_is_read_from_the_whole_message(
+    requested, text, clipped, expected
+):
+    tracker = make_tracker({"requested_slot": requested}, text)
+    dispatcher = CollectingDispatcher()
+    assert FORM.validate_duration(clipped, dispatcher, tracker, {}) == {"duration": expected}
+    assert dispatcher.messages == []
+
+
+def test_a_sure_change_naming_nothing_in_the_middle_of_the_form_carries_on_with_it():
+    slots = {"date_of_birth": "1980-03-14", "requested_slot": "postcode"}
+    tracker = make_tracker(slots, "I made a mistake", intent="change_answer", confidence=0.98)
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
+    assert events == []  # nothing cleared; the form asks for the postcode again
+    assert [m["response"] for m in dispatcher.messages] == ["utter_change_at_summary"]

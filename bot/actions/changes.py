@@ -50,6 +50,11 @@ PROBLEM_FIELDS = (
 )
 
 
+# Below this confidence, a "change" that names nothing in the middle of the form is taken as
+# the answer to the question asked ("I'm with the Example Medical Practice" read as a change).
+SURE_OF_A_CHANGE = 0.8
+
+
 def field_from(tracker: Tracker) -> str | None:
     """The field named in the latest message (entity `field`, mapped by NLU synonyms)."""
     for entity in tracker.latest_message.get("entities") or []:
@@ -66,6 +71,14 @@ class ActionPrepareChange(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         field = field_from(tracker)
+        requested = tracker.get_slot("requested_slot")
+        if requested and _answers_the_question(tracker, field):
+            return [SlotSet(requested, tracker.latest_message.get("text"))]
+        if requested and field is None:
+            # In the middle of the form with nothing named: say when answers can be changed;
+            # the form then asks its question again (no dead end waiting for a field).
+            dispatcher.utter_message(response="utter_change_at_summary")
+            return []
         if field is None:
             dispatcher.utter_message(response="utter_ask_what_to_change")
             return [FollowupAction("action_listen")]
@@ -74,6 +87,15 @@ class ActionPrepareChange(Action):
         for slot in FIELD_SLOTS[field]:
             counts.pop(slot, None)
         return [*events, SlotSet("retry_counts", counts)]
+
+
+def _answers_the_question(tracker: Tracker, field: str | None) -> bool:
+    """True when a "change" in the middle of the form is really the answer to its question:
+    it names a field not answered yet, or it names none and the NLU was not sure."""
+    if field is not None:
+        return all(tracker.get_slot(slot) is None for slot in FIELD_SLOTS[field])
+    confidence = (tracker.latest_message.get("intent") or {}).get("confidence", 1.0)
+    return confidence < SURE_OF_A_CHANGE
 
 
 class ActionStartAnotherProblem(Action):

@@ -21,7 +21,7 @@ from bot.contact_fields import (
     parse_uk_phone,
     parse_yes_no,
 )
-from bot.problem_fields import parse_duration, parse_pain_score
+from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     body_area_has_side,
     match,
@@ -196,6 +196,12 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_duration(self, value, dispatcher, tracker, domain) -> Slots:
         duration = parse_duration(str(value or ""))
+        if duration is None and (
+            tracker.get_slot("requested_slot") == "duration" or names_a_time_unit(str(value))
+        ):
+            # The NLU clipped the words ("months or" from "four months or so"): read the
+            # whole message instead.
+            duration = parse_duration(tracker.latest_message.get("text") or "")
         if duration is None:
             return self.reject("duration", "utter_invalid_duration", dispatcher, tracker)
         return {"duration": duration.display}
