@@ -18,6 +18,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from requests.adapters import HTTPAdapter
 from werkzeug.exceptions import TooManyRequests
 
 blueprint = Blueprint("chat_gateway", __name__, url_prefix="/api/v1/chat")
@@ -99,7 +100,10 @@ def check_origin():
 
 CHANNELS = ("web", "kiosk")
 # One keep-alive connection pool to Rasa per worker, not a new connection per message.
+# Each worker thread may be waiting on Rasa at once: keep a pooled connection for each.
+GATEWAY_THREADS = 32
 _rasa = requests.Session()
+_rasa.mount("http://", HTTPAdapter(pool_maxsize=GATEWAY_THREADS))
 
 
 @blueprint.after_request

@@ -120,8 +120,8 @@ def services(env: dict[str, str]) -> list[Service]:
                 f"127.0.0.1:{env['WEB_PORT']}",
                 "--workers",
                 "2",
-                "--threads",
-                "8",
+                "--threads",  # a thread waits out each Rasa turn: 100 patients need many
+                "32",
                 "--graceful-timeout",
                 "5",
                 "--preload",  # migrate the intake database once, before the workers fork
