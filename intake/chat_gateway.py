@@ -106,6 +106,16 @@ _rasa = requests.Session()
 _rasa.mount("http://", HTTPAdapter(pool_maxsize=GATEWAY_THREADS))
 
 
+def rasa_url_for(conversation_id: str) -> str:
+    """The Rasa process that holds this conversation: always the same one for an id.
+
+    RASA_URL may list several Rasa processes (comma-separated). Each keeps its conversations'
+    locks and trackers in memory, so a conversation must never move between them.
+    """
+    urls = [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
+    return urls[int(conversation_id, 16) % len(urls)]
+
+
 @blueprint.after_request
 def cors_headers(response: Response) -> Response:
     origin = request.headers.get("Origin")
@@ -147,7 +157,7 @@ def chat():
     channel = body.get("channel") if body.get("channel") in CHANNELS else "web"
     try:
         reply = _rasa.post(
-            f"{_settings().rasa_url}/webhooks/rest/webhook",
+            f"{rasa_url_for(conversation_id)}/webhooks/rest/webhook",
             json={
                 "sender": conversation_id,
                 "message": message,

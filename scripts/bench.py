@@ -18,6 +18,7 @@ import random
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,10 +63,11 @@ class Channel:
 
     def __init__(self, stack: RunningStack, gateway: bool) -> None:
         self.gateway = gateway
-        self.url = (
-            stack.url("WEB_PORT", "/api/v1/chat")
+        # Bare REST: each conversation always to the same Rasa process, as the gateway does.
+        self.urls = (
+            [stack.url("WEB_PORT", "/api/v1/chat")]
             if gateway
-            else stack.url("RASA_PORT", "/webhooks/rest/webhook")
+            else [f"http://127.0.0.1:{port}/webhooks/rest/webhook" for port in stack.rasa_ports]
         )
 
     async def say(
@@ -76,7 +78,8 @@ class Channel:
             if self.gateway
             else {"sender": conversation, "message": text}
         )
-        async with session.post(self.url, json=body) as response:
+        url = self.urls[zlib.crc32((conversation or "").encode()) % len(self.urls)]
+        async with session.post(url, json=body) as response:
             response.raise_for_status()
             data = await response.json()
         if self.gateway:

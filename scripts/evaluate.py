@@ -45,7 +45,7 @@ def score_rows(report: dict) -> list[str]:
 
 def nlu_section(results: Path) -> list[str]:
     intents = json.loads((results / "intent_report.json").read_text())
-    entities = json.loads((results / "DIETClassifier_report.json").read_text())
+    entities = json.loads((results / "CRFEntityExtractor_report.json").read_text())
     IMAGES.mkdir(parents=True, exist_ok=True)
     shutil.copy(results / "intent_confusion_matrix.png", IMAGES / "intent_confusion_matrix.png")
     header = ["| label | precision | recall | F1 | support |", "| --- | --- | --- | --- | --- |"]
@@ -62,7 +62,7 @@ def nlu_section(results: Path) -> list[str]:
         *header,
         *score_rows(intents),
         "",
-        "### Entities (DIETClassifier)",
+        "### Entities (CRFEntityExtractor)",
         "",
         *header,
         *score_rows(entities),

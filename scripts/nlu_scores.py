@@ -17,7 +17,7 @@ def macro_f1(report: dict) -> float:
 
 def main(results: Path) -> int:
     intents = json.loads((results / "intent_report.json").read_text())
-    entities = json.loads((results / "DIETClassifier_report.json").read_text())
+    entities = json.loads((results / "CRFEntityExtractor_report.json").read_text())
     intent_f1, entity_f1 = macro_f1(intents), macro_f1(entities)
     print(f"intent macro F1 {intent_f1:.3f} (target {INTENT_MACRO_F1_TARGET})")
     print(f"entity macro F1 {entity_f1:.3f} (target {ENTITY_MACRO_F1_TARGET})")

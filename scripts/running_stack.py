@@ -75,9 +75,13 @@ class RunningStack:
 
     def __init__(self, state_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.ports = {name: free_port() for name in PORT_NAMES}
+        env = {**os.environ, **(extra_env or {})}
+        processes = int(env.get("RASA_PROCESSES", "2"))
+        self.rasa_ports = [self.ports["RASA_PORT"], *(free_port() for _ in range(processes - 1))]
         self.env = {
             **os.environ,
             **{name: str(port) for name, port in self.ports.items()},
+            "RASA_PORTS": ",".join(str(port) for port in self.rasa_ports),
             "INTAKE_DB": str(state_dir / "intake.db"),
             "TRACKER_DB": str(state_dir / "tracker.db"),
             "OUTBOX_DB": str(state_dir / "outbox.db"),
@@ -140,7 +144,7 @@ class RunningStack:
             line = command_line(pid)
             if "rasa_sdk" in line:
                 found["action-server"].append(pid)
-            elif "-m scripts.rasa_server run" in line:
+            elif "-m scripts.rasa_server run" in line:  # every Rasa process
                 found["rasa"].append(pid)
             elif "gunicorn" in line:
                 found["web"].append(pid)

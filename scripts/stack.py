@@ -24,6 +24,10 @@ from scripts.layout import MODEL_FILE, ROOT, VAR
 DEFAULTS = {
     "WEB_PORT": "8000",
     "RASA_PORT": "5005",
+    # Rasa server processes: each serves its own share of conversations (the gateway sends a
+    # conversation always to the same one), so both cores serve turns. Ports RASA_PORT,
+    # RASA_PORT + 1, ... unless RASA_PORTS lists them (comma-separated).
+    "RASA_PROCESSES": "2",
     "ACTION_PORT": "5055",
     "INTAKE_DB": str(VAR / "intake.db"),
     "TRACKER_DB": str(VAR / "tracker.db"),
@@ -67,16 +71,60 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def rasa_ports(env: dict[str, str]) -> list[str]:
+    """The Rasa processes' ports: RASA_PORTS if given, else RASA_PROCESSES from RASA_PORT up."""
+    if env.get("RASA_PORTS"):
+        return [port.strip() for port in env["RASA_PORTS"].split(",") if port.strip()]
+    try:
+        first, count = int(env["RASA_PORT"]), int(env["RASA_PROCESSES"])
+    except ValueError:
+        raise StackError("RASA_PORT and RASA_PROCESSES must be whole numbers") from None
+    if not 1 <= count <= 8:
+        raise StackError(f"RASA_PROCESSES must be from 1 to 8, not {count}")
+    return [str(first + offset) for offset in range(count)]
+
+
 def stack_environment() -> dict[str, str]:
     """Defaults, then .env, then the caller's environment (which wins)."""
     env = {**DEFAULTS, **read_dotenv(ROOT / ".env"), **os.environ}
     env["SANIC_HOST"] = "127.0.0.1"  # the action server binds to loopback only
     env["INTAKE_URL"] = f"http://127.0.0.1:{env['WEB_PORT']}"
-    env["RASA_URL"] = f"http://127.0.0.1:{env['RASA_PORT']}"
+    ports = rasa_ports(env)
+    env["RASA_PORT"] = ports[0]
+    env["RASA_PORTS"] = ",".join(ports)
+    for number, port in enumerate(ports[1:], start=2):
+        env[f"RASA_PORT_{number}"] = port
+    env["RASA_URL"] = ",".join(f"http://127.0.0.1:{port}" for port in ports)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")  # no calls home from a health service
     return env
+
+
+def rasa_service(env: dict[str, str], number: int) -> Service:
+    """The number-th Rasa server process (1 listens on RASA_PORT, 2 on RASA_PORT_2, ...)."""
+    port_variable = "RASA_PORT" if number == 1 else f"RASA_PORT_{number}"
+    return Service(
+        "rasa" if number == 1 else f"rasa-{number}",
+        port_variable,
+        [
+            sys.executable,
+            "-m",
+            "scripts.rasa_server",  # rasa, with one profiled speed-up (see the module)
+            "run",
+            "--model",
+            env["MODEL"],
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            env[port_variable],
+        ],  # fmt: skip
+        "/webhooks/rest/",
+    )
 
 
 def services(env: dict[str, str]) -> list[Service]:
@@ -88,27 +136,7 @@ def services(env: dict[str, str]) -> list[Service]:
             [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", env["ACTION_PORT"]],
             "/health",
         ),
-        Service(
-            "rasa",
-            "RASA_PORT",
-            [
-                python,
-                "-m",
-                "scripts.rasa_server",  # rasa, with one profiled speed-up (see the module)
-                "run",
-                "--model",
-                env["MODEL"],
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-                "--interface",
-                "127.0.0.1",
-                "--port",
-                env["RASA_PORT"],
-            ],  # fmt: skip
-            "/webhooks/rest/",
-        ),
+        *(rasa_service(env, number) for number in range(1, len(rasa_ports(env)) + 1)),
         Service(
             "web",
             "WEB_PORT",
@@ -255,7 +283,8 @@ def print_urls(env: dict[str, str]) -> None:
         f"  demo page with chat   {web}/\n"
         f"  intake API            {web}/api/v1/referrals  (bearer token INTAKE_API_TOKEN in .env)\n"
         f"  chat gateway          {web}/api/v1/chat\n"
-        f"  Rasa REST channel     http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook\n"
+        f"  Rasa REST channel     http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
+        f" ({len(rasa_ports(env))} processes, ports {env['RASA_PORTS']})\n"
         f"  action server         http://127.0.0.1:{env['ACTION_PORT']}/health\n"
         f"  logs                  {env['LOG_DIR']}/\n"
         "Press Ctrl-C to stop.\n",
@@ -266,7 +295,11 @@ def print_urls(env: dict[str, str]) -> None:
 def main() -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _raise_keyboard_interrupt)
-    env = stack_environment()
+    try:
+        env = stack_environment()
+    except StackError as error:
+        print(f"make: {error}", file=sys.stderr, flush=True)
+        return 1
     stack = Stack(env)
     started = time.monotonic()
     try:

@@ -23,3 +23,43 @@ def test_cached_validate_accepts_and_rejects_what_jsonschema_does():
 def test_an_invalid_schema_is_still_refused():
     with pytest.raises(jsonschema.SchemaError):
         cached_validate({}, {"type": "not-a-type"})
+
+
+def _form_conversation() -> list:
+    """Events of a form turn after turn, with a digression and an undone user message."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
+
+    events = [ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"})]
+    events += [ActionExecuted("referral_form"), ActiveLoop("referral_form")]
+    for turn, text in enumerate(["knee", "what is MIS?", "3 months", "oops", "6"]):
+        events += [SlotSet("requested_slot", f"slot_{turn}"), BotUttered(f"question {turn}")]
+        events += [ActionExecuted("action_listen"), UserUttered(text, {"name": "inform"})]
+        if text == "oops":
+            events.append(UserUtteranceReverted())
+        elif text.endswith("?"):
+            events += [ActionExecuted("action_answer_digression"), BotUttered("MIS is...")]
+        events += [ActionExecuted("referral_form"), SlotSet(f"slot_{turn}", text)]
+    return events + [ActiveLoop(None), ActionExecuted("action_listen")]
+
+
+def test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversation():
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from scripts.rasa_server import _ORIGINAL_APPLIED_EVENTS, remembered_applied_events
+
+    tracker = DialogueStateTracker("patient", slots=[])
+    for event in _form_conversation():
+        tracker.update(event)
+        expected = _ORIGINAL_APPLIED_EVENTS(tracker)
+        first, again = remembered_applied_events(tracker), remembered_applied_events(tracker)
+        assert first == expected and again == expected
+        first.append("changed by a caller")  # a caller's list is its own
+        assert remembered_applied_events(tracker) == expected
+    assert len(expected) < len(tracker.events), "the form's earlier turns were undone"

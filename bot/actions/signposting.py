@@ -17,6 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.repeated_answer import repeated_answer
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
 from bot.signposting import (
@@ -212,6 +213,9 @@ class ActionAnswerSelfHelp(Action):
         if not may_signpost(tracker.get_slot("escalation_level")):
             dispatcher.utter_message(response="utter_signpost_get_help_first")
             return []
+        repeated = repeated_answer(tracker)
+        if repeated:
+            return repeated
         answered = answers_the_question(tracker)
         if answered:
             # The form validates this value next, as if the NLU had read it as an answer.

@@ -1,0 +1,92 @@
+"""Rasa's SQL tracker store, with the trackers of live conversations kept in memory.
+
+Profiled under load (docs/profile.md), a third of the Rasa server's time went on reading every
+event of a conversation back from SQLite and rebuilding the tracker at each message, work
+that grows with the length of the conversation. This store writes every event through to
+SQLite exactly as `SQLTrackerStore` does, and also keeps the tracker it just saved. The next
+message of that conversation takes the kept tracker instead of rebuilding it, but only if the
+database holds no newer event for the conversation (one indexed query), so the database stays
+the source of truth: another process that wrote to the conversation, or a message whose
+processing failed before it was saved, makes the store read from SQLite as before.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+
+DEFAULT_CACHE_SIZE = 500
+_STORED = "_events_stored"  # on a tracker: how many of its events SQLite holds
+
+
+def _sqlite_wal_normal_sync(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that reuses the tracker it saved last for each recent conversation."""
+
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens a new SQLite connection for every query (NullPool); keep
+            # one open per thread instead. Several Rasa processes share the file: in WAL mode
+            # readers never wait for a writer, and a commit does not wait for the disk (a
+            # crash may lose the last turns, never corrupt the file).
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
+            sa.event.listen(self.engine, "connect", _sqlite_wal_normal_sync)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.cache_size = int(cache_size)
+        # sender id -> (the tracker as saved, id of the last event stored for it)
+        self._saved: OrderedDict[str, tuple[DialogueStateTracker, int | None]] = OrderedDict()
+
+    def _last_event_id(self, sender_id: str) -> int | None:
+        table = self.SQLEvent.__table__
+        query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+        with self.engine.connect() as connection:
+            return connection.execute(query).scalar()
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator:
+        """The events not stored yet: counted when this store last saw the tracker.
+
+        A tracker this store did not hand out or save falls back to Rasa's count query.
+        """
+        stored = tracker.__dict__.get(_STORED)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The kept tracker when it is still the latest state, else rebuilt from SQLite.
+
+        The kept tracker is handed out once: Rasa changes it while handling the message, and
+        only a successful save puts it back.
+        """
+        kept = self._saved.pop(sender_id, None)
+        if kept is not None and kept[1] == self._last_event_id(sender_id):
+            return kept[0]
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:  # holds exactly the stored events of the latest session
+            tracker.__dict__[_STORED] = len(tracker.events)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Write the new events to SQLite, then keep the tracker for the next message."""
+        await super().save(tracker)
+        tracker.__dict__[_STORED] = len(tracker.events)
+        self._saved.pop(tracker.sender_id, None)
+        self._saved[tracker.sender_id] = (tracker, self._last_event_id(tracker.sender_id))
+        while len(self._saved) > self.cache_size:
+            self._saved.popitem(last=False)

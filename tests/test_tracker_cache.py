@@ -1,0 +1,112 @@
+"""The caching tracker store writes every event to SQLite and never serves a stale tracker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+from bot.tracker_cache import CachedSQLTrackerStore
+
+DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+slots:
+  postcode:
+    type: text
+    mappings: [{type: custom}]
+"""
+)
+
+
+def store(path) -> CachedSQLTrackerStore:
+    return CachedSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(path), cache_size=2)
+
+
+def turn(tracker, text: str) -> None:
+    for event in (
+        UserUttered(text, {"name": "inform"}),
+        SlotSet("postcode", text),
+        BotUttered(f"got {text}"),
+        ActionExecuted("action_listen"),
+    ):
+        tracker.update(event)
+
+
+def stored_texts(path, sender: str) -> list[str]:
+    tracker = asyncio.run(store(path).retrieve(sender))
+    return [e.text for e in tracker.events if isinstance(e, UserUttered)]
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "tracker.db"
+
+
+def test_the_saved_tracker_is_reused_and_every_event_is_written_once(db):
+    tracker_store = store(db)
+
+    async def conversation():
+        tracker = await tracker_store.get_or_create_tracker("patient-1")
+        for text in ("ST4 6QG", "ST5 1AA", "ST6 2BB"):
+            again = await tracker_store.retrieve("patient-1")
+            assert again is tracker, "the kept tracker, not one rebuilt from SQLite"
+            turn(tracker, text)
+            await tracker_store.save(tracker)
+        return tracker
+
+    tracker = asyncio.run(conversation())
+    assert stored_texts(db, "patient-1") == ["ST4 6QG", "ST5 1AA", "ST6 2BB"]
+    assert tracker.get_slot("postcode") == "ST6 2BB"
+
+
+def test_a_write_by_another_process_makes_the_store_read_sqlite_again(db):
+    first, second = store(db), store(db)
+
+    async def conversation():
+        tracker = await first.get_or_create_tracker("patient-2")
+        turn(tracker, "from the first process")
+        await first.save(tracker)
+        other = await second.retrieve("patient-2")
+        turn(other, "from the second process")
+        await second.save(other)
+        return await first.retrieve("patient-2"), tracker
+
+    fresh, kept = asyncio.run(conversation())
+    assert fresh is not kept
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == [
+        "from the first process",
+        "from the second process",
+    ]
+
+
+def test_a_message_that_failed_before_saving_leaves_no_trace(db):
+    tracker_store = store(db)
+
+    async def conversation():
+        tracker = await tracker_store.get_or_create_tracker("patient-3")
+        turn(tracker, "saved")
+        await tracker_store.save(tracker)
+        handed_out = await tracker_store.retrieve("patient-3")
+        turn(handed_out, "never saved")  # processing failed here
+        return await tracker_store.retrieve("patient-3"), handed_out
+
+    after, failed = asyncio.run(conversation())
+    assert after is not failed
+    assert [e.text for e in after.events if isinstance(e, UserUttered)] == ["saved"]
+
+
+def test_the_cache_keeps_only_the_most_recent_conversations(db):
+    tracker_store = store(db)
+
+    async def conversations():
+        for sender in ("a", "b", "c"):
+            tracker = await tracker_store.get_or_create_tracker(sender)
+            turn(tracker, sender)
+            await tracker_store.save(tracker)
+
+    asyncio.run(conversations())
+    assert list(tracker_store._saved) == ["b", "c"]
+    assert stored_texts(db, "a") == ["a"]
