@@ -27,7 +27,7 @@ from scripts.simulated_patient import PERSONAS, Outcome, complete_referral
 REPORT = ROOT / "docs" / "evaluation.md"
 IMAGES = ROOT / "docs" / "images"
 RED_FLAG_SET = ROOT / "tests" / "red_flag_utterances.yml"
-HOLDOUT_SET = ROOT / "docs" / "clinical-safety" / "red_flag_holdout.yml"
+HOLDOUT_SETS = sorted((ROOT / "docs" / "clinical-safety").glob("red_flag_holdout*.yml"))
 
 
 def score_rows(report: dict) -> list[str]:
@@ -78,11 +78,15 @@ def red_flag_section() -> list[str]:
         "",
         "Sensitivity counts a positive as found only when it escalates at its level or higher.",
         "The test set (`tests/red_flag_utterances.yml`) also guided the catalogue's phrases, so",
-        "its figures are in-sample; the hold-out set, where present, was written without",
-        "looking at the catalogue and never used to change it.",
+        "its figures are in-sample. The hold-out sets were written from the clinical facts",
+        "without looking at the catalogue; each was scored once before its misses were used",
+        "to extend the catalogue (figures in the red-flag issue's notes), so they too are",
+        "in-sample now.",
         "",
     ]
-    for title, path in (("Test set", RED_FLAG_SET), ("Hold-out set", HOLDOUT_SET)):
+    sets = [("Test set", RED_FLAG_SET)]
+    sets += [(f"Hold-out set {n} (`{p.name}`)", p) for n, p in enumerate(HOLDOUT_SETS, 1)]
+    for title, path in sets:
         if path.exists():
             positives, negatives = scores(path)
             lines += [f"### {title}", "", table("category | sensitivity", positives), ""]

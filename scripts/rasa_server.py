@@ -9,20 +9,31 @@ what Rasa did, only once instead of again and again:
   and validates exactly as before: the same errors, raised the same way.
 - `DialogueStateTracker.applied_events()` works out which events still count (a form's
   earlier turns undone, and so on) by walking the whole conversation, in time that grows
-  with the square of its length, and Rasa asks for it many times in every turn (session
-  check, each policy's states, each form run). `remembered_applied_events` keeps the answer
-  on the tracker until its events change.
+  with the square of its length, and Rasa asks for it several times in every turn (session
+  check, each prediction's states, each form run). `remembered_applied_events` keeps the
+  answer on the tracker and works through only the events added since.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 import jsonschema
 from jsonschema import exceptions, validators
-from rasa.shared.core.events import Event
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 
 _VALIDATORS: dict[str, Any] = {}
@@ -50,20 +61,67 @@ _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
 _MEMO = "_applied_events_memo"
 
 
-def remembered_applied_events(tracker: DialogueStateTracker) -> list[Event]:
-    """`applied_events()`, computed again only when the tracker's events have changed.
+class _Memo(NamedTuple):
+    events: Any  # the tracker's event deque these figures belong to
+    length: int  # how many of its events were applied
+    last: Event | None  # the last of them (held, so its identity stays unique)
+    loop_names: set[str]  # names of every loop activated in those events
+    applied: list[Event]
 
-    Events are only ever appended to a tracker. The memo holds the event list and its last
-    event object (so that object's id cannot be reused), and is used only while both are
-    still the tracker's and the length is the same. Callers get a list of their own.
+
+def _loop_names(events: Iterable[Event]) -> set[str]:
+    return {event.name for event in events if isinstance(event, ActiveLoop) and event.name}
+
+
+def _apply(
+    tracker: DialogueStateTracker, applied: list[Event], events: Iterable[Event], loops: set[str]
+) -> None:
+    """The body of Rasa 3.6's `applied_events` loop, continued over more events."""
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loops
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+
+def remembered_applied_events(tracker: DialogueStateTracker) -> list[Event]:
+    """`applied_events()`, worked out only for the events added since it was last asked.
+
+    Rasa works through the events in order, each step depending only on the events applied
+    so far and on the names of every loop in the conversation. Events are only ever added at
+    the end, so the memo's result is carried on over the new events, as long as they start
+    no loop of a new name (else, as when the events were replaced, all is worked out again).
+    Callers get a list of their own.
     """
     events = tracker.events
-    last = events[-1] if events else None
     memo = tracker.__dict__.get(_MEMO)
-    if memo is not None and memo[0] is events and memo[1] == len(events) and memo[2] is last:
-        return list(memo[3])
-    applied = _ORIGINAL_APPLIED_EVENTS(tracker)
-    tracker.__dict__[_MEMO] = (events, len(events), last, applied)
+    usable = (
+        memo is not None
+        and memo.events is events
+        and memo.length <= len(events)
+        and (memo.length == 0 or events[memo.length - 1] is memo.last)
+    )
+    if usable and memo.length == len(events):
+        return list(memo.applied)
+    new = list(itertools.islice(events, memo.length, None)) if usable else []
+    if usable and _loop_names(new) <= memo.loop_names:
+        loops, applied = memo.loop_names, list(memo.applied)
+        _apply(tracker, applied, new, loops)
+    else:
+        loops, applied = _loop_names(events), _ORIGINAL_APPLIED_EVENTS(tracker)
+    last = events[-1] if events else None
+    tracker.__dict__[_MEMO] = _Memo(events, len(events), last, loops, applied)
     return list(applied)
 
 

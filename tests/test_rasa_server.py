@@ -29,8 +29,11 @@ def _form_conversation() -> list:
     """Events of a form turn after turn, with a digression and an undone user message."""
     from rasa.shared.core.events import (
         ActionExecuted,
+        ActionReverted,
         ActiveLoop,
         BotUttered,
+        Restarted,
+        SessionStarted,
         SlotSet,
         UserUtteranceReverted,
         UserUttered,
@@ -46,20 +49,38 @@ def _form_conversation() -> list:
         elif text.endswith("?"):
             events += [ActionExecuted("action_answer_digression"), BotUttered("MIS is...")]
         events += [ActionExecuted("referral_form"), SlotSet(f"slot_{turn}", text)]
-    return events + [ActiveLoop(None), ActionExecuted("action_listen")]
+    events += [ActiveLoop(None), ActionExecuted("action_listen")]
+    # a loop of a new name, its form run twice, then a restart and a new session
+    events += [ActionExecuted("other_form"), ActiveLoop("other_form"), SlotSet("x", 1)]
+    events += [ActionExecuted("action_listen"), UserUttered("a", {"name": "inform"})]
+    events += [ActionExecuted("other_form"), ActionReverted(), ActiveLoop(None)]
+    events += [Restarted(), ActionExecuted("action_session_start"), SessionStarted()]
+    return events + [ActionExecuted("action_listen"), UserUttered("b", {"name": "greet"})]
 
 
-def test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversation():
+def test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversation(monkeypatch):
+    from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from scripts.rasa_server import _ORIGINAL_APPLIED_EVENTS, remembered_applied_events
+    from scripts import rasa_server
 
+    original = rasa_server._ORIGINAL_APPLIED_EVENTS
+    full_walks = []
+    monkeypatch.setattr(
+        rasa_server, "_ORIGINAL_APPLIED_EVENTS", lambda t: full_walks.append(1) or original(t)
+    )
     tracker = DialogueStateTracker("patient", slots=[])
-    for event in _form_conversation():
+    events = _form_conversation()
+    for event in events:
         tracker.update(event)
-        expected = _ORIGINAL_APPLIED_EVENTS(tracker)
-        first, again = remembered_applied_events(tracker), remembered_applied_events(tracker)
+        expected = original(tracker)
+        first = rasa_server.remembered_applied_events(tracker)
+        again = rasa_server.remembered_applied_events(tracker)
         assert first == expected and again == expected
         first.append("changed by a caller")  # a caller's list is its own
-        assert remembered_applied_events(tracker) == expected
-    assert len(expected) < len(tracker.events), "the form's earlier turns were undone"
+        assert rasa_server.remembered_applied_events(tracker) == expected
+        if isinstance(event, UserUttered) and event.text == "a":
+            undone_form_turns = len(expected) < len(tracker.events)
+    assert undone_form_turns, "the form's earlier turns were undone"
+    # the whole conversation was walked only at the start and when a new loop began
+    assert len(full_walks) == 3, f"{len(full_walks)} full walks for {len(events)} events"
