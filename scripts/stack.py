@@ -136,7 +136,7 @@ def services(env: dict[str, str]) -> list[Service]:
             [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", env["ACTION_PORT"]],
             "/health",
         ),
-        *(rasa_service(env, number) for number in range(1, len(rasa_ports(env)) + 1)),
+        *(rasa_service(env, number) for number in range(1, len(env["RASA_PORTS"].split(",")) + 1)),
         Service(
             "web",
             "WEB_PORT",
@@ -284,7 +284,7 @@ def print_urls(env: dict[str, str]) -> None:
         f"  intake API            {web}/api/v1/referrals  (bearer token INTAKE_API_TOKEN in .env)\n"
         f"  chat gateway          {web}/api/v1/chat\n"
         f"  Rasa REST channel     http://127.0.0.1:{env['RASA_PORT']}/webhooks/rest/webhook"
-        f" ({len(rasa_ports(env))} processes, ports {env['RASA_PORTS']})\n"
+        f" ({len(env['RASA_PORTS'].split(','))} processes, ports {env['RASA_PORTS']})\n"
         f"  action server         http://127.0.0.1:{env['ACTION_PORT']}/health\n"
         f"  logs                  {env['LOG_DIR']}/\n"
         "Press Ctrl-C to stop.\n",
