@@ -13,6 +13,7 @@ processing failed before it was saved, makes the store read from SQLite as befor
 from __future__ import annotations
 
 import itertools
+import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 DEFAULT_CACHE_SIZE = 500
 _STORED = "_events_stored"  # on a tracker: how many of its events SQLite holds
@@ -82,9 +85,32 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             tracker.__dict__[_STORED] = len(tracker.events)
         return tracker
 
+    def _event_row(self, sender_id: str, event: Event) -> dict[str, Any]:
+        """The events-table row `SQLTrackerStore.save` writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Write the new events to SQLite, then keep the tracker for the next message."""
-        await super().save(tracker)
+        """Write the new events to SQLite, then keep the tracker for the next message.
+
+        The rows are those of `SQLTrackerStore.save`, written in one statement instead of one
+        ORM object each (the ORM's bookkeeping was a tenth of a Rasa process's time).
+        """
+        await self.stream_events(tracker)
+        table = self.SQLEvent.__table__
+        with self.session_scope() as session:
+            events = self._additional_events(session, tracker)
+            rows = [self._event_row(tracker.sender_id, event) for event in events]
+            if rows:
+                session.execute(table.insert(), rows)
+            session.commit()
         tracker.__dict__[_STORED] = len(tracker.events)
         self._saved.pop(tracker.sender_id, None)
         self._saved[tracker.sender_id] = (tracker, self._last_event_id(tracker.sender_id))

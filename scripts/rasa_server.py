@@ -1,17 +1,27 @@
 """Start Rasa (`python -m scripts.rasa_server run ...`, same arguments as `rasa`).
 
-Two measured speed-ups before Rasa starts (profiles in docs/profile.md), each doing exactly
+Measured speed-ups before Rasa starts (profiles in docs/profile.md), each doing exactly
 what Rasa did, only once instead of again and again:
 
 - Rasa checks every action-server reply with `jsonschema.validate`, which re-checks the
   schema itself against the JSON Schema meta-schema on every call (about a quarter of the
   Rasa process's time under load). `cached_validate` keeps one checked validator per schema
-  and validates exactly as before: the same errors, raised the same way.
+  and validates exactly as before: the same errors, raised the same way. It also reads
+  Rasa's event schema's `oneOf` as the equivalent `anyOf` (see `exclusive_any_of`), which
+  took the check of a form's reply from 1.8 ms to 0.23 ms.
 - `DialogueStateTracker.applied_events()` works out which events still count (a form's
   earlier turns undone, and so on) by walking the whole conversation, in time that grows
   with the square of its length, and Rasa asks for it several times in every turn (session
   check, each prediction's states, each form run). `remembered_applied_events` keeps the
   answer on the tracker and works through only the events added since.
+- Rasa encodes the whole conversation as JSON for every action-server call (9 % of its
+  time): `ujson_session` gives its client sessions ujson, twice as fast as `json`, falling
+  back to `json` for anything ujson refuses.
+- NLU joined each message's sparse features with scipy's general block-matrix code, about a
+  tenth of the time: `scripts.sparse_features` builds the same matrices directly.
+- `RulePolicy` built a state for every earlier turn of the conversation at each
+  prediction, though its rules read only the last few: `scripts.rule_states` builds the
+  states its longest rule can see and no more.
 
 And one for the garbage collector: once the model is loaded the process holds about 550,000
 objects (TensorFlow, spaCy, the model), and each full collection walked them all (600 ms,
@@ -28,8 +38,10 @@ import sys
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+import aiohttp
 import jsonschema
 import rasa.core.run
+import ujson
 from jsonschema import exceptions, validators
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -42,23 +54,71 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from scripts import rule_states, sparse_features
 
 _VALIDATORS: dict[str, Any] = {}
+
+
+def exclusive_any_of(schema: Any) -> Any:
+    """`schema` with each `oneOf` whose branches pin a required property to distinct constants
+    turned into `anyOf`.
+
+    Rasa's event schema is one: every branch fixes `event` to its own name. Where the rest of
+    the schema holds, at most one such branch can hold, so "exactly one" (`oneOf`) and "at
+    least one" (`anyOf`) accept the same instances; `anyOf` stops at the first branch that
+    holds instead of trying all 23.
+    """
+    if isinstance(schema, list):
+        return [exclusive_any_of(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    result = {key: exclusive_any_of(value) for key, value in schema.items()}
+    branches = schema.get("oneOf")
+    if isinstance(branches, list) and any(
+        _distinct_constants(branches, name) for name in schema.get("required", [])
+    ):
+        result["anyOf"] = result.pop("oneOf")
+    return result
+
+
+def _distinct_constants(branches: list, name: str) -> bool:
+    """True when every branch fixes property `name` to a constant of its own."""
+    constants = [
+        branch.get("properties", {}).get(name, {}).get("const", _NONE)
+        if isinstance(branch, dict)
+        else _NONE
+        for branch in branches
+    ]
+    return _NONE not in constants and len(set(map(repr, constants))) == len(constants)
+
+
+_NONE = object()
 
 
 def cached_validate(
     instance: Any, schema: dict, cls: Any = None, *args: Any, **kwargs: Any
 ) -> None:
-    """`jsonschema.validate`, checking each distinct schema only the first time it is seen."""
+    """`jsonschema.validate`, checking each distinct schema only the first time it is seen.
+
+    An instance is first checked against the schema's `exclusive_any_of` form, which accepts
+    exactly the same instances faster; one it rejects is checked against the schema itself,
+    so the error raised is the one `jsonschema.validate` raises.
+    """
     if args or kwargs:
         return _ORIGINAL_VALIDATE(instance, schema, cls, *args, **kwargs)
     key = json.dumps(schema, sort_keys=True, default=str)
-    validator = _VALIDATORS.get(key)
-    if validator is None:
+    validators_ = _VALIDATORS.get(key)
+    if validators_ is None:
         validator_class = cls or validators.validator_for(schema)
         validator_class.check_schema(schema)
-        validator = _VALIDATORS[key] = validator_class(schema)
-    error = exceptions.best_match(validator.iter_errors(instance))
+        quick = validator_class(exclusive_any_of(schema))
+        validators_ = _VALIDATORS[key] = (quick, validator_class(schema))
+    quick, exact = validators_
+    if quick.is_valid(instance):
+        return
+    error = exceptions.best_match(exact.iter_errors(instance))
     if error is not None:
         raise error
 
@@ -66,6 +126,7 @@ def cached_validate(
 _ORIGINAL_VALIDATE = jsonschema.validate
 _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
 _ORIGINAL_LOAD_AGENT = rasa.core.run.load_agent_on_start
+_ORIGINAL_SESSION = EndpointConfig.session
 _MEMO = "_applied_events_memo"
 
 
@@ -133,6 +194,21 @@ def remembered_applied_events(tracker: DialogueStateTracker) -> list[Event]:
     return list(applied)
 
 
+def fast_json(value: Any) -> str:
+    """JSON text of `value`, by ujson, or by `json` for what ujson refuses."""
+    try:
+        return ujson.dumps(value)
+    except (TypeError, ValueError, OverflowError):
+        return json.dumps(value)
+
+
+def ujson_session(self: EndpointConfig) -> aiohttp.ClientSession:
+    """Rasa's client session for an endpoint, encoding request bodies with `fast_json`."""
+    session = _ORIGINAL_SESSION(self)
+    session._json_serialize = fast_json  # aiohttp's own field for its json_serialize argument
+    return session
+
+
 async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
     """Rasa's `load_agent_on_start`, then everything loaded so far out of the cyclic GC's way."""
     agent = await _ORIGINAL_LOAD_AGENT(*args, **kwargs)
@@ -145,6 +221,9 @@ def install_speedups() -> None:
     jsonschema.validate = cached_validate
     DialogueStateTracker.applied_events = remembered_applied_events
     rasa.core.run.load_agent_on_start = load_agent_then_freeze
+    rule_states.install()
+    sparse_features.install()
+    EndpointConfig.session = ujson_session
 
 
 def main() -> None:

@@ -2,9 +2,11 @@
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 
-from scripts.rasa_server import cached_validate
+from scripts.rasa_server import cached_validate, exclusive_any_of
 
 SPEC = RemoteAction.action_response_format_spec()
 GOOD = {"events": [{"event": "slot", "name": "postcode", "value": "ST4 6QG"}], "responses": []}
@@ -18,6 +20,66 @@ def test_cached_validate_accepts_and_rejects_what_jsonschema_does():
     with pytest.raises(jsonschema.ValidationError) as original:
         jsonschema.validate(BAD, SPEC)
     assert cached.value.message == original.value.message
+
+
+EVENT_NAMES = [
+    branch["properties"]["event"]["const"]
+    for branch in SPEC["properties"]["events"]["items"]["oneOf"]
+]
+VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5)
+)
+ENTITIES = st.lists(
+    st.fixed_dictionaries({}, optional={"entity": VALUES, "value": VALUES, "start": VALUES}),
+    max_size=2,
+)
+EVENTS = st.fixed_dictionaries(
+    {"event": st.one_of(st.sampled_from(EVENT_NAMES), st.sampled_from(EVENT_NAMES), VALUES)},
+    optional={
+        "name": VALUES,
+        "value": VALUES,
+        "timestamp": VALUES,
+        "entities": st.one_of(ENTITIES, VALUES),
+        "text": VALUES,
+        "policy": VALUES,
+    },
+)
+REPLIES = st.fixed_dictionaries(
+    {"events": st.one_of(st.lists(EVENTS, max_size=3), st.lists(EVENTS, max_size=3), VALUES)},
+    optional={"responses": st.one_of(st.lists(st.dictionaries(st.text(max_size=3), VALUES)))},
+)
+
+
+REFERENCE = jsonschema.validators.validator_for(SPEC)(SPEC)  # what jsonschema.validate uses
+
+
+@settings(max_examples=300, deadline=None)
+@given(REPLIES)
+def test_cached_validate_judges_any_reply_as_jsonschema_does(reply):
+    original = jsonschema.exceptions.best_match(REFERENCE.iter_errors(reply))
+    if original is None:
+        assert cached_validate(reply, SPEC) is None
+    else:
+        with pytest.raises(jsonschema.ValidationError) as cached:
+            cached_validate(reply, SPEC)
+        assert cached.value.message == original.message
+
+
+def test_only_a_oneof_pinned_to_distinct_constants_becomes_anyof():
+    events = exclusive_any_of(SPEC)["properties"]["events"]["items"]
+    assert "oneOf" not in events and len(events["anyOf"]) == len(EVENT_NAMES)
+    # 5 fits both branches: oneOf refuses it, anyOf would not, so it must stay oneOf
+    overlapping = {
+        "type": "object",
+        "required": ["n"],
+        "oneOf": [
+            {"properties": {"n": {"type": "integer"}}},
+            {"properties": {"n": {"minimum": 0}}},
+        ],
+    }
+    assert exclusive_any_of(overlapping) == overlapping
+    with pytest.raises(jsonschema.ValidationError):
+        cached_validate({"n": 5}, overlapping)
 
 
 def test_an_invalid_schema_is_still_refused():
@@ -84,3 +146,24 @@ def test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversati
     assert undone_form_turns, "the form's earlier turns were undone"
     # the whole conversation was walked only at the start and when a new loop began
     assert len(full_walks) == 3, f"{len(full_walks)} full walks for {len(events)} events"
+
+
+def test_action_server_requests_carry_the_same_json_faster():
+    import asyncio
+    import json
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    from scripts.rasa_server import fast_json, ujson_session
+
+    async def session_serializer():
+        session = ujson_session(EndpointConfig("http://127.0.0.1:1/webhook"))
+        async with session:
+            return session.json_serialize
+
+    assert asyncio.run(session_serializer()) is fast_json
+    tracker = {"events": [{"event": "user", "text": "knee/hip é", "parse_data": {"c": 0.1}}]}
+    for value in (tracker, 2**70, float("inf"), None, [1e-7, None, True]):
+        assert json.loads(fast_json(value)) == json.loads(json.dumps(value))
+    with pytest.raises(TypeError):  # what neither can encode still fails as before
+        fast_json({"s": {1, 2}})

@@ -110,3 +110,32 @@ def test_the_cache_keeps_only_the_most_recent_conversations(db):
     asyncio.run(conversations())
     assert list(tracker_store._saved) == ["b", "c"]
     assert stored_texts(db, "a") == ["a"]
+
+
+def test_events_are_stored_as_rasas_own_sql_store_stores_them(tmp_path):
+    import json
+    import sqlite3
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    def rows(path) -> list[tuple]:
+        with sqlite3.connect(path) as connection:
+            query = "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
+            return connection.execute(f"{query} FROM events ORDER BY id").fetchall()
+
+    async def conversation(tracker_store) -> None:
+        tracker = await tracker_store.get_or_create_tracker("patient-2")
+        for text in ("knee", "ST4 6QG"):
+            turn(tracker, text)
+            await tracker_store.save(tracker)
+
+    ours, rasas = tmp_path / "ours.db", tmp_path / "rasa.db"
+    asyncio.run(conversation(store(ours)))
+    asyncio.run(conversation(SQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(rasas))))
+    ours_rows, rasas_rows = rows(ours), rows(rasas)
+    assert [row[1] for row in ours_rows] == ["action"] + ["user", "slot", "bot", "action"] * 2
+
+    def without_times(table):  # each run stamps its own events
+        return [(*row[:2], *row[3:5], {**json.loads(row[5]), "timestamp": 0}) for row in table]
+
+    assert without_times(ours_rows) == without_times(rasas_rows)
