@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import aiohttp
 
 from scripts.layout import ROOT
 from scripts.running_stack import RunningStack, memory_kib
-from scripts.simulated_patient import PERSONAS, answer_for, referral_marker
+from scripts.simulated_patient import PERSONAS, answer_for, last_text, referral_marker
 
 REPORT = ROOT / "docs" / "performance.md"
 P95_CEILING_SECONDS = 1.0
@@ -43,9 +44,13 @@ class Run:
     patients: int
     think: float
     latencies: list[float] = field(default_factory=list)
-    errors: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)
     completed: int = 0
     seconds: float = 0.0
+
+    @property
+    def errors(self) -> int:
+        return sum(self.error_kinds.values())
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -99,8 +104,8 @@ async def patient(
         started = time.perf_counter()
         try:
             conversation, replies = await channel.say(session, conversation, text)
-        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError):
-            run.errors += 1
+        except (aiohttp.ClientError, asyncio.TimeoutError, KeyError) as error:
+            run.error_kinds[f"request failed: {type(error).__name__} {error}"[:120]] += 1
             return
         run.latencies.append(time.perf_counter() - started)
         if referral_marker(replies):
@@ -108,10 +113,10 @@ async def patient(
             return
         text = answer_for(persona, replies)
         if text is None:
-            run.errors += 1
+            run.error_kinds[f"no answer to: {last_text(replies)}"[:120]] += 1
             return
         await asyncio.sleep(think)
-    run.errors += 1
+    run.error_kinds["still going after 60 messages"] += 1
 
 
 async def load(run: Run, channel: Channel) -> None:
@@ -161,6 +166,8 @@ def measure(stack: RunningStack, label: str, patients: int, think: float, gatewa
         f"{run.turns_per_second:.1f} turns/s, {run.errors} errors, {run.completed} referrals",
         flush=True,
     )
+    for kind, count in run.error_kinds.most_common():
+        print(f"bench:   error x{count}: {kind}", flush=True)
     return run
 
 
@@ -199,6 +206,12 @@ def report(runs: list[Run], memory: dict[str, int], ready_seconds: float, held: 
         f"- Most concurrent patients held at p95 <= {P95_CEILING_SECONDS:g} s: {held}"
         " (levels tried in the table).",
         "- What limits capacity, with the profile: [profile.md](profile.md).",
+        *[
+            f"- Errors in {run.label}: "
+            + "; ".join(f"{count} x {kind}" for kind, count in run.error_kinds.most_common())
+            for run in runs
+            if run.errors
+        ],
         "",
         "Peak resident memory during the run (sum over each service's processes):",
         "",
