@@ -30,11 +30,14 @@ PREFLIGHT_MAX_AGE_SECONDS = 600
 
 # One limiter for the web app; staff code may reuse it (`from intake.chat_gateway import
 # limiter`). No default limits: only decorated routes are limited.
+# Fixed windows (each starts at a key's first message): the in-memory store keeps one counter
+# per key. A moving window kept a timestamp per message, and the store's expiry timer walked
+# every one of them up to 100 times a second: a third of the gateway's CPU under load.
 limiter = Limiter(
     key_func=get_remote_address,
     storage_uri="memory://",
     headers_enabled=True,
-    strategy="moving-window",
+    strategy="fixed-window",
 )
 
 
@@ -104,6 +107,7 @@ CHANNELS = ("web", "kiosk")
 GATEWAY_THREADS = 32
 _rasa = requests.Session()
 _rasa.mount("http://", HTTPAdapter(pool_maxsize=GATEWAY_THREADS))
+_rasa.trust_env = False  # Rasa is local: no proxy or .netrc lookups from the environment
 
 
 def rasa_url_for(conversation_id: str) -> str:

@@ -152,6 +152,11 @@ def services(env: dict[str, str]) -> list[Service]:
                 "32",
                 "--graceful-timeout",
                 "5",
+                # Keep idle connections longer than clients do (browsers and aiohttp close theirs
+                # after about 15 s): with gunicorn's 2 s, a patient who took 3 s to type could
+                # send on a connection gunicorn was closing, and get "connection reset".
+                "--keep-alive",
+                "75",
                 "--preload",  # migrate the intake database once, before the workers fork
                 "intake.wsgi:app",
             ],  # fmt: skip
