@@ -7,7 +7,11 @@ peak resident memory; runs the same load against Rasa's bare REST channel so the
 overhead shows as a ratio; steps the load up to find the most patients held at p95 <= 1 s.
 Writes docs/performance.md.
 
-    python -m scripts.bench [--think 3] [--levels 100,150,200,250,300]
+    python -m scripts.bench [--think 3] [--think-spread 0] [--levels 150,200,250,300]
+
+By default every patient waits exactly the think time. `--think-spread 0.5` draws each wait
+uniformly from 50 % to 150 % of it instead (same mean): with a fixed wait, patients served
+together come back together, so the queue stays bunched (docs/profile.md).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import tempfile
 import threading
 import time
@@ -38,11 +43,15 @@ BENCH_ENV = {
 }
 
 
+KEPT_LOGS = ROOT / "var" / "log" / "bench-errors"
+
+
 @dataclass
 class Run:
     label: str
     patients: int
     think: float
+    spread: float = 0.0
     latencies: list[float] = field(default_factory=list)
     error_kinds: Counter[str] = field(default_factory=Counter)
     completed: int = 0
@@ -93,7 +102,12 @@ class Channel:
 
 
 async def patient(
-    run: Run, channel: Channel, session: aiohttp.ClientSession, index: int, think: float
+    run: Run,
+    channel: Channel,
+    session: aiohttp.ClientSession,
+    index: int,
+    think: float,
+    spread: float,
 ) -> None:
     """One simulated patient holding a whole referral conversation."""
     persona = PERSONAS[index % len(PERSONAS)]
@@ -115,7 +129,7 @@ async def patient(
         if text is None:
             run.error_kinds[f"no answer to: {last_text(replies)}"[:120]] += 1
             return
-        await asyncio.sleep(think)
+        await asyncio.sleep(random.uniform(think * (1 - spread), think * (1 + spread)))
     run.error_kinds["still going after 60 messages"] += 1
 
 
@@ -125,7 +139,7 @@ async def load(run: Run, channel: Channel) -> None:
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         started = time.perf_counter()
         await asyncio.gather(
-            *(patient(run, channel, session, i, run.think) for i in range(run.patients))
+            *(patient(run, channel, session, i, run.think, run.spread) for i in range(run.patients))
         )
         run.seconds = time.perf_counter() - started
 
@@ -158,8 +172,10 @@ class MemoryWatch:
         self._thread.join()
 
 
-def measure(stack: RunningStack, label: str, patients: int, think: float, gateway: bool) -> Run:
-    run = Run(label, patients, think)
+def measure(
+    stack: RunningStack, label: str, patients: int, think: float, gateway: bool, spread: float = 0
+) -> Run:
+    run = Run(label, patients, think, spread)
     asyncio.run(load(run, Channel(stack, gateway)))
     print(
         f"bench: {label}: {patients} patients, p95 {run.percentile(0.95) * 1000:.0f} ms, "
@@ -171,10 +187,14 @@ def measure(stack: RunningStack, label: str, patients: int, think: float, gatewa
     return run
 
 
+def _spread(run: Run) -> str:
+    return f" ± {run.spread:.0%}" if run.spread else ""
+
+
 def row(run: Run) -> str:
     ms = [run.percentile(q) * 1000 for q in (0.5, 0.95, 0.99)]
     return (
-        f"| {run.label} | {run.patients} | {run.think:g} s | {len(run.latencies)} | "
+        f"| {run.label} | {run.patients} | {run.think:g} s{_spread(run)} | {len(run.latencies)} | "
         f"{ms[0]:.0f} | {ms[1]:.0f} | {ms[2]:.0f} | {run.turns_per_second:.1f} | "
         f"{run.errors} | {run.completed}/{run.patients} |"
     )
@@ -226,6 +246,7 @@ def report(runs: list[Run], memory: dict[str, int], ready_seconds: float, held: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--think", type=float, default=3.0)
+    parser.add_argument("--think-spread", type=float, default=0.0, help="e.g. 0.5: 50-150 %%")
     parser.add_argument("--patients", type=int, default=100, help="the base load")
     parser.add_argument("--levels", default="150,200,250,300", help="then step up through")
     parser.add_argument("--report", type=Path, default=REPORT)
@@ -233,17 +254,21 @@ def main() -> None:
     random.seed(2026)
     with tempfile.TemporaryDirectory(prefix="msk-bench-") as state:
         stack = RunningStack(Path(state), BENCH_ENV)
+        runs: list[Run] = []
         try:
             stack.wait_ready()
-            runs: list[Run] = []
             with MemoryWatch(stack) as memory:
-                runs.append(measure(stack, "single patient", 1, args.think, gateway=True))
+
+                def at(label: str, patients: int, gateway: bool = True) -> Run:
+                    return measure(stack, label, patients, args.think, gateway, args.think_spread)
+
+                runs.append(at("single patient", 1))
                 base = args.patients
-                runs.append(measure(stack, f"gateway at {base}", base, args.think, gateway=True))
-                runs.append(measure(stack, f"bare Rasa REST at {base}", base, args.think, False))
+                runs.append(at(f"gateway at {base}", base))
+                runs.append(at(f"bare Rasa REST at {base}", base, gateway=False))
                 held = base if runs[1].percentile(0.95) <= P95_CEILING_SECONDS else 0
                 for level in (int(n) for n in args.levels.split(",") if n):
-                    run = measure(stack, f"gateway at {level}", level, args.think, gateway=True)
+                    run = at(f"gateway at {level}", level)
                     runs.append(run)
                     if run.percentile(0.95) > P95_CEILING_SECONDS or run.errors:
                         break
@@ -251,6 +276,10 @@ def main() -> None:
             text = report(runs, memory.peak_kib, stack.ready_seconds or 0.0, held)
         finally:
             stack.stop()
+            if any(run.errors for run in runs):  # the services' own account of each error
+                shutil.rmtree(KEPT_LOGS, ignore_errors=True)
+                shutil.copytree(Path(state) / "log", KEPT_LOGS)
+                print(f"bench: errors: the services' logs are kept in {KEPT_LOGS}")
     args.report.write_text(text)
     print(text)
     print(f"bench: wrote {args.report}")
