@@ -101,17 +101,11 @@ class Channel:
         return conversation, data
 
 
-async def patient(
-    run: Run,
-    channel: Channel,
-    session: aiohttp.ClientSession,
-    index: int,
-    think: float,
-    spread: float,
-) -> None:
+async def patient(run: Run, channel: Channel, session: aiohttp.ClientSession, index: int) -> None:
     """One simulated patient holding a whole referral conversation."""
     persona = PERSONAS[index % len(PERSONAS)]
     conversation = None if channel.gateway else f"bench-{run.label}-{index}"
+    think, spread = run.think, run.spread
     await asyncio.sleep(random.uniform(0, think))  # arrive spread over one think time
     text: str | None = persona.opening
     for _ in range(60):
@@ -138,9 +132,7 @@ async def load(run: Run, channel: Channel) -> None:
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         started = time.perf_counter()
-        await asyncio.gather(
-            *(patient(run, channel, session, i, run.think, run.spread) for i in range(run.patients))
-        )
+        await asyncio.gather(*(patient(run, channel, session, i) for i in range(run.patients)))
         run.seconds = time.perf_counter() - started
 
 

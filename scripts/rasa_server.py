@@ -83,6 +83,9 @@ def exclusive_any_of(schema: Any) -> Any:
     return result
 
 
+_NONE = object()  # no constant given
+
+
 def _distinct_constants(branches: list, name: str) -> bool:
     """True when every branch fixes property `name` to a constant of its own."""
     constants = [
@@ -92,9 +95,6 @@ def _distinct_constants(branches: list, name: str) -> bool:
         for branch in branches
     ]
     return _NONE not in constants and len(set(map(repr, constants))) == len(constants)
-
-
-_NONE = object()
 
 
 def cached_validate(
