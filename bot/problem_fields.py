@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 _NUMBER_WORDS = {
     "zero": 0, "nought": 0, "none": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
@@ -30,6 +31,13 @@ _SCORE = re.compile(
     r"(?:\s*(?:/|out of|outta)\s*(?:10|ten))?(?![\d.])",
     re.I,
 )
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")  # fmt: skip
+_SINCE = re.compile(
+    rf"\bsince\s+(?:last\s+)?(?:({'|'.join((*_MONTHS, 'sept', *(m[:3] for m in _MONTHS)))})\b\.?)?"
+    r"\s*(\d{4})?\b",
+    re.I,
+)
 
 
 def _number(token: str) -> float:
@@ -51,11 +59,11 @@ class Duration:
     display: str
 
 
-def parse_duration(text: str) -> Duration | None:
-    """A duration such as "3 months", "six weeks", "a fortnight" or "2 yrs"."""
+def parse_duration(text: str, today: date | None = None) -> Duration | None:
+    """A duration such as "3 months", "six weeks", "a fortnight", "2 yrs" or "since March"."""
     match = _DURATION.search(text)
     if match is None:
-        return None
+        return _since(text, today or date.today())
     amount = _number(match.group(1))
     if "and a half" in match.group(0).lower():
         amount += 0.5
@@ -67,6 +75,29 @@ def parse_duration(text: str) -> Duration | None:
         amount, unit = amount * 2, "weeks"
     unit_name = {1: "day", 7: "week", 30: "month", 365: "year"}[_UNITS[unit]]
     shown = f"{amount:g} {unit_name}{'' if amount == 1 else 's'}"
+    return Duration(days, shown)
+
+
+def _since(text: str, today: date) -> Duration | None:
+    """ "since March" (the last March before today), "since March 2024" or "since 2019"."""
+    match = _SINCE.search(text)
+    if match is None or not any(match.groups()):
+        return None
+    month_name, year = match.group(1), match.group(2)
+    month = None
+    if month_name:
+        month = next(i for i, m in enumerate(_MONTHS, 1) if m.startswith(month_name.lower()))
+    if year:
+        began = date(int(year), month or 1, 1)
+    else:
+        began = date(today.year, month, 1)
+        if began > today:
+            began = date(today.year - 1, month, 1)
+    days = (today - began).days
+    if days <= 0 or days > 365 * 100:
+        return None
+    month_shown = f"{_MONTHS[began.month - 1].title()} " if month else ""
+    shown = f"since {month_shown}{began.year}"
     return Duration(days, shown)
 
 

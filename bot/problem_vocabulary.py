@@ -90,17 +90,44 @@ _WORK_PHRASES = [
 CONTACT_PERMISSIONS = ("both", "voicemail", "text", "neither")
 
 
+_CHANNELS = {"voicemail": "voicemail", "voicemails": "voicemail", "message": "voicemail",
+             "messages": "voicemail", "answerphone": "voicemail", "text": "text",
+             "texts": "text", "texting": "text", "sms": "text"}  # fmt: skip
+_NEGATION = re.compile(
+    r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t)\b[^,.;]*?\b("
+    + "|".join(_CHANNELS)
+    + r")\b",
+    re.I,
+)
+_ALL = {"both", "either", "any", "all", "anything", "whichever"}
+_PLAIN_YES = {"yes", "yeah", "yep", "ok", "okay", "fine", "sure", "please", "thats", "that's"}
+_FILLER = {"is", "are", "thanks", "thank", "you", "that", "that's", "both", "all"}
+_PLAIN_NO = re.compile(
+    r"^(?:no|nope|nah|none|no thanks|no thank you|(?:i'?d )?rather not|please don'?t)[\s.!]*$"
+)
+_DONT_MIND = re.compile(r"\b(?:don'?t|do not) mind\b|\beither way\b|\bwhatever\b", re.I)
+
+
 def parse_contact_permission(text: str) -> str | None:
-    """both, voicemail, text or neither, from a button id or plain words."""
+    """both, voicemail, text or neither, from a button id or plain words.
+
+    "either is fine" is both; "no voicemails please" alone is unclear about texts, so None.
+    """
     lowered = text.lower().strip()
     if lowered in CONTACT_PERMISSIONS:
         return lowered
-    voicemail = any(word in lowered for word in ("voicemail", "message", "answerphone"))
-    texts = any(word in lowered for word in ("text", "sms"))
-    if "neither" in lowered or lowered in ("no", "nope", "none", "no thanks"):
+    words = set(re.findall(r"[a-z']+", lowered))
+    said = {_CHANNELS[word] for word in words if word in _CHANNELS}
+    refused = {_CHANNELS[word.lower()] for word in _NEGATION.findall(lowered)}
+    allowed = said - refused
+    if "neither" in words or refused == {"voicemail", "text"}:
         return "neither"
-    if "both" in lowered or lowered in ("yes", "yeah", "yep", "ok", "fine", "either"):
+    if _PLAIN_NO.match(lowered):
+        return "neither"
+    if not refused and (words & _ALL or allowed == {"voicemail", "text"}):
         return "both"
-    if voicemail != texts:
-        return "voicemail" if voicemail else "text"
+    if len(allowed) == 1:
+        return allowed.pop()
+    if not said and (words <= _PLAIN_YES | _FILLER or _DONT_MIND.search(lowered)):
+        return "both" if words else None
     return None

@@ -14,7 +14,8 @@ _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
 _NAME_LEAD_IN = re.compile(r"^(?:my name is|my name's|i am|i'm|it's|it is|name:?)\s+", re.I)
 _DATE_LEAD_IN = re.compile(
-    r"^(?:i was born on|i was born|born on|born|my date of birth is|dob:?)\s+", re.I
+    r"^(?:(?:i was born on|i was born|born on|born|my date of birth is|dob:?)\s+)?(?:the\s+)?",
+    re.I,
 )
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
 

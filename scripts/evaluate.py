@@ -2,8 +2,9 @@
 
 Three parts: NLU cross-validation (intent and entity scores, confusion matrix image), the
 red-flag set against the real detector (sensitivity at the right level, specificity, per
-category), and scripted patients completing referrals end to end through the running stack
-(completion rate, patient messages per referral).
+category), scripted patients completing referrals end to end through the running stack
+(completion rate, patient messages per referral), and generated patients who answer in varied
+formats and orders (scripts/varied_patients.py: fields stored as said, questions asked twice).
 
     python -m scripts.evaluate var/results/nlu
 """
@@ -23,8 +24,11 @@ from scripts.nlu_scores import ENTITY_MACRO_F1_TARGET, INTENT_MACRO_F1_TARGET
 from scripts.red_flag_scores import scores, table
 from scripts.running_stack import RunningStack
 from scripts.simulated_patient import PERSONAS, Outcome, complete_referral
+from scripts.varied_patients import Result, generate
+from scripts.varied_patients import run as run_varied
 
 REPORT = ROOT / "docs" / "evaluation.md"
+VARIED_SEED, VARIED_COUNT = 2026, 60
 IMAGES = ROOT / "docs" / "images"
 RED_FLAG_SET = ROOT / "tests" / "red_flag_utterances.yml"
 HOLDOUT_SETS = sorted((ROOT / "docs" / "clinical-safety").glob("red_flag_holdout*.yml"))
@@ -94,7 +98,8 @@ def red_flag_section() -> list[str]:
     return lines
 
 
-def run_patients() -> list[Outcome]:
+def run_patients() -> tuple[list[Outcome], list[Result]]:
+    """The scripted personas, then the generated patients, through one running stack."""
     with tempfile.TemporaryDirectory(prefix="msk-eval-") as state:
         stack = RunningStack(Path(state))
         try:
@@ -103,9 +108,37 @@ def run_patients() -> list[Outcome]:
             for index, persona in enumerate(PERSONAS):
                 say = functools.partial(stack.say, f"eval-patient-{index}")
                 outcomes.append(complete_referral(say, persona))
+            varied = run_varied(stack, generate(VARIED_SEED, VARIED_COUNT))
         finally:
             stack.stop()
-    return outcomes
+    return outcomes, varied
+
+
+def varied_section(results: list[Result]) -> list[str]:
+    done = [r for r in results if r.completed]
+    exact = [r for r in done if not r.wrong]
+    once = [r for r in results if not r.repeated]
+    median = statistics.median(r.messages for r in done) if done else float("nan")
+    misses = [r for r in results if not r.completed or r.wrong or r.repeated]
+    return [
+        "## Generated patients, varied formats and orders",
+        "",
+        f"{len(results)} patients from `python -m scripts.varied_patients --patients "
+        f"{VARIED_COUNT} --seed {VARIED_SEED}`: dates, postcodes, phone and NHS numbers in the",
+        "ways people type them, optional answers declined, the problem told in the opening",
+        "message or answer by answer. Every answer is valid, so a question asked twice is a",
+        "misunderstanding.",
+        "",
+        "| measure | result |",
+        "| --- | --- |",
+        f"| completed | {len(done)}/{len(results)} |",
+        f"| every checked field stored as said | {len(exact)}/{len(results)} |",
+        f"| no question asked twice | {len(once)}/{len(results)} |",
+        f"| median patient messages | {median:g} |",
+        "",
+        *[f"- {r.name}: {r.stuck_on or ''} {r.repeated} {r.wrong}".rstrip() for r in misses],
+        "",
+    ]
 
 
 def patients_section(outcomes: list[Outcome]) -> list[str]:
@@ -137,8 +170,9 @@ def main(results: Path) -> None:
         "",
         *nlu_section(results),
         *red_flag_section(),
-        *patients_section(run_patients()),
     ]
+    outcomes, varied = run_patients()
+    lines += [*patients_section(outcomes), *varied_section(varied)]
     REPORT.write_text("\n".join(lines))
     print("\n".join(lines))
 

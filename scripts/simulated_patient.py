@@ -23,6 +23,7 @@ class Persona:
     opening: str
     answers: list[tuple[str, str]]
     expected: dict[str, str] = field(default_factory=dict)
+    no: str = "no"  # the answer to each yes/no screening question
 
 
 TYPICAL = Persona(
@@ -145,7 +146,7 @@ def answer_for(persona: Persona, replies: list[dict]) -> str | None:
             return reply
     buttons = [b for reply in replies for b in reply.get("buttons") or []]
     if any(b.get("payload") == "/deny" for b in buttons):
-        return "no"  # a screening question: these patients have no red flags
+        return persona.no  # a screening question: these patients have no red flags
     return None
 
 

@@ -1,5 +1,7 @@
 """Pain scores, durations, NHS numbers, phone numbers and emails are read as patients write them."""
 
+from datetime import date
+
 import pytest
 
 from bot.contact_fields import (
@@ -10,6 +12,7 @@ from bot.contact_fields import (
     parse_yes_no,
 )
 from bot.problem_fields import duration_band, parse_duration, parse_pain_score
+from bot.problem_vocabulary import parse_contact_permission
 
 
 @pytest.mark.parametrize(
@@ -43,7 +46,25 @@ def test_durations_in_digits_words_and_abbreviations_are_read(typed, days, shown
     assert parse_duration(duration.display).days == duration.days  # stable when re-read
 
 
-@pytest.mark.parametrize("typed", ["ages", "since Christmas", "a while", ""])
+@pytest.mark.parametrize(
+    ("typed", "days", "shown"),
+    [
+        ("since March", 276, "since March 2026"),
+        ("since last may", 215, "since May 2026"),
+        ("since Dec", 1, "since December 2026"),
+        ("since March 2024", 1006, "since March 2024"),
+        ("ever since 2019", 2892, "since 2019"),
+    ],
+)
+def test_since_a_month_or_year_counts_back_from_today(typed, days, shown):
+    duration = parse_duration(typed, today=date(2026, 12, 2))
+    assert duration is not None and (duration.days, duration.display) == (days, shown)
+    assert parse_duration(duration.display, today=date(2026, 12, 2)) == duration
+
+
+@pytest.mark.parametrize(
+    "typed", ["ages", "since Christmas", "since marriage", "since 1850", "a while", ""]
+)
 def test_vague_durations_are_refused(typed):
     assert parse_duration(typed) is None
 
@@ -125,3 +146,23 @@ def test_emails_are_checked_and_their_domain_lower_cased():
 )
 def test_yes_no_answers_are_read(typed, answer):
     assert parse_yes_no(typed) is answer
+
+
+@pytest.mark.parametrize(
+    ("typed", "permission"),
+    [
+        ("either is fine", "both"),
+        ("I don't mind", "both"),
+        ("yes", "both"),
+        ("voicemail only", "voicemail"),
+        ("you can leave a message", "voicemail"),
+        ("no voicemail, texts are fine", "text"),
+        ("not texts but voicemail is fine", "voicemail"),
+        ("no texts, no voicemails", "neither"),
+        ("I'd rather not", "neither"),
+        ("no voicemails please", None),  # says nothing about texts: asked again
+        ("no, I don't want any messages", None),
+    ],
+)
+def test_voicemail_and_text_permission_reads_negations(typed, permission):
+    assert parse_contact_permission(typed) == permission

@@ -45,6 +45,8 @@ def test_text_that_is_not_a_postcode_is_refused(typed):
         ("1 April 1975", date(1975, 4, 1)),
         ("3rd of June 1962", date(1962, 6, 3)),
         ("born 5 May 1949", date(1949, 5, 5)),
+        ("born on the 1st of May 1955", date(1955, 5, 1)),
+        ("the 3rd of March 1991", date(1991, 3, 3)),
         ("June 3 1962", date(1962, 6, 3)),
         ("1980-03-14", date(1980, 3, 14)),
         ("02/11/10", date(2010, 11, 2)),

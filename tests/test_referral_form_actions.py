@@ -94,6 +94,10 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
         ("contact_permissions", "no", "deny", "neither"),
         ("contact_permissions", "a voicemail is fine", "inform", "voicemail"),
         ("contact_permissions", "just texts", "inform", "text"),
+        ("contact_permissions", "either is fine", "inform", "both"),
+        ("contact_permissions", "no voicemail, texts are fine", "inform", "text"),
+        ("contact_permissions", "I'd rather not", "deny", "neither"),
+        ("postcode", " st13  6RJ ", "inform", "ST13 6RJ"),
         ("communication_needs", "no", "deny", "none"),
         (
             "communication_needs",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.digressions import ActionAnswerDigression
@@ -55,5 +56,46 @@ def test_a_repeated_answer_read_as_a_question_fills_the_slot_with_spacing_and_ca
 def test_a_question_asked_twice_is_answered_twice():
     question = "what is the MIS?"
     dispatcher, events = run(ActionAnswerDigression(), (question, question), "ask_what_is_mis")
+    assert events == []
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_answer_help"]
+
+
+def run_for(slot: str, text: str, intent: str) -> tuple[CollectingDispatcher, list]:
+    tracker = make_tracker({"requested_slot": slot}, text=text, intent=intent)
+    tracker.events = said("yes", text)
+    dispatcher = CollectingDispatcher()
+    return dispatcher, asyncio.run(ActionAnswerDigression().run(dispatcher, tracker, {}))
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("full_name", "Jo Example"),
+        ("full_name", "pat example"),
+        ("date_of_birth", "born on the 1st of May 1955"),
+        ("postcode", "st4 6qg"),
+        ("nhs_number", "943 476 5919"),
+        ("phone", "+44 7700 900123"),
+        ("email", "jo@example.com"),
+    ],
+)
+def test_an_answer_shaped_like_the_question_fills_it_the_first_time(slot, text):
+    dispatcher, events = run_for(slot, text, "ask_help")
+    assert [(e["name"], e["value"]) for e in events] == [(slot, text)]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("full_name", "help me please"),
+        ("full_name", "talk to someone"),
+        ("full_name", "what do you mean"),
+        ("date_of_birth", "why do you need it"),
+        ("postcode", "what is a postcode"),
+    ],
+)
+def test_a_request_during_a_question_is_still_answered(slot, text):
+    dispatcher, events = run_for(slot, text, "ask_help")
     assert events == []
     assert [m.get("response") for m in dispatcher.messages] == ["utter_answer_help"]

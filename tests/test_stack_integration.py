@@ -20,6 +20,8 @@ import yaml
 
 from scripts.running_stack import RunningStack, command_line, free_port
 from scripts.simulated_patient import TYPICAL, complete_referral
+from scripts.varied_patients import generate
+from scripts.varied_patients import run as run_varied
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,6 +116,13 @@ def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_s
     assert referral["eligibility"]["area"] == "in_area"
 
     assert "where is the problem" in texts(stack.say(sender, "yes")).lower()  # a second problem
+
+
+def test_patients_answering_in_varied_formats_and_orders_are_understood_first_time(stack):
+    """Generated patients (scripts/varied_patients.py): every referral made, every checked
+    field stored as the patient said it, and no question asked twice."""
+    results = run_varied(stack, generate(seed=31, count=8))
+    assert [r for r in results if not r.completed or r.wrong or r.repeated] == []
 
 
 def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):

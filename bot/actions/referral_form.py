@@ -56,6 +56,13 @@ def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
     return parse_yes_no(str(value or ""))
 
 
+def answer_text(tracker: Tracker, slot: str) -> str:
+    """The patient's whole message when it answers this slot's question, else ""."""
+    if tracker.get_slot("requested_slot") != slot:
+        return ""
+    return tracker.latest_message.get("text") or ""
+
+
 def free_text(value: Any) -> str | None:
     text = " ".join(str(value or "").split())
     return text[:FREE_TEXT_LIMIT] if len(text) >= 2 and not text.startswith("/") else None
@@ -137,7 +144,10 @@ class ValidateReferralForm(FormValidationAction):
         return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
-        postcode = normalise_postcode(str(value or ""))
+        # The entity may be clipped ("st13" from " st13  6RJ "): then read the whole answer.
+        postcode = normalise_postcode(str(value or "")) or normalise_postcode(
+            answer_text(tracker, "postcode")
+        )
         if postcode is None:
             return self.reject("postcode", "utter_invalid_postcode", dispatcher, tracker)
         return {"postcode": postcode}
@@ -208,6 +218,8 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
         score = parse_pain_score(str(value or ""))
+        if score is None:
+            score = parse_pain_score(answer_text(tracker, "pain_score"))
         if score is None:
             return self.reject("pain_score", "utter_invalid_pain_score", dispatcher, tracker)
         return {"pain_score": str(score)}
