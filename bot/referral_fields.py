@@ -11,10 +11,11 @@ from dateutil import parser as date_parser
 # Outward code (A9, A99, AA9, AA99, A9A, AA9A), optional space, inward code (9AA).
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*\.?$")
+_NAME = re.compile(r"^[^\W\d_]+(?:\.?[ '\-][^\W\d_]+|\.[^\W\d_]+)*\.?$")
 _NAME_LEAD_IN = re.compile(r"^(?:my name is|my name's|i am|i'm|it's|it is|name:?)\s+", re.I)
 _DATE_LEAD_IN = re.compile(
-    r"^(?:(?:i was born on|i was born|born on|born|my date of birth is|dob:?)\s+)?(?:the\s+)?",
+    r"^(?:(?:it'?s|it is|i was born on|i was born|born on|born|my date of birth is|dob:?)\s+)?"
+    r"(?:the\s+)?",
     re.I,
 )
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
@@ -49,10 +50,10 @@ class DateOfBirth:
 
 def parse_date_of_birth(text: str, today: date) -> DateOfBirth:
     """Read a British day-first date (14/03/1980, 14.3.80, 1st March 1980, 1980-03-14)."""
-    cleaned = _ORDINAL.sub(r"\1", _DATE_LEAD_IN.sub("", text.strip())).replace(" of ", " ")
+    cleaned = _ORDINAL.sub(r"\1", _DATE_LEAD_IN.sub("", text.strip(" .!"))).replace(" of ", " ")
     if not re.search(r"\d", cleaned):
         return DateOfBirth(None, "unreadable")
-    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", cleaned)
+    iso = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned)
     try:
         if iso:
             parsed = date(*(int(part) for part in iso.groups()))

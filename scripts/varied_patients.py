@@ -185,6 +185,8 @@ def birth_date_said(rng: random.Random, born: date) -> str:
             f"{born:%d.%m.%Y}",
             f"{born.day}-{born.month}-{born.year}",
             f"{born:%Y-%m-%d}",
+            f"{born:%Y/%m/%d}",
+            f"its {born.day}/{born.month}/{born:%y}",
             f"born on the {ordinal(born.day)} of {month} {born.year}",
             f"{month} {ordinal(born.day)} {born.year}",
         )
@@ -240,7 +242,7 @@ def email_said(rng: random.Random, first: str, last: str) -> tuple[str, str | No
     if rng.random() < 0.3:
         return rng.choice(("no", "I don't have one", "no email", "rather not")), NOT_GIVEN
     address = f"{first}.{last}@example.com".lower()
-    said = rng.choice((address, f"my email is {address}", f"{first}{last}@Example.ORG"))
+    said = rng.choice((address, f"my email address is {address}", f"{first}{last}@Example.ORG"))
     stored = address if "example.com" in said else f"{first}{last}@example.org"
     return said, stored
 

@@ -130,6 +130,8 @@ def test_non_uk_or_incomplete_phone_numbers_are_refused(typed):
 def test_emails_are_checked_and_their_domain_lower_cased():
     assert parse_email("Sam.Sample@Example.COM") == "Sam.Sample@example.com"
     assert parse_email("sam at example dot com") is None
+    assert parse_email("my email address is sam@example.com") == "sam@example.com"
+    assert parse_email("a@example.com or b@example.com") is None  # which one? asked again
     assert is_declined("I don't have one") and is_declined("no") and not is_declined("sam@x.com")
 
 

@@ -47,6 +47,9 @@ def test_text_that_is_not_a_postcode_is_refused(typed):
         ("born 5 May 1949", date(1949, 5, 5)),
         ("born on the 1st of May 1955", date(1955, 5, 1)),
         ("the 3rd of March 1991", date(1991, 3, 3)),
+        ("1991/03/03", date(1991, 3, 3)),
+        ("its 3/3/91", date(1991, 3, 3)),
+        ("3/3/1991.", date(1991, 3, 3)),
         ("June 3 1962", date(1962, 6, 3)),
         ("1980-03-14", date(1980, 3, 14)),
         ("02/11/10", date(2010, 11, 2)),
@@ -84,6 +87,7 @@ def test_dates_are_read_back_in_words():
         ("my name is Sam   Sample", "Sam Sample"),
         ("Mary-Jane O'Placeholder", "Mary-Jane O'Placeholder"),
         ("Zoë Ålund", "Zoë Ålund"),
+        ("Dr. J. R. Example", "Dr. J. R. Example"),
     ],
 )
 def test_full_names_are_tidied(typed, expected):
