@@ -32,6 +32,20 @@ def match(section: str, text: str) -> str | None:
     return None
 
 
+# Onset words that only mean something as the answer to "how did it start?".
+_WEAK_ONSET = re.compile(r"\b(?:don'?t know|do not know|not sure)\b")
+
+
+def onset_mentioned(text: str) -> str | None:
+    """How it started, said in passing ("hurt for 3 months since football"); None when the
+    message says nothing clear about it or mentions both an injury and a gradual start."""
+    lowered = _WEAK_ONSET.sub(" ", " ".join(text.lower().split()))
+    found = {key for pattern, key in _patterns("onset") if pattern.search(lowered)}
+    if "no injury" in lowered:
+        found.discard("injury")
+    return found.pop() if len(found) == 1 else None
+
+
 def body_area_label(area: str) -> str:
     entry = load("problem_vocabulary")["body_areas"].get(area)
     return area if entry is None else entry["label"]

@@ -19,6 +19,14 @@ _DATE_LEAD_IN = re.compile(
     re.I,
 )
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+# A date inside a longer message ("03/03/1991, postcode ST4 6QG"; "I was born 3rd March 1991
+# and live in Leek"): day month year, month day year, or year-month-day.
+_DATE_IN_TEXT = re.compile(
+    r"\b\d{1,2}(?:st|nd|rd|th)?(?:\s+of)?[\s/.\-]+(?:\d{1,2}|[a-z]{3,9}\.?)[\s/.\-,]+\d{2,4}\b"
+    r"|\b[a-z]{3,9}\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b"
+    r"|\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b",
+    re.I,
+)
 
 
 def normalise_postcode(text: str) -> str | None:
@@ -49,7 +57,18 @@ class DateOfBirth:
 
 
 def parse_date_of_birth(text: str, today: date) -> DateOfBirth:
-    """Read a British day-first date (14/03/1980, 14.3.80, 1st March 1980, 1980-03-14)."""
+    """Read a British day-first date (14/03/1980, 14.3.80, 1st March 1980, 1980-03-14), alone
+    or in a sentence."""
+    whole = _parse_whole_date(text, today)
+    if whole.problem == "unreadable":
+        found = [m.group(0) for m in _DATE_IN_TEXT.finditer(text)]
+        if len(found) == 1 and found[0].strip() != text.strip():
+            return _parse_whole_date(found[0], today)
+    return whole
+
+
+def _parse_whole_date(text: str, today: date) -> DateOfBirth:
+    """The text as one date, nothing else in it."""
     cleaned = _ORDINAL.sub(r"\1", _DATE_LEAD_IN.sub("", text.strip(" .!"))).replace(" of ", " ")
     if not re.search(r"\d", cleaned):
         return DateOfBirth(None, "unreadable")

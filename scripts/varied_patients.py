@@ -3,7 +3,8 @@
 Each patient is drawn from a seeded random generator: a fake name, a date of birth, a
 postcode in the area, a valid or unknown NHS number, a phone number and email in one of the
 ways people write them, and a problem told either in the opening message or answer by
-answer. Every answer is valid, so a question asked twice is a misunderstanding. Used by
+answer, a postcode sometimes with the date of birth. Every answer is valid, so a question
+asked twice, or asked after the patient already said the answer, is a misunderstanding. Used by
 `make eval` (completion, fields stored as said, repeated questions) and an integration test.
 
     python -m scripts.varied_patients [--patients 40] [--seed 2026]
@@ -157,6 +158,7 @@ NEEDS = ("no", "none thanks", "I need a Polish interpreter", "large print please
 class Generated:
     persona: Persona
     expected: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    told: tuple[str, ...] = ()  # cues of questions answered before they were asked
 
 
 def valid_nhs_number(rng: random.Random) -> str:
@@ -287,7 +289,10 @@ def one_patient(rng: random.Random, index: int) -> Generated:
             )
         )
         duration_answer = duration_text
+        told = ["where is the problem", "which side", "how long have you had it"]
+        told.append("how did it start")
     else:
+        told = []
         duration_answer = rng.choice(ANSWERED_DURATIONS)
         opening = rng.choice(("hi", "hello", "I want to refer myself", "Hi, I need some help"))
     answers = [
@@ -332,8 +337,11 @@ def one_patient(rng: random.Random, index: int) -> Generated:
             "pain_score": pain,
         },
     }
+    if rng.random() < 0.2:  # the postcode given with the date of birth
+        answers[2] = ("date of birth", f"{answers[2][1]}, {answers[3][1].strip()}")
+        told.append("home postcode")
     persona = Persona(f"varied-{index}", opening, answers, no=rng.choice(NO))
-    return Generated(persona, expected)
+    return Generated(persona, expected, tuple(told))
 
 
 @dataclass
@@ -346,7 +354,9 @@ class Result:
     stuck_on: str | None = None
 
 
-def converse(say: Say, persona: Persona, max_messages: int = 40) -> tuple[Result, str | None]:
+def converse(
+    say: Say, persona: Persona, told: tuple[str, ...] = (), max_messages: int = 40
+) -> tuple[Result, str | None]:
     """Hold the conversation; also note every question the bot asked more than once."""
     from scripts.simulated_patient import answer_for
 
@@ -355,7 +365,8 @@ def converse(say: Say, persona: Persona, max_messages: int = 40) -> tuple[Result
     while (marker := referral_marker(replies)) is None:
         question = last_text(replies)
         summary = question.lower().startswith(SUMMARY_CUE)
-        if question in asked and not summary and not repeated:
+        asked_again = question in asked or any(cue in question.lower() for cue in told)
+        if asked_again and not summary and not repeated:
             repeated.append(f"{question[:60]!r} after {answer!r}")
         asked.add(question)
         answer = answer_for(persona, replies)
@@ -389,7 +400,7 @@ def run(stack, patients: list[Generated]) -> list[Result]:  # noqa: ANN001 (Runn
     for generated in patients:
         persona = generated.persona
         say = functools.partial(stack.say, f"varied-{persona.name}")
-        result, reference = converse(say, persona)
+        result, reference = converse(say, persona, generated.told)
         if reference:
             response = requests.get(
                 stack.url("WEB_PORT", f"/api/v1/referrals/{reference}"),

@@ -50,6 +50,8 @@ def test_text_that_is_not_a_postcode_is_refused(typed):
         ("1991/03/03", date(1991, 3, 3)),
         ("its 3/3/91", date(1991, 3, 3)),
         ("3/3/1991.", date(1991, 3, 3)),
+        ("03/03/1991, postcode ST4 6QG", date(1991, 3, 3)),
+        ("I was born 3rd March 1991 and live in Leek", date(1991, 3, 3)),
         ("June 3 1962", date(1962, 6, 3)),
         ("1980-03-14", date(1980, 3, 14)),
         ("02/11/10", date(2010, 11, 2)),
@@ -60,7 +62,10 @@ def test_british_dates_of_birth_are_read_day_first(typed, expected):
     assert parse_date_of_birth(typed, TODAY).value == expected
 
 
-@pytest.mark.parametrize("typed", ["yesterday", "31/02/1980", "14/13/1980", "1980", "03/1980"])
+@pytest.mark.parametrize(
+    "typed",
+    ["yesterday", "31/02/1980", "14/13/1980", "1980", "03/1980", "3/3/91 or 4/4/92", "I am 45"],
+)
 def test_unreadable_dates_are_refused_with_a_reason(typed):
     result = parse_date_of_birth(typed, TODAY)
     assert result.value is None and result.problem == "unreadable"

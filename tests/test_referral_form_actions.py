@@ -338,3 +338,68 @@ def test_a_sure_change_naming_nothing_in_the_middle_of_the_form_carries_on_with_
     events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
     assert events == []  # nothing cleared; the form asks for the postcode again
     assert [m["response"] for m in dispatcher.messages] == ["utter_change_at_summary"]
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"event": "user", "text": text}
+
+
+def action(name: str) -> dict[str, Any]:
+    return {"event": "action", "name": name}
+
+
+OPENING = [user("my right knee has hurt for 3 months since football"), action("utter_greet")]
+
+
+@pytest.mark.parametrize(
+    ("slots", "text", "events", "onset"),
+    [
+        # told while answering where the problem is
+        ({"requested_slot": "body_area"}, "my knee, I fell off a ladder", [], "injury"),
+        ({"requested_slot": "duration"}, "6 weeks, it came on gradually", [], "gradual"),
+        # told in the opening message, picked up as the form starts
+        ({}, "yes", [*OPENING, user("yes"), action("action_record_consent")], "injury"),
+        # nothing clear: asked in its turn
+        ({"requested_slot": "body_area"}, "my knee, not sure how", [], None),
+        ({"requested_slot": "body_area"}, "it came on after a fall", [], None),
+        # a later answer that happens to use the words is not about how it started
+        ({"requested_slot": "goals"}, "playing football", [], None),
+        # a second problem does not inherit the first one's opening
+        (
+            {},
+            "yes",
+            [*OPENING, action("action_record_consent"), action("action_start_another_problem")],
+            None,
+        ),
+        # already answered: kept
+        ({"requested_slot": "body_area", "onset": "gradual"}, "I fell", [], None),
+    ],
+)
+def test_how_it_started_is_taken_from_the_problem_description(slots, text, events, onset):
+    tracker = make_tracker(slots, text)
+    tracker.events = events
+    extracted = asyncio.run(FORM.extract_onset(CollectingDispatcher(), tracker, {}))
+    assert extracted == ({"onset": onset} if onset else {})
+
+
+def test_a_date_of_birth_given_with_the_postcode_is_read():
+    result, said = answer("date_of_birth", "03/03/1991, postcode ST4 6QG")
+    assert result["date_of_birth"] == "1991-03-03" and said == []
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [("both my elbows", "both"), ("my left ankle", "left"), ("that's right", None)],
+)
+def test_the_side_said_with_the_body_area_is_kept(text, side):
+    tracker = make_tracker({"requested_slot": "body_area"}, text)
+    extracted = asyncio.run(FORM.extract_side(CollectingDispatcher(), tracker, {}))
+    assert extracted == ({"side": side} if side else {})
+
+
+def test_a_postcode_given_with_the_date_of_birth_is_read_from_the_whole_message():
+    result, said = answer("postcode", "ws12", slots={"requested_slot": "date_of_birth"})
+    assert result["postcode"] is None  # nothing else in the message: asked in its turn
+    tracker = make_tracker({"requested_slot": "date_of_birth"}, "11/09/1976, st21  8BU")
+    result = FORM.validate_postcode("st21", CollectingDispatcher(), tracker, {})
+    assert result == {"postcode": "ST21 8BU"}

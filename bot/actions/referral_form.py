@@ -26,6 +26,7 @@ from bot.problem_vocabulary import (
     body_area_has_side,
     match,
     match_work_status,
+    onset_mentioned,
     parse_contact_permission,
 )
 from bot.referral_fields import age_on, clean_full_name, normalise_postcode, parse_date_of_birth
@@ -63,6 +64,45 @@ def answer_text(tracker: Tracker, slot: str) -> str:
     return tracker.latest_message.get("text") or ""
 
 
+DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
+
+
+def problem_descriptions(tracker: Tracker) -> list[str]:
+    """Messages in which the patient described the problem: the answer to a problem question
+    now, or, as the form starts, what they said before agreeing to go on."""
+    requested = tracker.get_slot("requested_slot")
+    if requested in DESCRIBING_THE_PROBLEM:
+        return [tracker.latest_message.get("text") or ""]
+    if requested is not None:
+        return []
+    names = [event.get("name") for event in tracker.events if event.get("event") == "action"]
+    if "action_start_another_problem" in names or names.count("action_record_consent") != 1:
+        return []
+    before = []
+    for event in tracker.events:
+        if event.get("event") == "action" and event.get("name") == "action_record_consent":
+            break
+        if event.get("event") == "user" and not (event.get("text") or "").startswith("/"):
+            before.append(event.get("text") or "")
+    return before
+
+
+def side_with_area(text: str) -> str | None:
+    """left, right or both, in a message that also names a body area."""
+    return match("sides", text) if match("body_areas", text) else None
+
+
+def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | None]) -> Slots:
+    """The slot from the problem description, unless it is filled or being asked now."""
+    if tracker.get_slot(slot) is not None or tracker.get_slot("requested_slot") == slot:
+        return {}
+    for text in problem_descriptions(tracker):
+        value = read(text)
+        if value:
+            return {slot: value}
+    return {}
+
+
 def free_text(value: Any) -> str | None:
     text = " ".join(str(value or "").split())
     return text[:FREE_TEXT_LIMIT] if len(text) >= 2 and not text.startswith("/") else None
@@ -98,6 +138,16 @@ class ValidateReferralForm(FormValidationAction):
         if slot == "red_flag_screening":
             return bool(catalogue().screening_for(area))
         return True
+
+    # --- answers given before their question ------------------------------------------
+
+    async def extract_onset(self, dispatcher, tracker, domain) -> Slots:
+        """How it started, when the patient said so while describing the problem."""
+        return said_in_passing(tracker, "onset", onset_mentioned)
+
+    async def extract_side(self, dispatcher, tracker, domain) -> Slots:
+        """The side, said with the body area ("both my elbows") when the NLU missed it."""
+        return said_in_passing(tracker, "side", side_with_area)
 
     # --- shared re-ask logic -------------------------------------------------------
 
@@ -144,9 +194,10 @@ class ValidateReferralForm(FormValidationAction):
         return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
-        # The entity may be clipped ("st13" from " st13  6RJ "): then read the whole answer.
+        # The entity may be clipped ("st13" from " st13  6RJ "): then read the whole message
+        # it came from (this one, whether it answered this question or the one before).
         postcode = normalise_postcode(str(value or "")) or normalise_postcode(
-            answer_text(tracker, "postcode")
+            tracker.latest_message.get("text") or ""
         )
         if postcode is None:
             return self.reject("postcode", "utter_invalid_postcode", dispatcher, tracker)
