@@ -331,19 +331,19 @@ def test_the_referral_carries_what_was_offered():
 
 
 @pytest.mark.parametrize(
-    ("slot", "text"),
+    ("slot", "text", "stored"),
     [
-        ("treatments_tried", "physio exercises and painkillers"),
-        ("treatments_tried", "I tried the selfback app"),
-        ("work_status", "I'm off sick with a fit note"),
-        ("goals", "getting back to work"),
+        ("treatments_tried", "physio exercises and painkillers", None),
+        ("treatments_tried", "I tried the selfback app", None),
+        ("work_status", "I'm off sick with a fit note", "off_work"),  # checked by the form
+        ("goals", "getting back to work", None),
     ],
 )
-def test_a_statement_at_a_free_text_question_is_kept_as_the_answer(slot, text):
+def test_a_statement_at_a_free_text_question_is_kept_as_the_answer(slot, text, stored):
     tracker = make_tracker({"requested_slot": slot}, text=text, intent="ask_self_help")
     dispatcher, events = run(ActionAnswerSelfHelp(), tracker)
     assert dispatcher.messages == []
-    assert events == [{"event": "slot", "timestamp": None, "name": slot, "value": text}]
+    assert events == [{"event": "slot", "timestamp": None, "name": slot, "value": stored or text}]
 
 
 @pytest.mark.parametrize(

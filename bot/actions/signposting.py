@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.repeated_answer import repeated_answer
+from bot.actions.repeated_answer import as_answer, repeated_answer
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
 from bot.signposting import (
@@ -215,11 +215,13 @@ class ActionAnswerSelfHelp(Action):
             return []
         repeated = repeated_answer(tracker)
         if repeated:
-            return repeated
+            return await as_answer(
+                repeated[0]["name"], repeated[0]["value"], dispatcher, tracker, domain
+            )
         answered = answers_the_question(tracker)
         if answered:
-            # The form validates this value next, as if the NLU had read it as an answer.
-            return [SlotSet(answered, tracker.latest_message.get("text"))]
+            text = tracker.latest_message.get("text") or ""
+            return await as_answer(answered, text, dispatcher, tracker, domain)
         catalogue = load()
         items = select(catalogue, request_context(tracker, catalogue))
         if not items:

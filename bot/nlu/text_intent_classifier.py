@@ -1,0 +1,124 @@
+"""Rasa NLU graph component: intents from TF-IDF word and character n-grams of the text.
+
+Patients write short messages, with misspellings and few words in common between examples
+of one intent. Sublinear TF-IDF over words (1-2) and characters within words (2-5), with a
+class-balanced logistic regression, scored intent macro F1 0.896 in 3-fold cross-validation
+of our examples, against 0.870 for Rasa's count vectors with its LogisticRegressionClassifier
+(docs/evaluation.md has the make eval figures). It reads the message text only, so it needs
+no featurizer before it, and predicts in well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+
+MODEL_FILE = "text_intent_classifier.joblib"
+RANKING_LENGTH = 10
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TextIntentClassifier(GraphComponent, IntentClassifier):
+    """Intent and ranking from the message text (TF-IDF n-grams, logistic regression)."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "word_ngrams": [1, 2],
+            "char_ngrams": [2, 5],
+            "C": 30.0,
+            "max_iter": 3000,
+            "random_state": 2026,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Pipeline | None = None,
+    ) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextIntentClassifier:
+        return cls(config, model_storage, resource)
+
+    def _new_model(self) -> Pipeline:
+        config = self._config
+        features = make_union(
+            TfidfVectorizer(ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True
+            ),
+        )
+        classifier = LogisticRegression(
+            C=config["C"],
+            max_iter=config["max_iter"],
+            class_weight="balanced",
+            random_state=config["random_state"],
+        )
+        return make_pipeline(features, classifier)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fit on every example with an intent, and keep the fitted model in the model."""
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        texts = [m.get(TEXT) for m in examples]
+        intents = [m.get(INTENT) for m in examples]
+        if len(set(intents)) < 2:
+            raise ValueError("TextIntentClassifier needs examples of at least two intents")
+        self._model = self._new_model().fit(texts, intents)
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / MODEL_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> TextIntentClassifier:
+        with model_storage.read_from(resource) as directory:
+            model = joblib.load(directory / MODEL_FILE)
+        return cls(config, model_storage, resource, model)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Set the intent and the ranking of every message that has text."""
+        with_text = [m for m in messages if m.get(TEXT)]
+        if self._model is None or not with_text:
+            return messages
+        probabilities = self._model.predict_proba([m.get(TEXT) for m in with_text])
+        labels = self._model.classes_
+        for message, row in zip(with_text, probabilities, strict=True):
+            order = row.argsort()[::-1][:RANKING_LENGTH]
+            ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
