@@ -56,7 +56,17 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         self._saved: OrderedDict[str, tuple[DialogueStateTracker, int | None]] = OrderedDict()
 
     def _last_event_id(self, sender_id: str) -> int | None:
+        """Id of the conversation's newest stored event (asked twice a message)."""
         table = self.SQLEvent.__table__
+        if self.engine.dialect.name == "sqlite":
+            # The pooled SQLite connection directly: SQLAlchemy's statement handling cost
+            # more than the indexed query itself.
+            connection = self.engine.raw_connection()
+            try:
+                sql = f"SELECT max(id) FROM {table.name} WHERE sender_id = ?"  # noqa: S608
+                return connection.cursor().execute(sql, (sender_id,)).fetchone()[0]
+            finally:
+                connection.close()  # back to the pool
         query = sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
         with self.engine.connect() as connection:
             return connection.execute(query).scalar()

@@ -126,7 +126,8 @@ def varied_section(results: list[Result]) -> list[str]:
         f"{len(results)} patients from `python -m scripts.varied_patients --patients "
         f"{VARIED_COUNT} --seed {VARIED_SEED}`: dates, postcodes, phone and NHS numbers in the",
         "ways people type them, optional answers declined, the problem told in the opening",
-        "message or answer by answer. Every answer is valid, so a question asked twice is a",
+        "message or answer by answer, a postcode sometimes with the date of birth. Every answer",
+        "is valid, so a question asked twice, or asked after the patient gave its answer, is a",
         "misunderstanding.",
         "",
         "| measure | result |",

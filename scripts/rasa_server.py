@@ -16,7 +16,8 @@ what Rasa did, only once instead of again and again:
   answer on the tracker and works through only the events added since.
 - Rasa encodes the whole conversation as JSON for every action-server call (9 % of its
   time): `ujson_session` gives its client sessions ujson, twice as fast as `json`, falling
-  back to `json` for anything ujson refuses.
+  back to `json` for anything ujson refuses. It also opened a new TCP connection for every
+  call: the sessions now share one connection pool per event loop (`pooled_connector`).
 - NLU joined each message's sparse features with scipy's general block-matrix code, about a
   tenth of the time: `scripts.sparse_features` builds the same matrices directly.
 - `RulePolicy` built a state for every earlier turn of the conversation at each
@@ -31,10 +32,12 @@ permanent generation (`gc.freeze`), so collections walk only what conversations 
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
 import json
 import sys
+import weakref
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -54,7 +57,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from scripts import rule_states, sparse_features
 
@@ -202,11 +205,50 @@ def fast_json(value: Any) -> str:
         return json.dumps(value)
 
 
+# Rasa opens a new client session, and so a new TCP connection to the action server, for
+# every action call and closes it after. One connection pool per event loop instead; idle
+# connections are dropped after 3 s, before the action server's (Sanic's) 5 s keep-alive
+# timeout, so the pool never sends on a connection the server is closing.
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
+    weakref.WeakKeyDictionary()
+)
+IDLE_CONNECTION_SECONDS = 3.0
+
+
+def pooled_connector() -> aiohttp.TCPConnector | None:
+    """This event loop's connection pool, or None outside a running loop."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    connector = _POOLS.get(loop)
+    if connector is None or connector.closed:
+        connector = aiohttp.TCPConnector(keepalive_timeout=IDLE_CONNECTION_SECONDS)
+        _POOLS[loop] = connector
+    return connector
+
+
 def ujson_session(self: EndpointConfig) -> aiohttp.ClientSession:
-    """Rasa's client session for an endpoint, encoding request bodies with `fast_json`."""
-    session = _ORIGINAL_SESSION(self)
-    session._json_serialize = fast_json  # aiohttp's own field for its json_serialize argument
-    return session
+    """Rasa's client session for an endpoint (its headers, auth and timeout), on the loop's
+    shared connection pool, encoding request bodies with `fast_json`."""
+    connector = pooled_connector()
+    if connector is None:
+        session = _ORIGINAL_SESSION(self)
+        session._json_serialize = fast_json  # aiohttp's own field for json_serialize
+        return session
+    auth = (
+        aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        if self.basic_auth
+        else None
+    )
+    return aiohttp.ClientSession(
+        headers=self.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=connector,
+        connector_owner=False,
+        json_serialize=fast_json,
+    )
 
 
 async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:

@@ -167,3 +167,42 @@ def test_action_server_requests_carry_the_same_json_faster():
         assert json.loads(fast_json(value)) == json.loads(json.dumps(value))
     with pytest.raises(TypeError):  # what neither can encode still fails as before
         fast_json({"s": {1, 2}})
+
+
+def test_action_calls_share_one_keep_alive_connection():
+    """Rasa made a new TCP connection per action call; the pooled sessions reuse one."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from scripts.rasa_server import pooled_connector, ujson_session
+
+    peers: list[tuple] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": [], "got": await request.json()})
+
+    async def three_calls() -> list:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+        original = EndpointConfig.session
+        EndpointConfig.session = ujson_session
+        try:
+            replies = [await endpoint.request(json={"n": n}, method="post") for n in range(3)]
+        finally:
+            EndpointConfig.session = original
+            await pooled_connector().close()
+            await runner.cleanup()
+        return replies
+
+    replies = asyncio.run(three_calls())
+    assert [reply["got"] for reply in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert len(peers) == 3 and len(set(peers)) == 1, peers

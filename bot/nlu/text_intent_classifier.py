@@ -10,9 +10,12 @@ no featurizer before it, and predicts in well under a millisecond.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import joblib
+import numpy as np
+import scipy.sparse
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -21,12 +24,50 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 MODEL_FILE = "text_intent_classifier.joblib"
 RANKING_LENGTH = 10
+
+
+class LeanPredictor:
+    """The fitted pipeline's predict_proba without its per-call overhead.
+
+    scikit-learn's FeatureUnion goes through joblib, every step re-checks that it is fitted,
+    and TfidfTransformer.idf_ is rebuilt from a diagonal matrix at each access: about 2 ms a
+    message, more than the arithmetic. This does the same arithmetic (counts, sublinear tf,
+    idf, l2 norm, then the multinomial softmax), with the fitted values read once; a test
+    compares it with the pipeline on every training example.
+    """
+
+    def __init__(self, model: Pipeline) -> None:
+        union, classifier = model.steps[0][1], model.steps[-1][1]
+        self.vectorizers = [vectorizer for _, vectorizer in union.transformer_list]
+        if any(v.norm != "l2" or not v.use_idf for v in self.vectorizers):
+            raise ValueError("LeanPredictor does TF-IDF with l2 norms only")
+        self.idf = [scipy.sparse.diags(v.idf_, format="csr") for v in self.vectorizers]
+        # Each vectorizer's slice of the coefficients, so the parts need not be joined.
+        bounds = np.cumsum([0] + [len(v.vocabulary_) for v in self.vectorizers])
+        self.coef_t = [classifier.coef_[:, a:b].T.copy() for a, b in itertools.pairwise(bounds)]
+        self.intercept = classifier.intercept_
+        self.classes_ = classifier.classes_
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        scores = np.tile(self.intercept, (len(texts), 1))
+        for vectorizer, idf, coef_t in zip(self.vectorizers, self.idf, self.coef_t, strict=True):
+            counts = CountVectorizer.transform(vectorizer, texts).astype(np.float64)
+            if vectorizer.sublinear_tf:
+                np.log(counts.data, counts.data)
+                counts.data += 1
+            weighted = (counts @ idf).tocsr()
+            inplace_csr_row_normalize_l2(weighted)
+            scores += weighted @ coef_t
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        return scores / scores.sum(axis=1, keepdims=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -54,6 +95,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         self._model_storage = model_storage
         self._resource = resource
         self._model = model
+        self._predictor = LeanPredictor(model) if model is not None else None
 
     @classmethod
     def create(
@@ -89,6 +131,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(intents)) < 2:
             raise ValueError("TextIntentClassifier needs examples of at least two intents")
         self._model = self._new_model().fit(texts, intents)
+        self._predictor = LeanPredictor(self._model)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -112,10 +155,10 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         """Set the intent and the ranking of every message that has text."""
         with_text = [m for m in messages if m.get(TEXT)]
-        if self._model is None or not with_text:
+        if self._predictor is None or not with_text:
             return messages
-        probabilities = self._model.predict_proba([m.get(TEXT) for m in with_text])
-        labels = self._model.classes_
+        probabilities = self._predictor.predict_proba([m.get(TEXT) for m in with_text])
+        labels = self._predictor.classes_
         for message, row in zip(with_text, probabilities, strict=True):
             order = row.argsort()[::-1][:RANKING_LENGTH]
             ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]

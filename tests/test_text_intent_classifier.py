@@ -1,0 +1,54 @@
+"""The intent classifier's fast path gives exactly the scikit-learn pipeline's probabilities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.text_intent_classifier import LeanPredictor, TextIntentClassifier
+
+DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
+ODD_TEXTS = ["", "   ", "?", "Zoë's knée hürts 😬", "x" * 1000, "st4 6qg 07700 900123", "/affirm"]
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[TextIntentClassifier, list[str]]:
+    data = TrainingData().merge(*[load_data(str(path)) for path in DATA.glob("nlu*.yml")])
+    texts = [m.get(TEXT) for m in data.intent_examples]
+    config = TextIntentClassifier.get_default_config()
+    component = TextIntentClassifier(config, model_storage=None, resource=None)
+    component._model = component._new_model().fit(
+        texts, [m.get(INTENT) for m in data.intent_examples]
+    )
+    component._predictor = LeanPredictor(component._model)
+    return component, texts
+
+
+def test_the_fast_path_matches_the_pipeline_on_every_example_and_odd_input(trained):
+    component, texts = trained
+    every = texts + ODD_TEXTS
+    expected = component._model.predict_proba(every)
+    got = component._predictor.predict_proba(every)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert list(component._predictor.classes_) == list(component._model.classes_)
+
+
+def test_each_message_gets_its_intent_and_a_ranking_best_first(trained):
+    component, _ = trained
+    messages = [Message(data={TEXT: "yes please"}), Message(data={TEXT: "what is MIS?"})]
+    component.process(messages)
+    assert [m.get(INTENT)["name"] for m in messages] == ["affirm", "ask_what_is_mis"]
+    for message in messages:
+        ranking = message.get(INTENT_RANKING_KEY)
+        confidences = [item["confidence"] for item in ranking]
+        assert ranking[0] == message.get(INTENT) and confidences == sorted(
+            confidences, reverse=True
+        )
+        assert 0 < sum(confidences) <= 1 + 1e-9
