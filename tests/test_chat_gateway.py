@@ -177,3 +177,46 @@ def test_a_configured_origin_may_use_the_chat(make_client):
     response = say(client, Origin="https://www.example.nhs.uk")
     assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.nhs.uk"
     assert say(client, Origin=ALLOWED).status_code == 403  # no longer on the list
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (200, b'[{"recipient_id": "x", "text": "Hello"}]', 200),
+        (500, b"Internal Server Error", 503),
+        (200, b"<html>not json</html>", 503),
+    ],
+)
+def test_rasa_replies_are_relayed_and_its_failures_become_a_clear_503(
+    make_client, status, body, expected
+):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class FakeRasa(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = make_client(rasa_url=f"http://127.0.0.1:{server.server_address[1]}")
+        response = say(client)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == expected
+    assert b'"sender": "' + CONVERSATION.encode() in received[0]
+    if expected == 200:
+        assert response.get_json()["messages"] == [{"recipient_id": "x", "text": "Hello"}]
+    else:
+        assert "not available" in response.get_json()["error"]
