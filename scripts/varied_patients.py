@@ -20,10 +20,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+import requests
 from stdnum.gb import nhs
 
 from bot.content_store import load as load_content
-from scripts.simulated_patient import SUMMARY_CUE, Persona, Say, last_text, referral_marker
+from scripts.running_stack import RunningStack
+from scripts.simulated_patient import (
+    SUMMARY_CUE,
+    Persona,
+    Say,
+    answer_for,
+    last_text,
+    referral_marker,
+)
 
 FIRST_NAMES = ("Sam", "Alex", "Jo", "Chris", "Pat", "Robin", "Jamie", "Casey", "Morgan", "Kit")
 LAST_NAMES = ("Sample", "Example", "Specimen", "Testcase", "Placeholder", "Fictional")
@@ -358,8 +367,6 @@ def converse(
     say: Say, persona: Persona, told: tuple[str, ...] = (), max_messages: int = 40
 ) -> tuple[Result, str | None]:
     """Hold the conversation; also note every question the bot asked more than once."""
-    from scripts.simulated_patient import answer_for
-
     replies = say(persona.opening)
     sent, asked, repeated, answer = 1, set(), [], persona.opening
     while (marker := referral_marker(replies)) is None:
@@ -392,9 +399,8 @@ def compare(stored: dict, expected: dict) -> dict[str, tuple[object, object]]:
     return wrong
 
 
-def run(stack, patients: list[Generated]) -> list[Result]:  # noqa: ANN001 (RunningStack)
+def run(stack: RunningStack, patients: list[Generated]) -> list[Result]:
     """Every patient through the running stack's REST channel, checked against the intake."""
-    import requests
 
     results = []
     for generated in patients:
@@ -413,8 +419,6 @@ def run(stack, patients: list[Generated]) -> list[Result]:  # noqa: ANN001 (Runn
 
 
 def main() -> None:
-    from scripts.running_stack import RunningStack
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=40)
     parser.add_argument("--seed", type=int, default=2026)

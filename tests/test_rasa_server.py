@@ -206,3 +206,19 @@ def test_action_calls_share_one_keep_alive_connection():
     replies = asyncio.run(three_calls())
     assert [reply["got"] for reply in replies] == [{"n": 0}, {"n": 1}, {"n": 2}]
     assert len(peers) == 3 and len(set(peers)) == 1, peers
+
+
+def test_the_reply_checker_is_built_at_start_not_in_the_first_patients_turn():
+    import asyncio
+
+    from rasa.core.actions.action import RemoteAction
+
+    from scripts import rasa_server
+
+    rasa_server._VALIDATORS.clear()
+    asyncio.run(rasa_server.warm_up(None))
+    built = dict(rasa_server._VALIDATORS)
+    assert len(built) == 1
+    reply = {"events": [], "responses": []}
+    rasa_server.cached_validate(reply, RemoteAction.action_response_format_spec())
+    assert built == rasa_server._VALIDATORS  # the first real reply reuses it

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.repeated_answer import as_answer, repeated_answer
+from bot.actions.repeated_answer import answered_slot, as_answer
 from bot.service_facts import privacy_notice_url, service_phone
 
 MAX_MISUNDERSTOOD = 2
@@ -28,11 +28,10 @@ class ActionAnswerDigression(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        repeated = repeated_answer(tracker)
-        if repeated:
-            return await as_answer(
-                repeated[0]["name"], repeated[0]["value"], dispatcher, tracker, domain
-            )
+        slot = answered_slot(tracker)
+        if slot:
+            text = (tracker.latest_message.get("text") or "").strip()
+            return await as_answer(slot, text, dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
         response = f"utter_answer_{intent.removeprefix('ask_')}"
         if response not in (domain.get("responses") or {}):

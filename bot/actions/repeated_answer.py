@@ -92,12 +92,12 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
-def repeated_answer(tracker: Tracker) -> list[dict[str, Any]] | None:
-    """The form's question answered with this message: it repeats the one before, or has the
-    shape of the answer asked for.
+def answered_slot(tracker: Tracker) -> str | None:
+    """The open form question this message answers: it repeats the patient's message before,
+    or has the shape of the answer asked for.
 
-    None when no form question is open, the message is a button or a question, or it is
-    neither.
+    None when no form question is open (or it is a screening question), the message is a
+    button or a question, or it is neither.
     """
     slot = tracker.get_slot("requested_slot")
     if (tracker.active_loop or {}).get("name") != FORM or not slot or slot in NEVER_TAKEN_HERE:
@@ -108,16 +108,17 @@ def repeated_answer(tracker: Tracker) -> list[dict[str, Any]] | None:
     text = said[-1].strip()
     if not _words(text) or text.startswith("/") or _QUESTION.search(text):
         return None
-    if _shaped_like(slot, text):
-        return [SlotSet(slot, text)]
-    return [SlotSet(slot, text)] if len(said) > 1 and _words(text) == _words(said[-2]) else None
+    if _shaped_like(slot, text) or (len(said) > 1 and _words(text) == _words(said[-2])):
+        return slot
+    return None
 
 
 async def as_answer(
     slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
 ) -> list[dict[str, Any]]:
     """The text as the answer to `slot`, checked and normalised by the form's validator."""
-    from bot.actions.referral_form import ValidateReferralForm  # the form imports this module
+    # Imported here: the form's module imports this one (through escalation and signposting).
+    from bot.actions.referral_form import ValidateReferralForm
 
     validate = getattr(ValidateReferralForm(), f"validate_{slot}", None)
     if validate is None:

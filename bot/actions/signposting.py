@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.repeated_answer import as_answer, repeated_answer
+from bot.actions.repeated_answer import answered_slot, as_answer
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
 from bot.signposting import (
@@ -213,11 +213,10 @@ class ActionAnswerSelfHelp(Action):
         if not may_signpost(tracker.get_slot("escalation_level")):
             dispatcher.utter_message(response="utter_signpost_get_help_first")
             return []
-        repeated = repeated_answer(tracker)
-        if repeated:
-            return await as_answer(
-                repeated[0]["name"], repeated[0]["value"], dispatcher, tracker, domain
-            )
+        slot = answered_slot(tracker)
+        if slot:
+            text = (tracker.latest_message.get("text") or "").strip()
+            return await as_answer(slot, text, dispatcher, tracker, domain)
         answered = answers_the_question(tracker)
         if answered:
             text = tracker.latest_message.get("text") or ""
