@@ -11,7 +11,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.text_intent_classifier import LeanPredictor, TextIntentClassifier
+from bot.nlu.text_intent_classifier import TextIntentClassifier
 
 DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
 ODD_TEXTS = ["", "   ", "?", "Zoë's knée hürts 😬", "x" * 1000, "st4 6qg 07700 900123", "/affirm"]
@@ -23,10 +23,7 @@ def trained() -> tuple[TextIntentClassifier, list[str]]:
     texts = [m.get(TEXT) for m in data.intent_examples]
     config = TextIntentClassifier.get_default_config()
     component = TextIntentClassifier(config, model_storage=None, resource=None)
-    component._model = component._new_model().fit(
-        texts, [m.get(INTENT) for m in data.intent_examples]
-    )
-    component._predictor = LeanPredictor(component._model)
+    component.fit(texts, [m.get(INTENT) for m in data.intent_examples])
     return component, texts
 
 

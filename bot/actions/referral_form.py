@@ -75,16 +75,16 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
         return [tracker.latest_message.get("text") or ""]
     if requested is not None:
         return []
-    names = [event.get("name") for event in tracker.events if event.get("event") == "action"]
-    if "action_start_another_problem" in names or names.count("action_record_consent") != 1:
-        return []
-    before = []
+    before, consents = [], 0
     for event in tracker.events:
-        if event.get("event") == "action" and event.get("name") == "action_record_consent":
-            break
-        if event.get("event") == "user" and not (event.get("text") or "").startswith("/"):
-            before.append(event.get("text") or "")
-    return before
+        kind, name, text = event.get("event"), event.get("name"), event.get("text") or ""
+        if kind == "action" and name == "action_start_another_problem":
+            return []  # a second problem: the first one's opening is not about it
+        if kind == "action" and name == "action_record_consent":
+            consents += 1
+        elif kind == "user" and not consents and not text.startswith("/"):
+            before.append(text)
+    return before if consents == 1 else []
 
 
 def side_with_area(text: str) -> str | None:

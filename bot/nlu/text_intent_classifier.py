@@ -94,8 +94,15 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
+        self._model: Pipeline | None = None
+        self._predictor: LeanPredictor | None = None
+        if model is not None:
+            self._use(model)
+
+    def _use(self, model: Pipeline) -> None:
+        """Predict with this fitted model from now on."""
         self._model = model
-        self._predictor = LeanPredictor(model) if model is not None else None
+        self._predictor = LeanPredictor(model)
 
     @classmethod
     def create(
@@ -123,15 +130,18 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         )
         return make_pipeline(features, classifier)
 
+    def fit(self, texts: list[str], intents: list[str]) -> None:
+        """Fit a new model on these examples and predict with it."""
+        if len(set(intents)) < 2:
+            raise ValueError("TextIntentClassifier needs examples of at least two intents")
+        self._use(self._new_model().fit(texts, intents))
+
     def train(self, training_data: TrainingData) -> Resource:
         """Fit on every example with an intent, and keep the fitted model in the model."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = [m.get(TEXT) for m in examples]
         intents = [m.get(INTENT) for m in examples]
-        if len(set(intents)) < 2:
-            raise ValueError("TextIntentClassifier needs examples of at least two intents")
-        self._model = self._new_model().fit(texts, intents)
-        self._predictor = LeanPredictor(self._model)
+        self.fit(texts, intents)
         with self._model_storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
