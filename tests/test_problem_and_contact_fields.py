@@ -23,7 +23,7 @@ def test_pain_scores_in_digits_or_words_are_read(typed, score):
     assert parse_pain_score(typed) == score
 
 
-@pytest.mark.parametrize("typed", ["12", "bad", "-3", "6.5", "between 4 and 6"])
+@pytest.mark.parametrize("typed", ["12", "bad", "-3", "6.5", "between 4 and 6", "6-7", "6 – 7/10"])
 def test_pain_scores_out_of_range_or_unclear_are_refused(typed):
     assert parse_pain_score(typed) is None
 
@@ -116,13 +116,18 @@ def test_wrong_nhs_numbers_say_what_is_wrong(typed, problem):
         ("+44 7700 900123", "07700 900123"),
         ("0044 (0)1632 960000", "01632 960000"),
         ("01632-960-999", "01632 960999"),
+        ("07700 900123 (mobile)", "07700 900123"),
+        ("ring me on 01632 960123 after 5pm", "01632 960123"),
     ],
 )
 def test_uk_phone_numbers_are_normalised(typed, shown):
     assert parse_uk_phone(typed).display == shown
 
 
-@pytest.mark.parametrize("typed", ["12345", "call me", "+1 202 555 0100", "0770090012"])
+@pytest.mark.parametrize(
+    "typed",
+    ["12345", "call me", "+1 202 555 0100", "0770090012", "07700 900123 or 07700 900124"],
+)
 def test_non_uk_or_incomplete_phone_numbers_are_refused(typed):
     assert parse_uk_phone(typed).value is None
 

@@ -16,9 +16,10 @@ def real_python310() -> Path:
 
 
 def copy_of_setup(tmp_path: Path, lock_text: str | None = None) -> Path:
-    """A bare project holding only the set-up script and a lock file."""
+    """A bare project holding only the set-up script and the lock files."""
     shutil.copytree(ROOT / "scripts", tmp_path / "scripts")
-    shutil.copy(ROOT / "requirements.lock", tmp_path / "requirements.lock")
+    for lock in ("requirements.lock", "requirements-model.lock"):
+        shutil.copy(ROOT / lock, tmp_path / lock)
     if lock_text is not None:
         (tmp_path / "requirements.lock").write_text(lock_text)
     return tmp_path

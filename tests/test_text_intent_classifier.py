@@ -1,4 +1,4 @@
-"""The intent classifier's fast path gives exactly the scikit-learn pipeline's probabilities."""
+"""The intent classifier: its fast path gives the pipeline's probabilities; meaning helps."""
 
 from __future__ import annotations
 
@@ -49,3 +49,16 @@ def test_each_message_gets_its_intent_and_a_ranking_best_first(trained):
             confidences, reverse=True
         )
         assert 0 < sum(confidences) <= 1 + 1e-9
+
+
+def test_meaning_reads_requests_in_words_no_example_uses(trained):
+    component, texts = trained
+    unseen = {
+        "farewell": "goodbye",
+        "i am employed as a plumber": "inform",
+        "i would like to terminate this chat": "stop",
+    }
+    assert not set(unseen) & {text.lower() for text in texts}
+    probabilities = component._predictor.predict_proba(list(unseen))
+    read = [component._predictor.classes_[i] for i in probabilities.argmax(axis=1)]
+    assert read == list(unseen.values())
