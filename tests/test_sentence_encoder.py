@@ -1,7 +1,7 @@
 """The NumPy sentence encoder gives sentence-transformers' embeddings, from checked files only.
 
 tests/minilm_reference.json holds embeddings that sentence-transformers itself computed from
-the same model files (its "made_by" field says which versions), in a separate environment
+the same model files (its "made_by" fields say which versions and calls), in a separate environment
 with PyTorch, which this project does not install.
 """
 
@@ -27,6 +27,11 @@ def test_embeddings_match_sentence_transformers_one_by_one_and_batched():
     fresh = SentenceEncoder()
     one_by_one = np.vstack([fresh.encode([text]) for text in reversed(texts)])[::-1]
     np.testing.assert_allclose(one_by_one, expected, atol=2e-6)
+
+
+def test_the_middle_layer_features_match_transformers_hidden_states():
+    middle = shared_encoder().features(REFERENCE["texts"])[:, 384:]
+    np.testing.assert_allclose(middle, np.array(REFERENCE["middle_layer_4"]), atol=2e-6)
 
 
 def test_same_meaning_lies_closer_than_different_meaning():

