@@ -166,7 +166,8 @@ def main(results: Path) -> None:
     lines = [
         "# Evaluation",
         "",
-        "Produced by `make eval` (`rasa test nlu --cross-validation --folds 3`, then",
+        "Produced by `make eval` (`rasa test nlu --cross-validation --folds 3`, folds seeded by",
+        "`scripts/nlu_cross_validation.py`, then",
         "`python -m scripts.evaluate var/results/nlu`).",
         "",
         *nlu_section(results),

@@ -11,6 +11,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.sentence_encoder import shared_encoder
 from bot.nlu.text_intent_classifier import TextIntentClassifier
 
 DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
@@ -30,11 +31,34 @@ def trained() -> tuple[TextIntentClassifier, list[str]]:
 def test_the_fast_path_matches_the_pipeline_on_every_example_and_odd_input(trained):
     component, texts = trained
     every = texts + ODD_TEXTS
-    expected = component._model.predict_proba(every)
-    got = component._predictor.predict_proba(every)
-    assert got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
-    assert list(component._predictor.classes_) == list(component._model.classes_)
+    cascade = component._predictor
+    for pipeline, lean in (
+        (component._model, cascade.full),
+        (component._words_model, cascade.words),
+    ):
+        expected = pipeline.predict_proba(every)
+        got = lean.predict_proba(every)
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+        assert list(lean.classes_) == list(pipeline.classes_)
+
+
+def test_the_encoder_reads_only_messages_the_words_leave_unsure(trained, monkeypatch):
+    component, _ = trained
+    cascade = component._predictor
+    sure, unsure = "yes please", "i would like to terminate this chat"
+    words = cascade.words.predict_proba([sure, unsure]).max(axis=1)
+    assert words[0] >= cascade.sure > words[1]
+    read: list[str] = []
+    encoder = shared_encoder()
+    real_features = encoder.features
+    monkeypatch.setattr(
+        encoder, "features", lambda texts: read.extend(texts) or real_features(texts)
+    )
+    got = cascade.predict_proba([sure, unsure])
+    assert read == [unsure]
+    np.testing.assert_array_equal(got[0], cascade.words.predict_proba([sure])[0])
+    np.testing.assert_array_equal(got[1], cascade.full.predict_proba([unsure])[0])
 
 
 def test_each_message_gets_its_intent_and_a_ranking_best_first(trained):

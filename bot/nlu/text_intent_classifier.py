@@ -7,8 +7,10 @@ words (2-5), which catch wording and misspellings, and the meaning features of
 which catch the same request in other words ("cya" and "bye for now"). A class-balanced
 logistic regression reads them all. In 3-fold cross-validation of our examples, intent
 macro F1 went from 0.896 (n-grams alone) to 0.945 (with meaning), in a scikit-learn run;
-docs/evaluation.md has the make eval figures. It reads the message text only, so it needs
-no featurizer before it.
+docs/evaluation.md has the make eval figures. The encoder costs about 14 ms of CPU a
+message, so a word-only regression reads each message first and only the messages it is
+unsure of go on to the full model (CascadePredictor). It reads the message text only, so it
+needs no featurizer before it.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class SentenceFeatures(BaseEstimator, TransformerMixin):
         self.examples_ = features[:, :DIMENSIONS]
         self.intents_ = np.asarray(intents)
         self.classes_ = np.unique(self.intents_)
+        self.members_ = [np.flatnonzero(self.intents_ == label) for label in self.classes_]
         self.n_features_ = features.shape[1] + len(self.classes_)
         similarity = self.examples_ @ self.examples_.T
         np.fill_diagonal(similarity, -1.0)
@@ -75,9 +78,7 @@ class SentenceFeatures(BaseEstimator, TransformerMixin):
         return self._features(features, features[:, :DIMENSIONS] @ self.examples_.T)
 
     def _features(self, features: np.ndarray, similarity: np.ndarray) -> np.ndarray:
-        nearest = np.column_stack(
-            [similarity[:, self.intents_ == label].max(axis=1) for label in self.classes_]
-        )
+        nearest = np.column_stack([similarity[:, members].max(axis=1) for members in self.members_])
         return np.hstack([features * self.weight, nearest * self.neighbour_weight])
 
 
@@ -128,6 +129,30 @@ class LeanPredictor:
         return scores / scores.sum(axis=1, keepdims=True)
 
 
+class CascadePredictor:
+    """Words first; the meaning model only for messages the words leave unsure.
+
+    The sentence encoder costs about 14 ms of CPU for a message it has not seen, the word
+    model a fraction of a millisecond. In 3-fold cross-validation the word model was at
+    least 0.9 sure of 55 % of the examples and right about 98.8 % of those; sending the rest
+    to the full model gave intent macro F1 0.949 and 0.954 (two fold seeds), against 0.952
+    and 0.954 with the full model for every message.
+    """
+
+    def __init__(self, words: LeanPredictor, full: LeanPredictor, sure: float) -> None:
+        if list(words.classes_) != list(full.classes_):
+            raise ValueError("the word model and the full model must know the same intents")
+        self.words, self.full, self.sure = words, full, sure
+        self.classes_ = full.classes_
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        probabilities = self.words.predict_proba(texts)
+        unsure = np.flatnonzero(probabilities.max(axis=1) < self.sure)
+        if len(unsure):
+            probabilities[unsure] = self.full.predict_proba([texts[i] for i in unsure])
+        return probabilities
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class TextIntentClassifier(GraphComponent, IntentClassifier):
     """Intent and ranking from the message text (TF-IDF n-grams, logistic regression)."""
@@ -141,6 +166,9 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
             # Weights of the meaning features against the TF-IDF ones; 0 leaves them out.
             "sentence_weight": 1.0,
             "neighbour_weight": 1.0,
+            # A message the word n-grams alone give at least this probability is not sent
+            # through the sentence encoder (CascadePredictor); 1.0 sends every message.
+            "words_sure": 0.9,
             "max_iter": 3000,
             "random_state": 2026,
         }
@@ -151,19 +179,24 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         model: Pipeline | None = None,
+        words_model: Pipeline | None = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
         self._model: Pipeline | None = None
-        self._predictor: LeanPredictor | None = None
+        self._words_model: Pipeline | None = None
+        self._predictor: LeanPredictor | CascadePredictor | None = None
         if model is not None:
-            self._use(model)
+            self._use(model, words_model)
 
-    def _use(self, model: Pipeline) -> None:
-        """Predict with this fitted model from now on."""
-        self._model = model
+    def _use(self, model: Pipeline, words_model: Pipeline | None = None) -> None:
+        """Predict with these fitted models from now on (the word model first, if any)."""
+        self._model, self._words_model = model, words_model
         self._predictor = LeanPredictor(model)
+        if words_model is not None:
+            words = LeanPredictor(words_model)
+            self._predictor = CascadePredictor(words, self._predictor, self._config["words_sure"])
 
     @classmethod
     def create(
@@ -175,7 +208,11 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
     ) -> TextIntentClassifier:
         return cls(config, model_storage, resource)
 
-    def _new_model(self) -> Pipeline:
+    def _uses_meaning(self) -> bool:
+        return bool(self._config["sentence_weight"] or self._config["neighbour_weight"])
+
+    def _new_model(self, meaning: bool) -> Pipeline:
+        """The word n-gram features, with the meaning features if asked, and the classifier."""
         config = self._config
         parts: list[Any] = [
             TfidfVectorizer(ngram_range=tuple(config["word_ngrams"]), sublinear_tf=True),
@@ -183,7 +220,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
                 analyzer="char_wb", ngram_range=tuple(config["char_ngrams"]), sublinear_tf=True
             ),
         ]
-        if config["sentence_weight"] or config["neighbour_weight"]:
+        if meaning:
             parts.append(SentenceFeatures(config["sentence_weight"], config["neighbour_weight"]))
         features = make_union(*parts)
         classifier = LogisticRegression(
@@ -198,7 +235,11 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         """Fit a new model on these examples and predict with it."""
         if len(set(intents)) < 2:
             raise ValueError("TextIntentClassifier needs examples of at least two intents")
-        self._use(self._new_model().fit(texts, intents))
+        model = self._new_model(self._uses_meaning()).fit(texts, intents)
+        words_model = None
+        if self._uses_meaning() and self._config["words_sure"] < 1:
+            words_model = self._new_model(meaning=False).fit(texts, intents)
+        self._use(model, words_model)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit on every example with an intent, and keep the fitted model in the model."""
@@ -207,7 +248,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         intents = [m.get(INTENT) for m in examples]
         self.fit(texts, intents)
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+            joblib.dump((self._model, self._words_model), directory / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -220,8 +261,8 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> TextIntentClassifier:
         with model_storage.read_from(resource) as directory:
-            model = joblib.load(directory / MODEL_FILE)
-        return cls(config, model_storage, resource, model)
+            model, words_model = joblib.load(directory / MODEL_FILE)
+        return cls(config, model_storage, resource, model, words_model)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
