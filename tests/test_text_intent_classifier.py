@@ -86,3 +86,10 @@ def test_meaning_reads_requests_in_words_no_example_uses(trained):
     probabilities = component._predictor.predict_proba(list(unseen))
     read = [component._predictor.classes_[i] for i in probabilities.argmax(axis=1)]
     assert read == list(unseen.values())
+
+
+def test_the_word_model_shares_the_full_models_vectorizers(trained):
+    component, _ = trained
+    full_parts = [part for _, part in component._model.steps[0][1].transformer_list]
+    word_parts = [part for _, part in component._words_model.steps[0][1].transformer_list]
+    assert word_parts and all(any(w is f for f in full_parts) for w in word_parts)

@@ -32,7 +32,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
 from bot.nlu.sentence_encoder import DIMENSIONS, shared_encoder
@@ -223,13 +223,33 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         if meaning:
             parts.append(SentenceFeatures(config["sentence_weight"], config["neighbour_weight"]))
         features = make_union(*parts)
-        classifier = LogisticRegression(
+        return make_pipeline(features, self._new_classifier())
+
+    def _new_classifier(self) -> LogisticRegression:
+        config = self._config
+        return LogisticRegression(
             C=config["C"],
             max_iter=config["max_iter"],
             class_weight="balanced",
             random_state=config["random_state"],
         )
-        return make_pipeline(features, classifier)
+
+    def _words_model_from(self, model: Pipeline, texts: list[str], intents: list[str]) -> Pipeline:
+        """A regression on the full model's own fitted n-gram vectorizers.
+
+        The vectorizers are shared, not refitted copies: the character n-gram vocabulary is
+        the classifier's largest part, and one pickle of both models keeps one of it.
+        """
+        union = model.steps[0][1]
+        words = FeatureUnion(
+            [
+                (name, part)
+                for name, part in union.transformer_list
+                if isinstance(part, TfidfVectorizer)
+            ]
+        )
+        classifier = self._new_classifier().fit(words.transform(texts), intents)
+        return Pipeline([("featureunion", words), ("logisticregression", classifier)])
 
     def fit(self, texts: list[str], intents: list[str]) -> None:
         """Fit a new model on these examples and predict with it."""
@@ -238,7 +258,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         model = self._new_model(self._uses_meaning()).fit(texts, intents)
         words_model = None
         if self._uses_meaning() and self._config["words_sure"] < 1:
-            words_model = self._new_model(meaning=False).fit(texts, intents)
+            words_model = self._words_model_from(model, texts, intents)
         self._use(model, words_model)
 
     def train(self, training_data: TrainingData) -> Resource:
