@@ -163,7 +163,9 @@ def test_a_port_in_use_stops_the_stack_with_one_clear_line():
             env={
                 **os.environ,
                 "WEB_PORT": str(port),
-                "RASA_PORT": str(free_port()),
+                # Each Rasa port free-checked: RASA_PORT alone means it and the next one up,
+                # and the next one up may be another process's.
+                "RASA_PORTS": f"{free_port()},{free_port()}",
                 "ACTION_PORT": str(free_port()),
             },
             capture_output=True,
