@@ -37,11 +37,14 @@ rasa-test:
 	$(PY) -m scripts.rasa_server test core --model var/models/msk-assistant.tar.gz \
 		--stories tests/stories --out var/results/core --fail-on-prediction-errors
 
-# Slow evaluation, not part of `make test`: NLU cross-validation (seeded folds), the red-flag sets, scripted
+# Slow evaluation, not part of `make test`: NLU cross-validation (seeded folds), the red-flag
+# figures (in-sample, cross-validated, hold-out first scores; end to end over REST), scripted
 # patients through the running stack; writes docs/evaluation.md, then checks the NLU targets.
 eval: setup
 	$(PY) -m scripts.nlu_cross_validation --config config.yml --nlu bot/data \
 		--folds 3 --out var/results/nlu
+	$(PY) -m scripts.red_flag_eval --out var/results/red_flags
+	$(PY) -m scripts.red_flag_rest --out var/results/red_flags
 	$(PY) -m scripts.evaluate var/results/nlu
 	$(PY) -m scripts.nlu_scores var/results/nlu
 

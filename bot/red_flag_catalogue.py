@@ -112,6 +112,7 @@ SCHEMA: dict[str, Any] = {
                     "why",
                     "source",
                     "last_reviewed",
+                    "check_question",
                     "patterns",
                 ],
                 "additionalProperties": False,
@@ -122,6 +123,7 @@ SCHEMA: dict[str, Any] = {
                     "title": _TEXT,
                     "why": _TEXT,
                     "advice": _TEXT,
+                    "check_question": _TEXT,
                     "source": _TEXT,
                     "last_reviewed": {"type": "string", "format": "date"},
                     "screening": {
@@ -159,6 +161,8 @@ class RedFlag:
     patterns: tuple[dict[str, Any], ...]
     screening_areas: tuple[str, ...] = ()
     screening_question: str | None = None
+    # One plain yes/no question naming the symptom, asked when a detector is unsure.
+    check_question: str = ""
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,7 @@ def parse(raw: dict[str, Any]) -> Catalogue:
             patterns=tuple(item["patterns"]),
             screening_areas=tuple(item.get("screening", {}).get("areas", ())),
             screening_question=item.get("screening", {}).get("question"),
+            check_question=item["check_question"],
         )
         for item in raw["red_flags"]
     }

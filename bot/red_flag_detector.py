@@ -15,9 +15,11 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
-from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, load
+from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, RedFlag, load
+from bot.red_flag_context import ContextRules
+from bot.red_flag_context import load as load_context
 
 SPACY_PIPELINE = Path(
     os.environ.get(
@@ -25,74 +27,33 @@ SPACY_PIPELINE = Path(
     )
 )
 
-# Word lists for the context rules (compared on lemmas).
-NEGATION_CUES = (
-    "no", "not", "never", "without", "nor", "none", "nothing", "neither", "deny",
-    "free of", "absence of", "negative for", "no sign of", "no signs of",
-)  # fmt: skip
-PSEUDO_NEGATIONS = (
-    "not sure", "not certain", "no longer", "not only", "no doubt", "not just", "not even",
-    "never be able", "no idea",
-    # Look like cues but are not: "no injury, just woke up numb", "lung cancer patient".
-    "no injury", "no injuries", "no fall", "no accident", "no trauma", "no reason",
-    "no obvious reason", "no apparent reason", "no known reason", "no obvious cause",
-    "no cause", "no knock", "no bang", "not injured", "not hurt it", "didn't injure",
-    "didn't hurt it", "didn't fall", "cancer patient", "ca patient", "oncology patient",
-    "am a patient", "'m a patient", "as a patient", "patient of", "patient at",
-    # Part of a description of the pain, not a denial: "doesn't ease whatever position".
-    "doesn't ease", "does not ease", "won't ease", "not easing", "isn't easing",
-    "doesn't let up", "doesn't settle", "won't settle", "doesn't help", "don't help",
-    "doesn't matter", "does not matter", "nothing helps", "nothing eases", "nothing works",
-    "doesn't go away", "won't go away", "doesn't get better", "not getting better",
-    "doesn't stop", "never stops", "never eases", "never lets up",
-)  # fmt: skip
-THIRD_PARTY_CUES = (
-    "mum", "mom", "mother", "dad", "father", "parent", "brother", "sister", "wife",
-    "husband", "partner", "son", "daughter", "child", "kid", "friend", "grandma", "granny",
-    "nan", "nana", "nanna", "grandad", "grandpa", "grandfather", "grandmother", "aunt",
-    "auntie", "uncle", "cousin", "family", "neighbour", "colleague", "boyfriend",
-    "girlfriend", "he", "she", "someone", "somebody", "people", "patient", "mate", "gran",
-    "his", "her", "him", "aunty", "auntie", "nanny", "mam", "mammy", "mummy", "daddy",
-    "stepmum", "stepdad", "step mum", "step dad", "hubby", "fiance", "fiancee", "missus",
-    "niece", "nephew", "grandson", "granddaughter", "grandchild", "in law", "bf", "gf",
-    "bestie", "flatmate", "housemate", "bro", "sis", "himself", "herself", "themselves",
-    "workmate", "coworker", "co-worker", "co worker", "pal", "buddy", "someone at work",
-    "lad at work", "bloke at work", "guy at work", "man at work", "woman at work",
-    "lady at work", "girl at work", "chap at work", "fella at work", "one of the lads",
-    "lad i work with", "bloke i work with", "guy i work with", "woman i work with",
-)  # fmt: skip
-HYPOTHETICAL_CUES = (
-    "what if", "what happen if", "what would happen if", "what will happen if",
-    "what could happen if", "what do i do if", "what should i do if", "in case",
-    "watch out for", "look out for", "sign of", "symptom of", "warning sign",
-    "tell me about", "how do i know if", "how would i know if", "if i ever", "if i start",
-    "if i started", "if i get", "if i got", "if i develop", "if i do get",
-)  # fmt: skip
-# Words that make a question about symptoms in general ("could back pain ever be cancer",
-# "are night sweats something to worry about", "when is a swollen calf serious"). Only used
-# when the clause opens with a question word and says nothing about the patient.
-GENERAL_QUESTION_CUES = (
-    "ever", "something to worry about", "anything to worry about", "worth worry about",
-    "something to be worried about", "something to worry", "a cause for concern",
-    "cause for concern", "serious", "dangerous", "a bad sign", "mean",
-)  # fmt: skip
-GENERAL_QUESTION_OPENERS = {"when", "is", "are", "does", "do", "can", "could", "what", "how"}
-TERMINATORS = ("but", "however", "although", "though", "except", "yet", "apart from", "whereas")
 FIRST_PERSON = {"i", "me", "myself", "my"}
 QUESTION_WORDS = {
     "be", "can", "could", "do", "what", "who", "how", "should", "would", "will", "why",
 }  # fmt: skip
+GENERAL_QUESTION_OPENERS = {"when", "is", "are", "does", "do", "can", "could", "what", "how"}
 CLAUSE_PUNCT = {".", "!", "?", ";"}
-NEGATION_WINDOW = 6
-THIRD_PARTY_WINDOW = 8
-HYPOTHETICAL_WINDOW = 8
+SENTENCE_PUNCT = {".", "!", "?"}
 CONTRACTION_PARTS = {"ca", "wo", "sha", "nt", "n't"}
-# Text-speak written out before matching ("pins n needles", "even tho"); whole words only.
-TEXT_SPEAK = {
-    "n": "and", "tho": "though", "cos": "because", "coz": "because", "cuz": "because",
-    "u": "you", "ur": "your", "wiv": "with", "meself": "myself", "mesen": "myself",
-    "ppl": "people", "nuthin": "nothing", "nothin": "nothing",
-}  # fmt: skip
+# Cue kinds of the context rules (content/red_flag_context.yml) and the lists they come from.
+CUE_LISTS = {
+    "negation": "negations",
+    "following": "following_negations",
+    "pseudo": "not_negations",
+    "third": "other_person",
+    "hypothetical": "hypothetical",
+    "general": "general_question",
+    "terminator": "terminators",
+    "resolved": "resolved",
+    "on_purpose": "on_purpose",
+}
+# Why a mention is not taken as the patient's own symptom now (None: it is).
+DENIED = "denied"  # a plain denial next to the symptom, or "ruled out" after it
+DENIED_AT_A_DISTANCE = "denied_at_a_distance"  # a negation with other words in between
+OTHER_PERSON = "other_person"
+HYPOTHETICAL = "hypothetical"
+RESOLVED = "resolved"
+ON_PURPOSE = "on_purpose"
 
 
 @dataclass(frozen=True)
@@ -142,16 +103,38 @@ def _damerau_at_most_one(a: str, b: str) -> bool:
     return any(short == long[:k] + long[k + 1 :] for k in range(len(long)))
 
 
+@dataclass(frozen=True)
+class Detection:
+    """What the rules found in one message.
+
+    `hits`: red flags the patient asserts about themselves, most serious first.
+    `unsure`: emergency flags that only a negation at a distance kept out of `hits` (for
+    example "no, but ... leaking"): the assistant asks a check question rather than stay silent.
+    """
+
+    hits: list[RedFlagHit]
+    unsure: list[RedFlagHit]
+
+
 class RedFlagDetector:
     """Finds the catalogue's red flags in free text."""
 
-    def __init__(self, catalogue: Catalogue, nlp: Language | None = None) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        nlp: Language | None = None,
+        context: ContextRules | None = None,
+    ) -> None:
         self.catalogue = catalogue
+        self.context = context or load_context()
         self.nlp = nlp or _nlp()
         self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.exact_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.cue_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self._add_patterns()
+        self.fillers = {
+            doc[0].lemma_ for doc in self._docs(self.context["direct_negation_fillers"]) if doc
+        }
         self.vocabulary = self._spelling_vocabulary()
         self.known_words = self._known_words()
         self.word_forms = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -170,15 +153,8 @@ class RedFlagDetector:
                     matcher = self.exact_matcher if pattern.get("exact") else self.lemma_matcher
                     matcher.add(f"flag:{flag.id}:{index}", self._docs(pattern["phrases"]))
         self.lemma_matcher.add("exclusion", self._docs(self.catalogue.exclusions))
-        for key, cues in (
-            ("negation", NEGATION_CUES),
-            ("pseudo", PSEUDO_NEGATIONS),
-            ("third", THIRD_PARTY_CUES),
-            ("hypothetical", HYPOTHETICAL_CUES),
-            ("general", GENERAL_QUESTION_CUES),
-            ("terminator", TERMINATORS),
-        ):
-            self.cue_matcher.add(key, self._docs(cues))
+        for key, name in CUE_LISTS.items():
+            self.cue_matcher.add(key, self._docs(self.context[name]))
 
     def _catalogue_phrases(self) -> list[str]:
         phrases = [p for phrases, _ in self.catalogue.concepts.values() for p in phrases]
@@ -206,8 +182,8 @@ class RedFlagDetector:
 
     def _correct_word(self, word: str) -> str:
         """One word of `correct_spelling` (kept per word in `_corrected_word`: profiled hot)."""
-        if word in TEXT_SPEAK:
-            return TEXT_SPEAK[word]
+        if word in self.context.text_speak:
+            return self.context.text_speak[word]
         if len(word) < 5 or word in self.known_words or word in self.nlp.tokenizer.rules:
             return word
         if word.endswith("in") and word + "g" in self.word_forms:
@@ -222,20 +198,42 @@ class RedFlagDetector:
 
     def detect(self, text: str) -> list[RedFlagHit]:
         """Red flags asserted by the patient about themselves, most serious first."""
-        if not text or not text.strip():
-            return []
-        doc = self.parse(text)
-        mentions = self._asserted_mentions(doc)
-        hits = []
-        for flag in self.catalogue.flags.values():
-            span = self._flag_span(flag.patterns, flag.id, mentions, stated_age(text))
-            if span is not None:
-                hits.append(
-                    RedFlagHit(flag.id, flag.level, flag.category, doc[span[0] : span[1]].text)
-                )
-        return sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level])
+        return self.analyse(text).hits
 
-    def _asserted_mentions(self, doc: Doc) -> list[_Mention]:
+    def analyse(self, text: str) -> Detection:
+        """The flags asserted, and the emergency flags a distant negation alone held back."""
+        if not text or not text.strip():
+            return Detection([], [])
+        doc = self.parse(text)
+        mentions = self._mentions(doc)
+        age = stated_age(text)
+        hits, unsure = [], []
+        for flag in self.catalogue.flags.values():
+            counted = {None}
+            if flag.category in self.context["history_still_counts"]:
+                counted.add(RESOLVED)
+            if flag.category not in self.context["on_purpose_categories"]:
+                counted.add(ON_PURPOSE)
+            asserted = [m for m, reason in mentions if reason in counted]
+            span = self._flag_span(flag.patterns, flag.id, asserted, age)
+            if span is not None:
+                hits.append(self._hit(flag, doc, span))
+            elif flag.level == "emergency":
+                maybe = [m for m, reason in mentions if reason in counted | {DENIED_AT_A_DISTANCE}]
+                span = self._flag_span(flag.patterns, flag.id, maybe, age)
+                if span is not None:
+                    unsure.append(self._hit(flag, doc, span))
+        return Detection(
+            sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level]),
+            unsure,
+        )
+
+    @staticmethod
+    def _hit(flag: RedFlag, doc: Doc, span: tuple[int, int]) -> RedFlagHit:
+        return RedFlagHit(flag.id, flag.level, flag.category, doc[span[0] : span[1]].text)
+
+    def _mentions(self, doc: Doc) -> list[tuple[_Mention, str | None]]:
+        """Every symptom mention outside an exclusion, with why it is not asserted (or None)."""
         names = self.nlp.vocab.strings
         raw = [
             _Mention(names[key], start, end)
@@ -250,38 +248,88 @@ class RedFlagDetector:
             if not any(m.start <= s and e <= m.end for m in symptoms)
         ]
         return [
-            mention
-            for mention in raw
-            if mention.key != "exclusion"
-            and not any(x.start < mention.end and mention.start < x.end for x in exclusions)
-            and self._asserted(doc, mention, cues)
+            (mention, self._context(doc, mention, cues))
+            for mention in symptoms
+            if not any(x.start < mention.end and mention.start < x.end for x in exclusions)
         ]
 
-    def _asserted(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:
-        """False when the mention is negated, about someone else, or hypothetical."""
+    def _context(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> str | None:
+        """Why the mention is not the patient's own symptom now; None when it is."""
         if self._general_question(doc, mention, cues):
-            return False
+            return HYPOTHETICAL
+        windows = self.context.windows
         pseudo = [c for c in cues if c.key == "pseudo"]
+        sentence = self._sentence(doc, mention)
+        reasons = []
         for cue in cues:
-            if cue.end > mention.start or cue.key in ("pseudo", "terminator"):
+            if cue.key in ("pseudo", "terminator"):
                 continue
+            # A negation word inside an inability or loss phrase is never a denial.
             if any(p.start <= cue.start and cue.end <= p.end for p in pseudo):
                 continue
-            if self._boundary_between(doc, cue.end, mention.start, cues):
+            if cue.start >= mention.end:
+                reasons.append(self._cue_after(doc, mention, cue, cues, sentence))
+                continue
+            if cue.end > mention.start or self._boundary_between(doc, cue.end, mention.start, cues):
+                if cue.key == "on_purpose" and sentence[0] <= cue.start:
+                    reasons.append(ON_PURPOSE)
                 continue
             gap = mention.start - cue.end
-            between = {token.lower_ for token in doc[cue.end : mention.start]}
-            if (
-                cue.key == "negation"
-                and gap <= NEGATION_WINDOW
-                and not between & (FIRST_PERSON - {"my"})
-            ):
-                return False
-            if cue.key == "third" and gap <= THIRD_PARTY_WINDOW and not between & FIRST_PERSON:
-                return False
-            if cue.key == "hypothetical" and gap <= HYPOTHETICAL_WINDOW:
-                return False
-        return True
+            between = doc[cue.end : mention.start]
+            words = {token.lower_ for token in between}
+            if cue.key == "negation" and gap <= windows["negation"]:
+                if words & (FIRST_PERSON - {"my"}):
+                    continue  # "no, I have ...": the patient goes on to say it of themselves
+                reasons.append(DENIED if self._only_fillers(between) else DENIED_AT_A_DISTANCE)
+            elif cue.key == "third" and gap <= windows["other_person"]:
+                if not words & FIRST_PERSON:
+                    reasons.append(OTHER_PERSON)
+            elif cue.key == "hypothetical" and gap <= windows["hypothetical"]:
+                reasons.append(HYPOTHETICAL)
+            elif cue.key == "on_purpose":
+                reasons.append(ON_PURPOSE)
+        reasons = [reason for reason in reasons if reason]
+        order = (DENIED, OTHER_PERSON, HYPOTHETICAL, RESOLVED, ON_PURPOSE, DENIED_AT_A_DISTANCE)
+        return min(reasons, key=order.index) if reasons else None
+
+    def _cue_after(
+        self,
+        doc: Doc,
+        mention: _Mention,
+        cue: _Mention,
+        cues: list[_Mention],
+        sentence: tuple[int, int],
+    ) -> str | None:
+        """A cue after the mention: "... was ruled out", "... all gone now", "... on a diet"."""
+        if cue.start >= sentence[1]:
+            return None
+        if cue.key == "resolved":
+            return RESOLVED
+        if cue.key == "on_purpose":
+            return ON_PURPOSE
+        near = cue.start - mention.end <= self.context.windows["following_negation"]
+        if (
+            cue.key == "following"
+            and near
+            and not self._boundary_between(doc, mention.end, cue.start, cues)
+        ):
+            return DENIED
+        return None
+
+    def _only_fillers(self, span: Span) -> bool:
+        """Only words like "have", "any", "my" between a negation and the symptom."""
+        return all(token.lemma_ in self.fillers or token.lower_ in self.fillers for token in span)
+
+    @staticmethod
+    def _sentence(doc: Doc, mention: _Mention) -> tuple[int, int]:
+        """Token bounds of the sentence holding the mention."""
+        start = mention.start
+        while start > 0 and doc[start - 1].text not in SENTENCE_PUNCT:
+            start -= 1
+        end = mention.end
+        while end < len(doc) and doc[end].text not in SENTENCE_PUNCT:
+            end += 1
+        return start, end
 
     @staticmethod
     def _general_question(doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:

@@ -24,7 +24,7 @@ DATE_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{
 ESCALATION_ID_PATTERN = "^[0-9a-f]{32}$"
 RED_FLAG_ID_PATTERN = "^[a-z][a-z0-9_]{0,63}$"
 LEVELS = ("emergency", "urgent", "soon")
-SOURCES = ("message", "screening")
+SOURCES = ("message", "screening", "check_question")
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 BODY_PROBLEM = "the body must be a JSON object"

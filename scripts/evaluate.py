@@ -32,6 +32,8 @@ VARIED_SEED, VARIED_COUNT = 2026, 60
 IMAGES = ROOT / "docs" / "images"
 RED_FLAG_SET = ROOT / "tests" / "red_flag_utterances.yml"
 HOLDOUT_SETS = sorted((ROOT / "docs" / "clinical-safety").glob("red_flag_holdout*.yml"))
+RED_FLAG_RESULTS = ROOT / "var" / "results" / "red_flags"
+FIRST_SCORES = ROOT / "docs" / "red_flag_first_scores.md"
 
 
 def score_rows(report: dict) -> list[str]:
@@ -78,18 +80,32 @@ def nlu_section(results: Path) -> list[str]:
 
 def red_flag_section() -> list[str]:
     lines = [
-        "## Red flags (the rule-based detector, every message)",
+        "## Red flags (rules and learned detector, every message)",
         "",
-        "Sensitivity counts a positive as found only when it escalates at its level or higher.",
-        "The test set (`tests/red_flag_utterances.yml`) also guided the catalogue's phrases, so",
-        "its figures are in-sample. The hold-out sets were written from the clinical facts",
-        "without looking at the catalogue; each was scored once before its misses were used",
-        "to extend the catalogue (figures in the red-flag issue's notes), so they too are",
-        "in-sample now.",
+        "A positive is escalated when a flag at its level or higher is raised, caught when it is",
+        "escalated or a check question is asked for a flag at its level or higher (a yes then",
+        "escalates). The rules' own test set and the two earlier hold-out sets guided the",
+        "catalogue and are now in the learned detector's corpus: in-sample.",
         "",
     ]
-    sets = [("Test set", RED_FLAG_SET)]
-    sets += [(f"Hold-out set {n} (`{p.name}`)", p) for n, p in enumerate(HOLDOUT_SETS, 1)]
+    generated = RED_FLAG_RESULTS / "red_flags.md"
+    if generated.exists():
+        lines += [generated.read_text(), ""]
+    rest = RED_FLAG_RESULTS / "rest.md"
+    if rest.exists():
+        lines += [rest.read_text(), ""]
+    if FIRST_SCORES.exists():
+        lines += [
+            "### First scores of the hold-out sets (kept for good, never rescored)",
+            "",
+            FIRST_SCORES.read_text().replace("### `", "#### `"),
+            "",
+        ]
+    sets = [("Rules alone, test set (in-sample)", RED_FLAG_SET)]
+    sets += [
+        (f"Rules alone, earlier hold-out set {n} (`{p.name}`, in-sample)", p)
+        for n, p in enumerate(HOLDOUT_SETS, 1)
+    ]
     for title, path in sets:
         if path.exists():
             positives, negatives = scores(path)

@@ -22,6 +22,7 @@ TRAINING_INPUTS = (
     "bot/nlu",
     "bot/red_flag_catalogue.py",
     "bot/red_flag_detector.py",
+    "bot/red_flag_context.py",
     "requirements.lock",
     "requirements-model.lock",
 )

@@ -18,7 +18,7 @@ from scripts.layout import (
 )
 
 # In input folders, only these files feed the model (READMEs and notices do not).
-MODEL_SOURCE_SUFFIXES = {".yml", ".yaml", ".py"}
+MODEL_SOURCE_SUFFIXES = {".yml", ".yaml", ".py", ".jsonl"}
 
 
 def inputs_fingerprint() -> str:

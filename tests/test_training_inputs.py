@@ -40,6 +40,7 @@ def test_no_slot_mapping_can_take_a_red_flag_message_as_an_answer():
         for mapping in slot["mappings"]:
             if mapping["type"] in ("from_text", "from_entity", "from_intent"):
                 assert "red_flag" in mapping.get("not_intent", []), name
+                assert "red_flag_check" in mapping.get("not_intent", []), name
     pipeline = [c["name"] for c in yaml.safe_load(Path("config.yml").read_text())["pipeline"]]
     assert pipeline[-1].endswith("RedFlagClassifier")  # nothing after it can undo it
 
@@ -51,3 +52,23 @@ def test_the_red_flag_component_fingerprint_follows_the_catalogue(tmp_path):
     catalogue.write_text("version: 2\n")
     assert RedFlagClassifier.fingerprint_addon({"catalogue": str(catalogue)}) != before
     assert {"bot/red_flag_detector.py", "bot/red_flag_catalogue.py"} <= set(TRAINING_INPUTS)
+
+
+def test_the_red_flag_component_fingerprint_follows_the_context_rules_and_the_corpus(
+    tmp_path, monkeypatch
+):
+    from bot.nlu import red_flag_classifier
+
+    context = tmp_path / "red_flag_context.yml"
+    context.write_text("version: 1\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.jsonl").write_text('{"text": "x", "label": "none"}\n')
+    monkeypatch.setattr(red_flag_classifier, "corpus_files", lambda: sorted(corpus.glob("*.jsonl")))
+    before = RedFlagClassifier.fingerprint_addon({"context": str(context)})
+    context.write_text("version: 2\n")
+    after_context = RedFlagClassifier.fingerprint_addon({"context": str(context)})
+    assert after_context != before
+    (corpus / "a.jsonl").write_text('{"text": "y", "label": "none"}\n')
+    assert RedFlagClassifier.fingerprint_addon({"context": str(context)}) != after_context
+    assert "bot/red_flag_context.py" in TRAINING_INPUTS

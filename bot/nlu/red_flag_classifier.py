@@ -1,10 +1,18 @@
-"""Rasa NLU graph component: the deterministic red-flag safety net on every patient message.
+"""Rasa NLU graph component: the red-flag safety net on every patient message.
 
-Runs last in the pipeline. When the detector finds a red flag the patient asserts about
-themselves, the message's intent becomes `red_flag` (confidence 1.0, above any fallback) and
-each flag is added as a `red_flag` entity whose value is the catalogue id. The catalogue is
-copied into the trained model, and its hash is part of the component's fingerprint, so
-editing content/red_flags.yml retrains.
+Runs last in the pipeline, with two detectors OR'ed: the catalogue's rules
+(bot/red_flag_detector.py) and the learned detector (bot/nlu/red_flag_model.py). The learned
+one may add a flag, never remove a rule hit.
+
+- A flag from either: the intent becomes `red_flag` (confidence 1.0, above any fallback) and
+  each flag is a `red_flag` entity whose value is the catalogue id.
+- No flag, but the learned detector is unsure, or an emergency rule hit was held back only by
+  a negation at a distance: the intent becomes `red_flag_check` with one `red_flag_check`
+  entity, and the assistant asks one yes/no check question in the same reply.
+
+The catalogue and context rules are copied into the trained model, and the learned detector
+is trained into it; their files and the corpus are part of the component's fingerprint, so
+editing any of them retrains.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import joblib
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -23,13 +32,33 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.red_flag_catalogue import CATALOGUE_PATH, parse
+from bot.nlu.red_flag_model import (
+    NONE,
+    NOT_NEGATIVE_INTENTS,
+    RedFlagModel,
+    corpus_files,
+    read_corpus,
+    without_repeats,
+)
+from bot.red_flag_catalogue import CATALOGUE_PATH, LEVEL_RANK, parse
+from bot.red_flag_context import CONTEXT_PATH
+from bot.red_flag_context import parse as parse_context
 from bot.red_flag_detector import RedFlagDetector
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAG_ENTITY = "red_flag"
+CHECK_INTENT = "red_flag_check"
+CHECK_ENTITY = "red_flag_check"
 CATALOGUE_FILE = "red_flags.yml"
-DETECTOR_SOURCES = ("red_flag_detector.py", "red_flag_catalogue.py")
+CONTEXT_FILE = "red_flag_context.yml"
+MODEL_FILE = "red_flag_model.joblib"
+BOT_DIR = Path(__file__).resolve().parent.parent
+DETECTOR_SOURCES = (
+    BOT_DIR / "red_flag_detector.py",
+    BOT_DIR / "red_flag_catalogue.py",
+    BOT_DIR / "red_flag_context.py",
+    BOT_DIR / "nlu" / "red_flag_model.py",
+)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -38,15 +67,24 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """The catalogue to compile into the model."""
-        return {"catalogue": str(CATALOGUE_PATH)}
+        """The catalogue and context rules to compile in, the learned detector's settings."""
+        return {
+            "catalogue": str(CATALOGUE_PATH),
+            "context": str(CONTEXT_PATH),
+            "learned": {},
+        }
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
-        """Hash of the catalogue and detector code, so edits to either retrain."""
-        digest = hashlib.sha256(Path(config.get("catalogue", CATALOGUE_PATH)).read_bytes())
-        for name in DETECTOR_SOURCES:
-            digest.update((Path(__file__).resolve().parent.parent / name).read_bytes())
+        """Hash of the catalogue, context rules, corpus and detector code: edits retrain."""
+        digest = hashlib.sha256()
+        paths = [
+            Path(config.get("catalogue", CATALOGUE_PATH)),
+            Path(config.get("context", CONTEXT_PATH)),
+        ]
+        for path in [*paths, *DETECTOR_SOURCES, *corpus_files()]:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
         return digest.hexdigest()
 
     def __init__(
@@ -55,13 +93,17 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         catalogue_text: str | None = None,
+        context_text: str | None = None,
+        learned: RedFlagModel | None = None,
     ) -> None:
         self._config = config
         self._model_storage = model_storage
         self._resource = resource
-        self._detector = (
-            RedFlagDetector(parse(yaml.safe_load(catalogue_text))) if catalogue_text else None
-        )
+        self._detector = None
+        if catalogue_text:
+            context = parse_context(yaml.safe_load(context_text)) if context_text else None
+            self._detector = RedFlagDetector(parse(yaml.safe_load(catalogue_text)), context=context)
+        self._learned = learned
 
     @classmethod
     def create(
@@ -75,11 +117,29 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Check the catalogue and copy it into the model."""
-        text = Path(self._config["catalogue"]).read_text()
-        parse(yaml.safe_load(text))
+        """Check the catalogue and context rules, copy them in, train the learned detector.
+
+        Its negatives are the corpus's and every NLU example of another intent.
+        """
+        catalogue_text = Path(self._config["catalogue"]).read_text()
+        context_text = Path(self._config["context"]).read_text()
+        catalogue = parse(yaml.safe_load(catalogue_text))
+        parse_context(yaml.safe_load(context_text))
+        texts, labels = read_corpus()
+        unknown = sorted(set(labels) - set(catalogue.flags) - {NONE})
+        if unknown:
+            raise ValueError(f"red-flag corpus labels not in the catalogue: {unknown}")
+        negatives = [
+            example.get(TEXT)
+            for example in training_data.intent_examples
+            if example.get(TEXT) and example.get(INTENT) not in NOT_NEGATIVE_INTENTS
+        ]
+        texts, labels = without_repeats(texts + negatives, labels + [NONE] * len(negatives))
+        learned = RedFlagModel(self._config.get("learned")).fit(texts, labels)
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / CATALOGUE_FILE).write_text(text)
+            (directory / CATALOGUE_FILE).write_text(catalogue_text)
+            (directory / CONTEXT_FILE).write_text(context_text)
+            joblib.dump((learned.model, learned.words_model), directory / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -91,23 +151,53 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> RedFlagClassifier:
-        """The component with the catalogue it was trained with."""
+        """The component with the catalogue, context rules and detector it was trained with."""
         with model_storage.read_from(resource) as directory:
-            text = (directory / CATALOGUE_FILE).read_text()
-        return cls(config, model_storage, resource, text)
+            catalogue_text = (directory / CATALOGUE_FILE).read_text()
+            context_text = (directory / CONTEXT_FILE).read_text()
+            learned = RedFlagModel(config.get("learned"))
+            learned.use(*joblib.load(directory / MODEL_FILE))
+        return cls(config, model_storage, resource, catalogue_text, context_text, learned)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Training examples are left as they are."""
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        """Mark every message that asserts a red flag."""
-        for message in messages:
-            text = message.get(TEXT) or ""
-            hits = self._detector.detect(text) if self._detector else []
-            if hits:
-                mark(message, [hit.id for hit in hits])
+        """Mark every message that asserts a red flag, or that needs a check question."""
+        with_text = [m for m in messages if (m.get(TEXT) or "").strip()]
+        if self._detector is None or not with_text:
+            return messages
+        texts = [m.get(TEXT) for m in with_text]
+        learned = self._learned.assess(texts) if self._learned else [None] * len(texts)
+        for message, text, opinion in zip(with_text, texts, learned, strict=True):
+            flag_ids, check = decide(self._detector, text, opinion)
+            if flag_ids:
+                mark(message, flag_ids)
+            elif check:
+                mark_check(message, check)
         return messages
+
+
+def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str], str | None]:
+    """(flags to escalate, most serious first; flag to check when there are none).
+
+    Rule hits always count. The learned detector adds its flag when it is sure, and asks
+    when it is unsure; an emergency rule hit held back by a distant negation also asks.
+    """
+    detection = detector.analyse(text)
+    flags = [hit.id for hit in detection.hits]
+    if opinion is not None and opinion.decision == "flag" and opinion.flag_id not in flags:
+        flags.append(opinion.flag_id)
+        rank = {flag.id: LEVEL_RANK[flag.level] for flag in detector.catalogue.flags.values()}
+        flags.sort(key=lambda flag_id: -rank[flag_id])
+    if flags:
+        return flags, None
+    if detection.unsure:
+        return [], detection.unsure[0].id
+    if opinion is not None and opinion.decision == "ask":
+        return [], opinion.flag_id
+    return [], None
 
 
 def mark(message: Message, flag_ids: list[str]) -> None:
@@ -132,4 +222,26 @@ def mark(message: Message, flag_ids: list[str]) -> None:
         }
         for flag_id in flag_ids
     ]
+    message.set(ENTITIES, entities, add_to_output=True)
+
+
+def mark_check(message: Message, flag_id: str) -> None:
+    """Set intent red_flag_check (confidence 1.0) and its one red_flag_check entity."""
+    intent = {"name": CHECK_INTENT, "confidence": 1.0}
+    ranking = [intent] + [
+        item for item in message.get(INTENT_RANKING_KEY) or [] if item.get("name") != CHECK_INTENT
+    ]
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+    entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != CHECK_ENTITY]
+    entities.append(
+        {
+            "entity": CHECK_ENTITY,
+            "value": flag_id,
+            "start": 0,
+            "end": 0,
+            "confidence_entity": 1.0,
+            "extractor": "RedFlagClassifier",
+        }
+    )
     message.set(ENTITIES, entities, add_to_output=True)

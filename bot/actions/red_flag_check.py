@@ -1,0 +1,140 @@
+"""The one yes/no check question asked when a red-flag detector is unsure.
+
+The NLU component sets intent red_flag_check with the flag's id as a red_flag_check entity
+(bot/nlu/red_flag_classifier.py). The question names the symptom in lay words (the flag's
+check_question in content/red_flags.yml) and carries the check-question marker. Yes escalates
+at the flag's level; No goes back to where the patient was: whatever Rasa's slot mappings
+took from the "yes" or "no" is undone, so the open question is asked again, not answered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.escalation import UNCLASSIFIED, catalogue, escalate
+from bot.red_flag_catalogue import RedFlag
+
+CHECK_SLOT = "red_flag_check"
+ASK_ACTION = "action_ask_red_flag_check"
+# Questions outside the form that a "no" to the check question goes back to.
+QUESTIONS = (
+    "utter_ask_consent",
+    "action_show_referral_summary",
+    "utter_ask_another_problem",
+    "utter_ask_what_to_change",
+)
+# Actions that are not a place in the conversation (skipped when looking back).
+NOT_A_PLACE = {"action_listen", "action_extract_slots", "action_session_start", ASK_ACTION}
+
+
+def flag_to_check(tracker: Tracker) -> RedFlag:
+    """The flag named by the latest message's red_flag_check entity (urgent default)."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == CHECK_SLOT and entity.get("value") in catalogue().flags:
+            return catalogue().flags[entity["value"]]
+    return UNCLASSIFIED
+
+
+def _check_asked_at(events: list[dict[str, Any]]) -> int | None:
+    """Index of the event of the latest check question, if one was asked."""
+    asks = [
+        i
+        for i, e in enumerate(events)
+        if e.get("event") == "action" and e.get("name") == ASK_ACTION
+    ]
+    return asks[-1] if asks else None
+
+
+def undo_slots_since_check(tracker: Tracker) -> list[dict[str, Any]]:
+    """SlotSet events putting back every slot changed since the check question was asked."""
+    events = list(tracker.events)
+    asked = _check_asked_at(events)
+    if asked is None:
+        return []
+    before: dict[str, Any] = {}
+    for event in events[:asked]:
+        if event.get("event") == "slot":
+            before[event["name"]] = event.get("value")
+        elif event.get("event") in ("restart", "session_started"):
+            before = {}
+    changed = {
+        e["name"] for e in events[asked:] if e.get("event") == "slot" and e["name"] != CHECK_SLOT
+    }
+    return [SlotSet(name, before.get(name)) for name in sorted(changed)]
+
+
+class ActionAskRedFlagCheck(Action):
+    """Ask the check question, with Yes / No buttons and the check-question marker."""
+
+    def name(self) -> str:
+        return ASK_ACTION
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        flag = flag_to_check(tracker)
+        question = flag.check_question or catalogue().flags["other_emergency"].check_question
+        dispatcher.utter_message(response="utter_red_flag_check", question=question)
+        dispatcher.utter_message(
+            json_message={"red_flag_check": {"code": flag.id, "level": flag.level}}
+        )
+        return [SlotSet(CHECK_SLOT, flag.id)]
+
+
+class ActionConfirmRedFlagCheck(Action):
+    """Yes to the check question: escalate at the flag's level and end any form."""
+
+    def name(self) -> str:
+        return "action_confirm_red_flag_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        flag = catalogue().flags.get(tracker.get_slot(CHECK_SLOT) or "", UNCLASSIFIED)
+        undo = undo_slots_since_check(tracker)
+        slots = await escalate(dispatcher, tracker, [flag], "check_question")
+        return [
+            *undo,
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet(CHECK_SLOT, None),
+            *[SlotSet(name, value) for name, value in slots.items()],
+        ]
+
+
+class ActionClearRedFlagCheck(Action):
+    """No to the check question: thank the patient and go back to where they were."""
+
+    def name(self) -> str:
+        return "action_clear_red_flag_check"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_red_flag_check_cleared")
+        events = [*undo_slots_since_check(tracker), SlotSet(CHECK_SLOT, None)]
+        if tracker.active_loop.get("name"):
+            return events  # the form asks its open question again (rules)
+        place = place_before_check(tracker)
+        if place is None:  # the check came with the opening message
+            dispatcher.utter_message(response="utter_greet")
+            return [*events, FollowupAction("utter_ask_consent")]
+        if place in QUESTIONS:
+            return [*events, FollowupAction(place)]
+        return events
+
+
+def place_before_check(tracker: Tracker) -> str | None:
+    """The last bot action before the open check question (None at the conversation's start)."""
+    events = list(tracker.events)
+    asked = _check_asked_at(events)
+    if asked is None:
+        asked = len(events)
+    for event in reversed(events[:asked]):
+        if event.get("event") == "action" and event.get("name") not in NOT_A_PLACE:
+            return event["name"]
+    return None

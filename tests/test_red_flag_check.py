@@ -1,0 +1,159 @@
+"""The check question: asked when a detector is unsure; yes escalates, no goes back intact."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.red_flag_check import (
+    ActionAskRedFlagCheck,
+    ActionClearRedFlagCheck,
+    ActionConfirmRedFlagCheck,
+)
+from bot.nlu.red_flag_classifier import decide
+from bot.red_flag_detector import default_detector
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher.messages, events
+
+
+def tracker_with(events, slots, intent="red_flag_check", entities=None, text="") -> Tracker:
+    return Tracker(
+        sender_id="check-test",
+        slots=slots,
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+        },
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "referral_form"},
+        latest_action_name="action_listen",
+    )
+
+
+def opinion(decision: str, flag_id: str | None):
+    return SimpleNamespace(decision=decision, flag_id=flag_id, probability=0.5)
+
+
+def test_the_learned_detector_adds_a_flag_the_rules_missed():
+    flags, check = decide(default_detector(), "my toes feel funny", opinion("flag", "cauda_equina"))
+    assert flags == ["cauda_equina"] and check is None
+
+
+def test_the_learned_detector_never_removes_a_rule_hit():
+    flags, check = decide(default_detector(), "I've got a numb bum", opinion("clear", None))
+    assert flags == ["cauda_equina"] and check is None
+
+
+def test_rule_and_learned_flags_are_ordered_most_serious_first():
+    flags, _ = decide(default_detector(), "I've got a numb bum", opinion("flag", "night_pain"))
+    assert flags == ["cauda_equina", "night_pain"]
+
+
+def test_an_unsure_learned_detector_asks_about_its_flag():
+    assert decide(default_detector(), "my legs are odd", opinion("ask", "neuro_deficit")) == (
+        [],
+        "neuro_deficit",
+    )
+
+
+def test_an_emergency_rule_hit_held_back_by_a_distant_negation_asks():
+    text = "nothing else really, my bum is numb"
+    assert decide(default_detector(), text, opinion("clear", None)) == ([], "cauda_equina")
+
+
+def test_nothing_found_means_no_flag_and_no_question():
+    assert decide(default_detector(), "about three weeks", opinion("clear", None)) == ([], None)
+
+
+def test_the_check_question_names_the_symptom_with_yes_no_buttons_and_the_marker():
+    tracker = tracker_with([], {}, entities=[{"entity": "red_flag_check", "value": "cauda_equina"}])
+    messages, events = run(ActionAskRedFlagCheck(), tracker)
+    assert messages[0]["response"] == "utter_red_flag_check"
+    assert "numbness between your legs" in messages[0]["question"]
+    assert messages[1]["custom"] == {
+        "red_flag_check": {"code": "cauda_equina", "level": "emergency"}
+    }
+    assert [e["name"] for e in events] == ["red_flag_check"] and events[0][
+        "value"
+    ] == "cauda_equina"
+
+
+def asked_then_answered(answer_intent: str) -> Tracker:
+    """Mid-form at the duration question: check question asked, then the patient answered,
+    and Rasa's slot mapping took the answer as the open question's answer."""
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": "duration"},
+        {"event": "slot", "name": "body_area", "value": "back"},
+        {"event": "user", "text": "nothing else really, my bum is numb"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "cauda_equina"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "no"},
+        {"event": "slot", "name": "duration", "value": "no"},
+    ]
+    slots = {"requested_slot": "duration", "body_area": "back", "duration": "no"}
+    slots["red_flag_check"] = "cauda_equina"
+    return tracker_with(events, slots, intent=answer_intent)
+
+
+def test_no_to_the_check_goes_back_with_the_form_intact():
+    messages, events = run(ActionClearRedFlagCheck(), asked_then_answered("deny"))
+    assert messages[0]["response"] == "utter_red_flag_check_cleared"
+    changes = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert changes == {"duration": None, "red_flag_check": None}  # the "no" is not the duration
+    assert not any(m.get("custom") for m in messages)
+
+
+def test_yes_to_the_check_escalates_at_the_flags_level_and_ends_the_form():
+    messages, events = run(ActionConfirmRedFlagCheck(), asked_then_answered("affirm"))
+    markers = [m["custom"]["escalation"] for m in messages if m.get("custom")]
+    assert markers == [{"level": "emergency", "code": "cauda_equina"}]
+    assert {"event": "active_loop", "name": None} in [
+        {"event": e["event"], "name": e.get("name")} for e in events if e["event"] == "active_loop"
+    ]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["escalated"] is True and slots["escalation_level"] == "emergency"
+    assert slots["duration"] is None and slots["red_flag_check"] is None
+
+
+def test_no_to_the_check_at_the_consent_question_asks_consent_again():
+    events = [
+        {"event": "action", "name": "utter_greet"},
+        {"event": "action", "name": "utter_ask_consent"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "not a lot of feeling in my bum"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "cauda_equina"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = tracker_with(events, {"red_flag_check": "cauda_equina"}, intent="deny")
+    tracker.active_loop = {}
+    _, result = run(ActionClearRedFlagCheck(), tracker)
+    assert {"event": "followup", "name": "utter_ask_consent"} in [
+        {"event": e["event"], "name": e.get("name")} for e in result
+    ]
+
+
+def test_no_to_a_check_asked_with_the_opening_message_gives_the_introduction():
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "not a lot of feeling in my bum"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = tracker_with(events, {"red_flag_check": "cauda_equina"}, intent="deny")
+    tracker.active_loop = {}
+    messages, result = run(ActionClearRedFlagCheck(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
+    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}

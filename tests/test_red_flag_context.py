@@ -1,0 +1,88 @@
+"""Safe negation and context: a cue suppresses a red flag only when it is about the symptom.
+
+The sentences here guided the context rules (content/red_flag_context.yml), so they are
+in-sample examples of the behaviour, not a measure of it (make eval has the hold-out figures).
+"""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+import yaml
+
+from bot.red_flag_context import CONTEXT_PATH, LISTS
+from bot.red_flag_context import parse as parse_context
+from bot.red_flag_detector import default_detector
+
+
+def flags(text: str) -> list[str]:
+    return [hit.id for hit in default_detector().detect(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't hold my urine in",
+        "I'm unable to empty my bladder",
+        "I'm not sure when my bladder is full any more",
+        "i wet myself without realising",
+        "never happened before, peed myself walking to the shop",
+        "I can no longer feel my bum when I sit on the loo",
+    ],
+)
+def test_a_negation_inside_an_inability_or_loss_phrase_never_suppresses_cauda_equina(text):
+    assert "cauda_equina" in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no numbness down below",
+        "I have not had any numbness around my bottom",
+        "I've never had cancer",
+        "my mum has cauda equina",
+        "cauda equina was ruled out at A&E",
+        "had pins and needles in my bum last year but it has all gone now",
+        "I've lost two stone on slimming world",
+        "could I have a leaflet about cauda equina please",
+        "I was reading about cauda equina online",
+    ],
+)
+def test_a_denial_someone_else_a_resolved_past_or_a_reading_is_not_a_flag(text):
+    assert flags(text) == []
+
+
+def test_a_cancer_in_the_past_still_counts_with_new_back_pain_even_when_it_has_gone():
+    assert "cancer_history" in flags(
+        "I had breast cancer years ago, it went away after treatment, and now new back pain"
+    )
+
+
+def test_weight_lost_without_trying_is_still_a_flag():
+    assert "weight_loss" in flags("I've lost two stone without trying")
+
+
+def test_a_wound_told_by_what_happened_is_an_emergency():
+    assert flags("I was knifed in the leg") == ["other_emergency"]
+
+
+def test_an_emergency_held_back_only_by_a_distant_negation_is_unsure_not_silent():
+    result = default_detector().analyse("nothing else really, my bum is numb")
+    assert result.hits == []
+    assert [hit.id for hit in result.unsure] == ["cauda_equina"]
+
+
+def test_a_plain_denial_of_an_emergency_symptom_is_not_even_unsure():
+    result = default_detector().analyse("no numbness around my bottom")
+    assert result.hits == [] and result.unsure == []
+
+
+def test_the_context_rules_in_content_are_complete_and_checked():
+    raw = yaml.safe_load(CONTEXT_PATH.read_text())
+    rules = parse_context(raw)
+    assert all(rules[name] for name in LISTS)
+    broken = dict(raw, negations=[])
+    with pytest.raises(jsonschema.ValidationError):
+        parse_context(broken)
+    with pytest.raises(jsonschema.ValidationError):
+        parse_context({key: value for key, value in raw.items() if key != "not_negations"})

@@ -1,0 +1,213 @@
+"""A red flag typed as the answer to any question escalates, and is never stored as the answer.
+
+Through the real stack (Rasa server, action server, web app) over the REST channel: one
+conversation per requestable slot of the referral form (free-text and button questions
+alike), plus the consent question, a digression, the read-back, after submission and after
+an escalation. The tracker store (SQLite) is read afterwards to prove the red-flag message
+filled no slot.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scripts.running_stack import RunningStack
+from scripts.simulated_patient import SUMMARY_CUE, TERSE, TYPICAL, answer_for, last_text
+
+RED_FLAG = "I keep wetting myself and my bum has gone numb"
+FORM_SLOTS = yaml.safe_load(Path("domain.yml").read_text())["forms"]["referral_form"][
+    "required_slots"
+]
+# The question each slot is asked with, as a cue of its wording (content/responses.yml).
+CUES = {
+    "date_of_birth": "date of birth",
+    "postcode": "home postcode",
+    "gp_in_area": "is your gp practice in staffordshire",
+    "gp_practice": "gp practice (surgery)",
+    "already_under_service": "already being seen",
+    "body_area": "where is the problem",
+    "side": "which side",
+    "pregnancy_pelvic_pain": "linked to being pregnant",
+    "onset": "how did it start",
+    "duration": "how long have you had it",
+    "pain_score": "0 (no pain) to 10",
+    "daily_impact": "daily life",
+    "work_status": "what about work",
+    "work_role": "what is your job",
+    "treatments_tried": "what have you tried",
+    "goals": "get back to doing",
+    "full_name": "full name",
+    "nhs_number": "nhs number",
+    "address_line1": "first line of your address",
+    "phone": "phone number",
+    "email": "email address",
+    "contact_permissions": "voicemail, or send you text",
+    "communication_needs": "help to talk with us",
+}
+# A knee patient with a border postcode is asked side and gp_in_area; a back patient is asked
+# the pregnancy question and has red-flag screening questions.
+KNEE_BORDER = replace(
+    TYPICAL,
+    opening="I'd like to refer myself please",
+    answers=[
+        ("home postcode", "M1 1AA"),
+        ("is your gp practice in staffordshire", "/affirm"),
+        *TYPICAL.answers,
+    ],
+)
+BACK = replace(TERSE, opening="I'd like to refer myself please")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("everywhere")
+    running = RunningStack(state)
+    running.state = state
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        running.stop()
+
+
+def marker(replies: list[dict], key: str) -> dict | None:
+    """The first reply's custom marker of this kind ("escalation", "red_flag_check")."""
+    return next(
+        ((r.get("custom") or {})[key] for r in replies if key in (r.get("custom") or {})), None
+    )
+
+
+def escalation(replies: list[dict]) -> dict | None:
+    return marker(replies, "escalation")
+
+
+def slot_events(stack, sender: str) -> list[tuple[str, object]]:
+    with sqlite3.connect(stack.state / "tracker.db") as db:
+        rows = db.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
+        ).fetchall()
+    events = [json.loads(row[0]) for row in rows]
+    return [(e["name"], e.get("value")) for e in events if e.get("event") == "slot"]
+
+
+def asked(replies: list[dict], slot: str) -> bool:
+    text = last_text(replies).lower()
+    if slot == "red_flag_screening":
+        buttons = [b.get("payload") for r in replies for b in r.get("buttons") or []]
+        known = any(cue in text for cue in CUES.values()) or "carry on" in text
+        return "/deny" in buttons and not known and SUMMARY_CUE not in text
+    return CUES[slot] in text
+
+
+def talk_until(stack, sender: str, persona, wanted) -> list[dict]:
+    """Hold the conversation until `wanted(replies)`; the replies at that point."""
+    replies = stack.say(sender, persona.opening)
+    for _ in range(40):
+        if wanted(replies):
+            return replies
+        answer = answer_for(persona, replies)
+        assert answer is not None, f"stuck at: {last_text(replies)}"
+        replies = stack.say(sender, answer)
+    raise AssertionError("the question never came")
+
+
+def assert_escalates_and_fills_nothing(stack, sender: str, replies: list[dict]) -> None:
+    before = slot_events(stack, sender)
+    replies = stack.say(sender, RED_FLAG)
+    assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}, replies
+    new = slot_events(stack, sender)[len(before) :]
+    assert [name for name, value in new if value == RED_FLAG] == []
+    allowed = {"escalated", "escalation_level", "escalation_codes", "eligible", "requested_slot"}
+    assert {name for name, _ in new} <= allowed, new
+
+
+@pytest.mark.parametrize("slot", [s for s in FORM_SLOTS])
+def test_a_red_flag_given_as_the_answer_to_each_question_escalates_and_is_not_stored(stack, slot):
+    persona = BACK if slot in ("pregnancy_pelvic_pain", "red_flag_screening") else KNEE_BORDER
+    sender = f"everywhere-{slot}"
+    replies = talk_until(stack, sender, persona, lambda r: asked(r, slot))
+    assert_escalates_and_fills_nothing(stack, sender, replies)
+
+
+def test_a_red_flag_at_the_consent_question_escalates(stack):
+    replies = stack.say("everywhere-consent", "I'd like to refer myself please")
+    assert "carry on" in last_text(replies).lower()
+    assert_escalates_and_fills_nothing(stack, "everywhere-consent", replies)
+
+
+def test_a_red_flag_after_a_digression_escalates(stack):
+    sender = "everywhere-digression"
+    talk_until(stack, sender, KNEE_BORDER, lambda r: asked(r, "duration"))
+    replies = stack.say(sender, "how long is the wait?")
+    assert escalation(replies) is None
+    assert_escalates_and_fills_nothing(stack, sender, replies)
+
+
+def test_a_red_flag_at_the_read_back_escalates(stack):
+    sender = "everywhere-summary"
+    no_summary = replace(
+        KNEE_BORDER, answers=[a for a in KNEE_BORDER.answers if a[0] != SUMMARY_CUE]
+    )
+    replies = talk_until(stack, sender, no_summary, lambda r: SUMMARY_CUE in last_text(r).lower())
+    assert_escalates_and_fills_nothing(stack, sender, replies)
+
+
+def test_a_red_flag_after_submission_and_after_an_escalation_escalates_again(stack):
+    sender = "everywhere-after"
+    talk_until(
+        stack,
+        sender,
+        KNEE_BORDER,
+        lambda r: any((m.get("custom") or {}).get("referral") for m in r),
+    )
+    replies = stack.say(sender, RED_FLAG)
+    assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}
+    again = stack.say(sender, "I also took 30 paracetamol an hour ago")
+    assert escalation(again) == {"level": "emergency", "code": "mental_health_crisis"}
+
+
+# Vague messages, some of which a detector should be unsure of (which ones depends on the
+# trained model, so the test takes the first that gets a check question).
+VAGUE = (
+    "nothing else really, not a lot of feeling down there",
+    "bit of a funny feeling down below",
+    "my legs feel a bit odd today",
+    "been feeling hot and shivery with it",
+    "it's a bit swollen and warm",
+    "sometimes I can't quite tell when I need the loo",
+    "my wee is a bit different lately",
+)
+
+
+def check_marker(replies: list[dict]) -> dict | None:
+    return marker(replies, "red_flag_check")
+
+
+def test_a_check_question_yes_escalates_and_no_returns_to_the_same_question(stack):
+    for number, text in enumerate(VAGUE):
+        sender = f"everywhere-check-{number}"
+        talk_until(stack, sender, KNEE_BORDER, lambda r: asked(r, "duration"))
+        replies = stack.say(sender, text)
+        marker = check_marker(replies)
+        if marker:
+            break
+    else:
+        raise AssertionError("no vague message got a check question")
+    assert escalation(replies) is None
+    assert marker["level"] in ("emergency", "urgent", "soon")
+    assert {b["payload"] for r in replies for b in r.get("buttons") or []} == {"/affirm", "/deny"}
+    back = stack.say(sender, "/deny")
+    assert CUES["duration"] in last_text(back).lower()  # the same question, form intact
+    assert escalation(back) is None
+    again = stack.say(sender, text)
+    assert check_marker(again) == marker
+    assert escalation(stack.say(sender, "/affirm")) == {
+        "level": marker["level"],
+        "code": marker["code"],
+    }
