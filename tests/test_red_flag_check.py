@@ -55,8 +55,16 @@ def test_the_learned_detector_never_removes_a_rule_hit():
 
 
 def test_rule_and_learned_flags_are_ordered_most_serious_first():
-    flags, _ = decide(default_detector(), "I've got a numb bum", opinion("flag", "night_pain"))
-    assert flags == ["cauda_equina", "night_pain"]
+    text = "I've lost two stone without trying"
+    flags, _ = decide(default_detector(), text, opinion("flag", "cauda_equina"))
+    assert flags == ["cauda_equina", "weight_loss"]
+
+
+def test_a_sure_learned_flag_below_emergency_asks_first_instead_of_escalating():
+    assert decide(default_detector(), "it is sore", opinion("flag", "giant_cell_arteritis")) == (
+        [],
+        "giant_cell_arteritis",
+    )
 
 
 def test_an_unsure_learned_detector_asks_about_its_flag():

@@ -211,3 +211,10 @@ def test_a_check_question_yes_escalates_and_no_returns_to_the_same_question(stac
         "level": marker["level"],
         "code": marker["code"],
     }
+    unsure_sender = f"{sender}-not-sure"
+    talk_until(stack, unsure_sender, KNEE_BORDER, lambda r: asked(r, "duration"))
+    assert check_marker(stack.say(unsure_sender, text)) == marker
+    assert escalation(stack.say(unsure_sender, "I'm not sure")) == {
+        "level": marker["level"],
+        "code": marker["code"],
+    }

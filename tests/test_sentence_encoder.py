@@ -59,3 +59,19 @@ def test_a_changed_weights_file_is_refused(tmp_path):
     (tmp_path / "tokenizer.json").unlink()
     with pytest.raises(ModelFilesError, match="missing"):
         SentenceEncoder(tmp_path)
+
+
+def test_one_message_read_by_two_components_in_a_turn_is_encoded_once(monkeypatch):
+    from bot.nlu import sentence_encoder
+
+    monkeypatch.setattr(sentence_encoder, "CACHE_SIZE", 0)
+    encoder = sentence_encoder.shared_encoder()
+    calls = []
+    real = encoder._encode_batch
+    monkeypatch.setattr(encoder, "_encode_batch", lambda texts: calls.append(texts) or real(texts))
+    first = encoder.features(["my knee hurts, once"])
+    second = encoder.features(["my knee hurts, once"])
+    assert calls == [["my knee hurts, once"]] and (first == second).all()
+    encoder.features(["another message"])
+    encoder.features(["my knee hurts, once"])
+    assert len(calls) == 3  # only the last call's texts are kept when the cache is off

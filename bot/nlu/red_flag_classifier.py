@@ -182,22 +182,24 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
 def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str], str | None]:
     """(flags to escalate, most serious first; flag to check when there are none).
 
-    Rule hits always count. The learned detector adds its flag when it is sure, and asks
-    when it is unsure; an emergency rule hit held back by a distant negation also asks.
+    Rule hits always count. The learned detector, when sure, adds an emergency flag at once;
+    a sure urgent or soon flag of its own, or any flag it is unsure of, gets one check question
+    (the patient's yes escalates at that level). An emergency rule hit held back by a distant
+    negation also asks.
     """
     detection = detector.analyse(text)
     flags = [hit.id for hit in detection.hits]
-    if opinion is not None and opinion.decision == "flag" and opinion.flag_id not in flags:
-        flags.append(opinion.flag_id)
-        rank = {flag.id: LEVEL_RANK[flag.level] for flag in detector.catalogue.flags.values()}
-        flags.sort(key=lambda flag_id: -rank[flag_id])
+    known = detector.catalogue.flags
+    learned = opinion.flag_id if opinion is not None and opinion.decision != "clear" else None
+    sure = learned and opinion.decision == "flag" and known[learned].level == "emergency"
+    if sure and learned not in flags:
+        flags.append(learned)
+        flags.sort(key=lambda flag_id: -LEVEL_RANK[known[flag_id].level])
     if flags:
         return flags, None
     if detection.unsure:
         return [], detection.unsure[0].id
-    if opinion is not None and opinion.decision == "ask":
-        return [], opinion.flag_id
-    return [], None
+    return [], learned
 
 
 def mark(message: Message, flag_ids: list[str]) -> None:

@@ -6,9 +6,10 @@ trained on the red-flag corpus (`bot/data/red_flag_corpus/`: lay descriptions of
 and hard negatives, written by people who had not seen the catalogue) plus the NLU examples
 of every other intent as negatives. It predicts a catalogue flag id or `none`.
 
-It only ever adds: the probability that a message carries any flag (1 - P(none)) at or above
-`escalate_at` raises the most likely flag; from `ask_from` up to that, the assistant asks one
-yes/no check question about it. It never removes a rule hit (bot/nlu/red_flag_classifier.py).
+It only ever adds. When the probability that a message carries any flag (1 - P(none)) is at
+or above `escalate_at`, an emergency flag is raised at once and an urgent or soon one gets a
+yes/no check question; from `ask_from` up to that, the assistant asks about the most likely
+flag. It never removes a rule hit (`decide` in bot/nlu/red_flag_classifier.py).
 """
 
 from __future__ import annotations
