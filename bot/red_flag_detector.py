@@ -114,6 +114,9 @@ class Detection:
 
     hits: list[RedFlagHit]
     unsure: list[RedFlagHit]
+    # The message has a cue that it is not the patient's own symptom now (a denial, someone
+    # else, a question or what-if, resolved, on purpose) outside any inability phrase.
+    context_cues: bool = False
 
 
 class RedFlagDetector:
@@ -206,6 +209,7 @@ class RedFlagDetector:
             return Detection([], [])
         doc = self.parse(text)
         mentions = self._mentions(doc)
+        cues = self._context_cues(doc)
         age = stated_age(text)
         hits, unsure = [], []
         for flag in self.catalogue.flags.values():
@@ -223,9 +227,18 @@ class RedFlagDetector:
                 span = self._flag_span(flag.patterns, flag.id, maybe, age)
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
-        return Detection(
-            sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level]),
-            unsure,
+        return Detection(sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level]), unsure, cues)
+
+    def _context_cues(self, doc: Doc) -> bool:
+        """Any denial, other-person, what-if, resolved or on-purpose cue not inside an
+        inability phrase (for the learned detector, which reads no context itself)."""
+        names = self.nlp.vocab.strings
+        found = [(names[key], s, e) for key, s, e in self.cue_matcher(doc)]
+        pseudo = [(s, e) for key, s, e in found if key == "pseudo"]
+        return any(
+            key not in ("pseudo", "terminator", "general")
+            and not any(ps <= s and e <= pe for ps, pe in pseudo)
+            for key, s, e in found
         )
 
     @staticmethod

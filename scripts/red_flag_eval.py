@@ -96,7 +96,7 @@ def holdout_items(path: Path) -> list[Item]:
 
 def outcomes(items: list[Item], probabilities: np.ndarray, classes: list[str], config) -> list:
     """What the deployed decision (rules OR learned, check when unsure) does with each item."""
-    detector = default_detector()
+    detector = _CachedDetector()
     flags = detector.catalogue.flags
     opinions = assessments(probabilities, classes, config)
     result = []
@@ -106,6 +106,21 @@ def outcomes(items: list[Item], probabilities: np.ndarray, classes: list[str], c
         asked = flags[check].level if check else None
         result.append(Outcome(escalated, asked))
     return result
+
+
+class _CachedDetector:
+    """The rules' analysis of each text computed once (the sweep scores every text often)."""
+
+    _analyses: dict = {}
+
+    def __init__(self) -> None:
+        self.detector = default_detector()
+        self.catalogue = self.detector.catalogue
+
+    def analyse(self, text: str):
+        if text not in self._analyses:
+            self._analyses[text] = self.detector.analyse(text)
+        return self._analyses[text]
 
 
 def _at_least(level: str | None, wanted: str) -> bool:
@@ -171,6 +186,41 @@ def report(title: str, items: list[Item], results: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def sweep(items: list[Item], probabilities: np.ndarray, classes: list[str], config) -> str:
+    """How the cross-validated figures move with the two thresholds (to choose them)."""
+    lines = [
+        "#### Thresholds on cross-validated probabilities",
+        "",
+        "| escalate at | ask from | positives caught | emergency caught | negatives asked"
+        " | negatives escalated |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    positives = [i for i, item in enumerate(items) if item.category != "none"]
+    emergencies = [i for i in positives if items[i].level == EMERGENCY]
+    negatives = [i for i, item in enumerate(items) if item.category == "none"]
+    for escalate_at in (0.6, 0.7, 0.8, 0.9):
+        for ask_from in (0.2, 0.3, 0.4, 0.5):
+            if ask_from >= escalate_at:
+                continue
+            trial = {**config, "escalate_at": escalate_at, "ask_from": ask_from}
+            results = outcomes(items, probabilities, classes, trial)
+
+            def caught(i: int, results=results) -> bool:
+                r, wanted = results[i], items[i].level
+                return _at_least(r.escalated, wanted) or _at_least(r.asked, wanted)
+
+            asked = sum(
+                results[i].escalated is None and results[i].asked is not None for i in negatives
+            )
+            escalated = sum(results[i].escalated is not None for i in negatives)
+            lines.append(
+                f"| {escalate_at} | {ask_from} | {sum(map(caught, positives)) / len(positives):.3f}"
+                f" | {sum(map(caught, emergencies)) / len(emergencies):.3f}"
+                f" | {asked / len(negatives):.3f} | {escalated / len(negatives):.3f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def commit() -> str:
     try:
         out = subprocess.run(
@@ -202,6 +252,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "results" / "red_flags")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--no-holdout", action="store_true", help="leave the hold-out sets unscored (tuning)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -237,6 +290,8 @@ def main() -> None:
         cv[test] = fold_model.probabilities([texts[i] for i in test])[
             :, [fold_model.classes.index(c) for c in classes]
         ]
+    np.save(args.out / "cv_probabilities.npy", cv)
+    sections.append(sweep(items, cv, classes, config))
     sections.append(
         report(
             f"Cross-validated ({args.folds} seeded folds)",
@@ -247,7 +302,7 @@ def main() -> None:
 
     # Hold-out sets: the first score of a new set is recorded for good.
     done = recorded_sets()
-    for path in sorted(HOLDOUT_DIR.glob("*.jsonl")):
+    for path in [] if args.no_holdout else sorted(HOLDOUT_DIR.glob("*.jsonl")):
         name = str(path.relative_to(ROOT))
         held = holdout_items(path)
         table = report(

@@ -165,3 +165,18 @@ def test_no_to_a_check_asked_with_the_opening_message_gives_the_introduction():
     messages, result = run(ActionClearRedFlagCheck(), tracker)
     assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
     assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+
+
+def test_the_learned_detector_steps_down_once_when_the_words_say_it_is_someone_else():
+    text = "my husband says his legs are weak"
+    assert decide(default_detector(), text, opinion("flag", "neuro_deficit")) == (
+        [],
+        "neuro_deficit",
+    )
+    assert decide(default_detector(), text, opinion("ask", "neuro_deficit")) == ([], None)
+    emergency = decide(default_detector(), text, opinion("flag", "neuro_deficit_emergency"))
+    assert emergency == (["neuro_deficit_emergency"], None)  # never stepped down
+
+
+def test_an_inability_phrase_is_not_a_context_cue_for_the_learned_detector():
+    assert not default_detector().analyse("I can't stop weeing myself").context_cues

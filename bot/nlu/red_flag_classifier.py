@@ -184,14 +184,22 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
 
     Rule hits always count. The learned detector, when sure, adds an emergency flag at once;
     a sure urgent or soon flag of its own, or any flag it is unsure of, gets one check question
-    (the patient's yes escalates at that level). An emergency rule hit held back by a distant
-    negation also asks.
+    (the patient's yes escalates at that level); below emergency it steps down once when the
+    message has a context cue (someone else, a denial, a question, the past, on purpose). An
+    emergency rule hit held back by a distant negation also asks.
     """
     detection = detector.analyse(text)
     flags = [hit.id for hit in detection.hits]
     known = detector.catalogue.flags
-    learned = opinion.flag_id if opinion is not None and opinion.decision != "clear" else None
-    sure = learned and opinion.decision == "flag" and known[learned].level == "emergency"
+    decision = opinion.decision if opinion is not None else "clear"
+    guess = opinion.flag_id if decision != "clear" else None
+    if guess and detection.context_cues and known[guess].level != "emergency":
+        # The words say it may be someone else, a question, a denial, the past or on purpose:
+        # below emergency, the learned detector (which cannot tell whose symptom it is) steps
+        # down once. An emergency guess is never stepped down.
+        decision = "ask" if decision == "flag" else "clear"
+    learned = guess if decision != "clear" else None
+    sure = learned and decision == "flag" and known[learned].level == "emergency"
     if sure and learned not in flags:
         flags.append(learned)
         flags.sort(key=lambda flag_id: -LEVEL_RANK[known[flag_id].level])

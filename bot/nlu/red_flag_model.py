@@ -40,14 +40,14 @@ DEFAULTS: dict[str, Any] = {
     "char_ngrams": [2, 5],
     # Character n-grams seen in only one example are left out: a fifth of the training time.
     "char_min_df": 2,
-    "C": 10.0,
+    "C": 2.0,
     "sentence_weight": 1.0,
     "neighbour_weight": 1.0,
     "max_iter": 3000,
     "random_state": 2026,
     # Thresholds on P(any flag), chosen from cross-validation (make eval; docs/evaluation.md).
-    "escalate_at": 0.8,
-    "ask_from": 0.35,
+    "escalate_at": 0.9,
+    "ask_from": 0.7,
     # A message the n-grams alone give P(any flag) below this is clear without the sentence
     # encoder (its CPU is most of the cost); 0 sends every message through the full model.
     "words_clear": 0.02,
