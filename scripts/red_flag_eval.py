@@ -255,6 +255,9 @@ def main() -> None:
     parser.add_argument(
         "--no-holdout", action="store_true", help="leave the hold-out sets unscored (tuning)"
     )
+    parser.add_argument(
+        "--holdout", type=Path, nargs="*", help="these sets only (default: every set)"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -302,7 +305,10 @@ def main() -> None:
 
     # Hold-out sets: the first score of a new set is recorded for good.
     done = recorded_sets()
-    for path in [] if args.no_holdout else sorted(HOLDOUT_DIR.glob("*.jsonl")):
+    sets = (
+        [p.resolve() for p in args.holdout] if args.holdout else sorted(HOLDOUT_DIR.glob("*.jsonl"))
+    )
+    for path in [] if args.no_holdout else sets:
         name = str(path.relative_to(ROOT))
         held = holdout_items(path)
         table = report(

@@ -69,6 +69,7 @@ def send(stack: RunningStack, context: str, text: str) -> Outcome:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "results" / "red_flags")
+    parser.add_argument("--holdout", type=Path, nargs="*", help="these sets only")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     sections = ["### Hold-out sets end to end over the REST channel", ""]
@@ -77,7 +78,8 @@ def main() -> None:
         stack = RunningStack(Path(state))
         try:
             stack.wait_ready()
-            for path in sorted(HOLDOUT_DIR.glob("*.jsonl")):
+            sets = args.holdout or sorted(HOLDOUT_DIR.glob("*.jsonl"))
+            for path in [p.resolve() for p in sets]:
                 items = holdout_items(path)
                 for context in CONTEXTS:
                     with ThreadPoolExecutor(4) as pool:
