@@ -118,7 +118,11 @@ def test_no_to_the_check_goes_back_with_the_form_intact():
     messages, events = run(ActionClearRedFlagCheck(), asked_then_answered("deny"))
     assert messages[0]["response"] == "utter_red_flag_check_cleared"
     changes = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert changes == {"duration": None, "red_flag_check": None}  # the "no" is not the duration
+    assert changes == {  # the "no" is not the duration; this check is never asked again
+        "duration": None,
+        "red_flag_check": None,
+        "red_flag_checks_denied": ["cauda_equina"],
+    }
     assert not any(m.get("custom") for m in messages)
 
 
@@ -180,3 +184,17 @@ def test_the_learned_detector_steps_down_once_when_the_words_say_it_is_someone_e
 
 def test_an_inability_phrase_is_not_a_context_cue_for_the_learned_detector():
     assert not default_detector().analyse("I can't stop weeing myself").context_cues
+
+
+def test_a_check_already_denied_is_not_asked_again_the_message_answers_the_open_question():
+    tracker = tracker_with(
+        [],
+        {"requested_slot": "duration", "red_flag_checks_denied": ["giant_cell_arteritis"]},
+        entities=[{"entity": "red_flag_check", "value": "giant_cell_arteritis"}],
+        text="about 3 months",
+    )
+    messages, events = run(ActionAskRedFlagCheck(), tracker)
+    assert not any(m.get("custom") for m in messages)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["duration"] == "3 months"
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "referral_form"

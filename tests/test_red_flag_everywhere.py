@@ -205,9 +205,13 @@ def test_a_check_question_yes_escalates_and_no_returns_to_the_same_question(stac
     back = stack.say(sender, "/deny")
     assert CUES["duration"] in last_text(back).lower()  # the same question, form intact
     assert escalation(back) is None
-    again = stack.say(sender, text)
-    assert check_marker(again) == marker
-    assert escalation(stack.say(sender, "/affirm")) == {
+    again = stack.say(sender, text)  # said again: taken as the answer, never asked twice
+    assert check_marker(again) is None and escalation(again) is None
+    assert again and "just to check" not in last_text(again).lower()
+    yes_sender = f"{sender}-yes"
+    talk_until(stack, yes_sender, KNEE_BORDER, lambda r: asked(r, "duration"))
+    assert check_marker(stack.say(yes_sender, text)) == marker
+    assert escalation(stack.say(yes_sender, "/affirm")) == {
         "level": marker["level"],
         "code": marker["code"],
     }

@@ -16,9 +16,11 @@ from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.escalation import UNCLASSIFIED, catalogue, escalate
+from bot.actions.repeated_answer import as_answer
 from bot.red_flag_catalogue import RedFlag
 
 CHECK_SLOT = "red_flag_check"
+DENIED_SLOT = "red_flag_checks_denied"  # flags the patient has said no to: never asked twice
 ASK_ACTION = "action_ask_red_flag_check"
 # Questions outside the form that a "no" to the check question goes back to.
 QUESTIONS = (
@@ -77,12 +79,28 @@ class ActionAskRedFlagCheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         flag = flag_to_check(tracker)
+        if flag.id in (tracker.get_slot(DENIED_SLOT) or []):
+            return await self.already_denied(dispatcher, tracker, domain)
         question = flag.check_question or catalogue().flags["other_emergency"].check_question
         dispatcher.utter_message(response="utter_red_flag_check", question=question)
         dispatcher.utter_message(
             json_message={"red_flag_check": {"code": flag.id, "level": flag.level}}
         )
         return [SlotSet(CHECK_SLOT, flag.id)]
+
+    @staticmethod
+    async def already_denied(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The patient said no to this check before (often they are repeating their answer):
+        the message is the answer to the open question, checked by the form's validator."""
+        slot = tracker.get_slot("requested_slot")
+        if tracker.active_loop.get("name") and slot and slot != "red_flag_screening":
+            text = (tracker.latest_message.get("text") or "").strip()
+            answer = await as_answer(slot, text, dispatcher, tracker, domain)
+            return [*answer, FollowupAction("referral_form")]
+        place = place_before_check(tracker)
+        return [FollowupAction(place)] if place in QUESTIONS else []
 
 
 class ActionConfirmRedFlagCheck(Action):
@@ -116,7 +134,13 @@ class ActionClearRedFlagCheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_red_flag_check_cleared")
-        events = [*undo_slots_since_check(tracker), SlotSet(CHECK_SLOT, None)]
+        denied = list(tracker.get_slot(DENIED_SLOT) or [])
+        code = tracker.get_slot(CHECK_SLOT)
+        events = [
+            *undo_slots_since_check(tracker),
+            SlotSet(CHECK_SLOT, None),
+            SlotSet(DENIED_SLOT, [*denied, code] if code and code not in denied else denied),
+        ]
         if tracker.active_loop.get("name"):
             return events  # the form asks its open question again (rules)
         place = place_before_check(tracker)
