@@ -208,8 +208,9 @@ class RedFlagDetector:
         if not text or not text.strip():
             return Detection([], [])
         doc = self.parse(text)
-        mentions = self._mentions(doc)
-        cues = self._context_cues(doc)
+        all_cues = self._cues(doc)
+        mentions = self._mentions(doc, all_cues)
+        cues = self._context_cues(all_cues)
         age = stated_age(text)
         hits, unsure = [], []
         for flag in self.catalogue.flags.values():
@@ -229,23 +230,27 @@ class RedFlagDetector:
                     unsure.append(self._hit(flag, doc, span))
         return Detection(sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level]), unsure, cues)
 
-    def _context_cues(self, doc: Doc) -> bool:
+    def _cues(self, doc: Doc) -> list[_Mention]:
+        """Every context cue in the message (matched once per message)."""
+        names = self.nlp.vocab.strings
+        return [_Mention(names[key], s, e) for key, s, e in self.cue_matcher(doc)]
+
+    @staticmethod
+    def _context_cues(cues: list[_Mention]) -> bool:
         """Any denial, other-person, what-if, resolved or on-purpose cue not inside an
         inability phrase (for the learned detector, which reads no context itself)."""
-        names = self.nlp.vocab.strings
-        found = [(names[key], s, e) for key, s, e in self.cue_matcher(doc)]
-        pseudo = [(s, e) for key, s, e in found if key == "pseudo"]
+        pseudo = [c for c in cues if c.key == "pseudo"]
         return any(
-            key not in ("pseudo", "terminator", "general")
-            and not any(ps <= s and e <= pe for ps, pe in pseudo)
-            for key, s, e in found
+            c.key not in ("pseudo", "terminator", "general")
+            and not any(p.start <= c.start and c.end <= p.end for p in pseudo)
+            for c in cues
         )
 
     @staticmethod
     def _hit(flag: RedFlag, doc: Doc, span: tuple[int, int]) -> RedFlagHit:
         return RedFlagHit(flag.id, flag.level, flag.category, doc[span[0] : span[1]].text)
 
-    def _mentions(self, doc: Doc) -> list[tuple[_Mention, str | None]]:
+    def _mentions(self, doc: Doc, all_cues: list[_Mention]) -> list[tuple[_Mention, str | None]]:
         """Every symptom mention outside an exclusion, with why it is not asserted (or None)."""
         names = self.nlp.vocab.strings
         raw = [
@@ -256,9 +261,7 @@ class RedFlagDetector:
         # A cue inside a symptom phrase ("can't" in "can't feel") is part of the symptom.
         symptoms = [m for m in raw if m.key != "exclusion"]
         cues = [
-            _Mention(names[key], s, e)
-            for key, s, e in self.cue_matcher(doc)
-            if not any(m.start <= s and e <= m.end for m in symptoms)
+            c for c in all_cues if not any(m.start <= c.start and c.end <= m.end for m in symptoms)
         ]
         return [
             (mention, self._context(doc, mention, cues))

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from bot.red_flag_catalogue import LEVEL_RANK
 from scripts.layout import ROOT
 from scripts.red_flag_eval import (
     FIRST_SCORES,
@@ -39,7 +40,7 @@ DEEP_CUE = "how long have you had it"
 
 def outcome(replies: list[dict]) -> Outcome:
     escalated = asked = None
-    rank = {"soon": 1, "urgent": 2, "emergency": 3}
+    rank = LEVEL_RANK
     for reply in replies:
         custom = reply.get("custom") or {}
         if "escalation" in custom:

@@ -15,13 +15,13 @@ flag. It never removes a rule hit (`decide` in bot/nlu/red_flag_classifier.py).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.loading import load_data
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
@@ -87,23 +87,16 @@ def read_corpus(directory: Path = CORPUS_DIR) -> tuple[list[str], list[str]]:
 
 
 def nlu_negatives(directory: Path = NLU_DIR) -> list[str]:
-    """Every NLU example of the other intents: what patients say that is not a red flag."""
-    texts = []
-    for path in sorted(directory.glob("nlu*.yml")):
-        for block in (yaml.safe_load(path.read_text()) or {}).get("nlu") or []:
-            if "intent" not in block or block["intent"] in NOT_NEGATIVE_INTENTS:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    texts.append(_strip_entities(line[2:]))
-    return texts
-
-
-def _strip_entities(text: str) -> str:
-    """ "[3 weeks](duration)" -> "3 weeks", and the {...} annotations after it."""
-    text = re.sub(r"\[([^\]]*)\](\{[^}]*\}|\([^)]*\))", r"\1", text)
-    return text.strip()
+    """Every NLU example of the other intents (as Rasa reads them): what patients say that
+    is not a red flag. The Rasa component takes the same from its training data."""
+    examples = [
+        m
+        for path in sorted(directory.glob("nlu*.yml"))
+        for m in load_data(str(path)).intent_examples
+    ]
+    return [
+        m.get(TEXT) for m in examples if m.get(TEXT) and m.get(INTENT) not in NOT_NEGATIVE_INTENTS
+    ]
 
 
 def training_examples(
