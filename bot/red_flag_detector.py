@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ QUESTION_WORDS = {
     "be", "can", "could", "do", "what", "who", "how", "should", "would", "will", "why",
 }  # fmt: skip
 GENERAL_QUESTION_OPENERS = {"when", "is", "are", "does", "do", "can", "could", "what", "how"}
+NOT_WORDS = {"not", "n't", "never", "no"}
 CLAUSE_PUNCT = {".", "!", "?", ";"}
 SENTENCE_PUNCT = {".", "!", "?"}
 CONTRACTION_PARTS = {"ca", "wo", "sha", "nt", "n't"}
@@ -39,6 +41,7 @@ CONTRACTION_PARTS = {"ca", "wo", "sha", "nt", "n't"}
 CUE_LISTS = {
     "negation": "negations",
     "following": "following_negations",
+    "fine": "following_fine",
     "pseudo": "not_negations",
     "third": "other_person",
     "hypothetical": "hypothetical",
@@ -46,7 +49,16 @@ CUE_LISTS = {
     "terminator": "terminators",
     "resolved": "resolved",
     "on_purpose": "on_purpose",
+    "historical": "historical",
+    "ongoing": "ongoing",
 }
+# Other-person cues that are not nouns: no "-s" form is added for them ("mums", "nans").
+PRONOUN_CUES = {
+    "he", "she", "his", "her", "him", "himself", "herself", "themselves", "someone",
+    "somebody", "people", "family",
+}  # fmt: skip
+# The catalogue concept "on purpose", "deliberately" (self-harm); never part of a symptom.
+DELIBERATELY = "concept:deliberately"
 # Why a mention is not taken as the patient's own symptom now (None: it is).
 DENIED = "denied"  # a plain denial next to the symptom, or "ruled out" after it
 DENIED_AT_A_DISTANCE = "denied_at_a_distance"  # a negation with other words in between
@@ -117,6 +129,9 @@ class Detection:
     # The message has a cue that it is not the patient's own symptom now (a denial, someone
     # else, a question or what-if, resolved, on purpose) outside any inability phrase.
     context_cues: bool = False
+    # Flags whose words are there but plainly not the patient's own now: denied next to the
+    # symptom, someone else's, a what-if or question, past and over, or on purpose.
+    held_back: frozenset[str] = frozenset()
 
 
 class RedFlagDetector:
@@ -157,7 +172,10 @@ class RedFlagDetector:
                     matcher.add(f"flag:{flag.id}:{index}", self._docs(pattern["phrases"]))
         self.lemma_matcher.add("exclusion", self._docs(self.catalogue.exclusions))
         for key, name in CUE_LISTS.items():
-            self.cue_matcher.add(key, self._docs(self.context[name]))
+            phrases = list(self.context[name])
+            if key == "third":  # "my nans hip", "me mums legs": a possessive without its '
+                phrases += [p + "s" for p in phrases if " " not in p and p not in PRONOUN_CUES]
+            self.cue_matcher.add(key, self._docs(phrases))
 
     def _catalogue_phrases(self) -> list[str]:
         phrases = [p for phrases, _ in self.catalogue.concepts.values() for p in phrases]
@@ -192,6 +210,8 @@ class RedFlagDetector:
         if word.endswith("in") and word + "g" in self.word_forms:
             return word + "g"
         candidates = sorted(w for w in self.vocabulary if _damerau_at_most_one(word, w))
+        if word in self.word_forms:  # a real word form: "glasses" is no slip for "glassed"
+            candidates = [w for w in candidates if w not in self.word_forms]
         return candidates[0] if len(candidates) == 1 else word
 
     def parse(self, text: str) -> Doc:
@@ -212,23 +232,29 @@ class RedFlagDetector:
         mentions = self._mentions(doc, all_cues)
         cues = self._context_cues(all_cues)
         age = stated_age(text)
-        hits, unsure = [], []
+        hits, unsure, held_back = [], [], set()
         for flag in self.catalogue.flags.values():
             counted = {None}
             if flag.category in self.context["history_still_counts"]:
                 counted.add(RESOLVED)
-            if flag.category not in self.context["on_purpose_categories"]:
+            if not {flag.id, flag.category} & set(self.context["on_purpose_categories"]):
                 counted.add(ON_PURPOSE)
             asserted = [m for m, reason in mentions if reason in counted]
             span = self._flag_span(flag.patterns, flag.id, asserted, age)
             if span is not None:
                 hits.append(self._hit(flag, doc, span))
-            elif flag.level == "emergency":
+                continue
+            if flag.level == "emergency":
                 maybe = [m for m, reason in mentions if reason in counted | {DENIED_AT_A_DISTANCE}]
                 span = self._flag_span(flag.patterns, flag.id, maybe, age)
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
-        return Detection(sorted(hits, key=lambda hit: -LEVEL_RANK[hit.level]), unsure, cues)
+                    continue
+            plain = [m for m, reason in mentions if reason != DENIED_AT_A_DISTANCE]
+            if self._flag_span(flag.patterns, flag.id, plain, age) is not None:
+                held_back.add(flag.id)
+        hits.sort(key=lambda hit: -LEVEL_RANK[hit.level])
+        return Detection(hits, unsure, cues, frozenset(held_back))
 
     def _cues(self, doc: Doc) -> list[_Mention]:
         """Every context cue in the message (matched once per message)."""
@@ -241,7 +267,7 @@ class RedFlagDetector:
         inability phrase (for the learned detector, which reads no context itself)."""
         pseudo = [c for c in cues if c.key == "pseudo"]
         return any(
-            c.key not in ("pseudo", "terminator", "general")
+            c.key not in ("pseudo", "terminator", "general", "ongoing", "fine")
             and not any(p.start <= c.start and c.end <= p.end for p in pseudo)
             for c in cues
         )
@@ -260,8 +286,14 @@ class RedFlagDetector:
         exclusions = [m for m in raw if m.key == "exclusion"]
         # A cue inside a symptom phrase ("can't" in "can't feel") is part of the symptom.
         symptoms = [m for m in raw if m.key != "exclusion"]
+        # Except "on purpose" itself: part of a self-harm phrase, but still a cue for the
+        # categories it applies to ("lost a stone, on purpose").
         cues = [
-            c for c in all_cues if not any(m.start <= c.start and c.end <= m.end for m in symptoms)
+            c
+            for c in all_cues
+            if not any(
+                m.start <= c.start and c.end <= m.end and m.key != DELIBERATELY for m in symptoms
+            )
         ]
         return [
             (mention, self._context(doc, mention, cues))
@@ -276,9 +308,9 @@ class RedFlagDetector:
         windows = self.context.windows
         pseudo = [c for c in cues if c.key == "pseudo"]
         sentence = self._sentence(doc, mention)
-        reasons = []
+        reasons = [self._history(doc, mention, cues, sentence)]
         for cue in cues:
-            if cue.key in ("pseudo", "terminator"):
+            if cue.key in ("pseudo", "terminator", "historical", "ongoing"):
                 continue
             # A negation word inside an inability or loss phrase is never a denial.
             if any(p.start <= cue.start and cue.end <= p.end for p in pseudo):
@@ -305,8 +337,39 @@ class RedFlagDetector:
             elif cue.key == "on_purpose":
                 reasons.append(ON_PURPOSE)
         reasons = [reason for reason in reasons if reason]
-        order = (DENIED, OTHER_PERSON, HYPOTHETICAL, RESOLVED, ON_PURPOSE, DENIED_AT_A_DISTANCE)
+        order = (DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, DENIED_AT_A_DISTANCE)
         return min(reasons, key=order.index) if reasons else None
+
+    def _history(
+        self, doc: Doc, mention: _Mention, cues: list[_Mention], sentence: tuple[int, int]
+    ) -> str | None:
+        """RESOLVED when a past-time cue ("as a kid", "many years ago", "in 2016") is next to the
+        mention (same sentence, no comma or clause break between, within the hypothetical
+        window), or a recovery cue ("treated", "full recovery") is just before it, and the
+        sentence has no word that carries it into the present ("ever since", "still", "now",
+        "getting worse"): "broke my wrist as a kid", "many years ago I had a stroke"."""
+        inside = [c for c in cues if sentence[0] <= c.start and c.end <= sentence[1]]
+        if any(c.key == "ongoing" for c in inside):
+            return None
+        window = self.context.windows["hypothetical"]
+
+        def near(start: int, end: int) -> bool:
+            lo, hi = (end, mention.start) if end <= mention.start else (mention.end, start)
+            return (
+                hi - lo <= window
+                and not any(token.text in (",", "(", ")") for token in doc[lo:hi])
+                and not self._boundary_between(doc, lo, hi, cues)
+            )
+
+        for cue in inside:
+            if cue.key == "historical" and near(cue.start, cue.end):
+                return RESOLVED
+            if cue.key == "resolved" and cue.end <= mention.start and near(cue.start, cue.end):
+                return RESOLVED
+        for i in range(max(sentence[0], 1), sentence[1]):
+            if _past_year(doc[i].text) and doc[i - 1].lower_ == "in" and near(i - 1, i + 1):
+                return RESOLVED
+        return None
 
     def _cue_after(
         self,
@@ -317,10 +380,18 @@ class RedFlagDetector:
         sentence: tuple[int, int],
     ) -> str | None:
         """A cue after the mention: "... was ruled out", "... all gone now", "... on a diet"."""
+        between = doc[mention.end : cue.start]
+        words = [t.text for t in between]
+        echoed = words[-1:] == ["?"] and not set(words[:-1]) & (CLAUSE_PUNCT | {","})
+        if cue.key == "negation" and echoed and len(words) <= 4:
+            return DENIED  # "hot swollen joint? no."
         if cue.start >= sentence[1]:
             return None
         if cue.key == "resolved":
-            return RESOLVED
+            before = {token.lemma_ for token in doc[max(cue.start - 3, 0) : cue.start]}
+            return None if before & NOT_WORDS else RESOLVED  # not "it doesn't wear off"
+        if cue.key == "fine" and len(between) <= 1 and not any(t.text == "," for t in between):
+            return DENIED  # "bladder fine", "waterworks are normal"
         if cue.key == "on_purpose":
             return ON_PURPOSE
         near = cue.start - mention.end <= self.context.windows["following_negation"]
@@ -461,6 +532,11 @@ def stated_age(text: str) -> int | None:
     if match:
         return int(match.group(1)) * 10 + 5 if match.group(1) else DECADES[match.group(2)]
     return None
+
+
+def _past_year(word: str) -> bool:
+    """A four-digit year before this one ("in 2016")."""
+    return bool(re.fullmatch(r"(19|20)\d\d", word)) and int(word) < date.today().year
 
 
 def _age_outside(age: int | None, bounds: list[int]) -> bool:

@@ -178,8 +178,33 @@ def test_the_learned_detector_steps_down_once_when_the_words_say_it_is_someone_e
         "neuro_deficit",
     )
     assert decide(default_detector(), text, opinion("ask", "neuro_deficit")) == ([], None)
+
+
+def test_a_sure_learned_emergency_is_never_stepped_down_by_a_cue_alone():
+    # A context cue somewhere, but the rules did not read these words as someone else's.
+    text = "my husband drove me here, I feel really odd"
     emergency = decide(default_detector(), text, opinion("flag", "neuro_deficit_emergency"))
-    assert emergency == (["neuro_deficit_emergency"], None)  # never stepped down
+    assert emergency == (["neuro_deficit_emergency"], None)
+
+
+def test_a_learned_emergency_the_rules_read_as_someone_elses_asks_instead_of_escalating():
+    text = "my husband has crushing chest pain when he walks up the hill"
+    assert "chest_pain" in default_detector().analyse(text).held_back
+    assert decide(default_detector(), text, opinion("flag", "chest_pain")) == ([], "chest_pain")
+    assert decide(default_detector(), text, opinion("ask", "chest_pain")) == ([], None)
+
+
+def test_a_learned_flag_the_rules_read_as_plainly_denied_steps_down():
+    text = "no numbness down below and my waterworks are fine"
+    assert "cauda_equina" in default_detector().analyse(text).held_back
+    assert decide(default_detector(), text, opinion("ask", "cauda_equina")) == ([], None)
+
+
+def test_a_distant_denial_is_not_held_back_so_the_learned_detector_still_asks():
+    text = "no, but my knee has gone hot and swollen since yesterday"
+    assert "septic_arthritis" not in default_detector().analyse(text).held_back
+    result = decide(default_detector(), text, opinion("ask", "septic_arthritis"))
+    assert result[0] or result[1]
 
 
 def test_an_inability_phrase_is_not_a_context_cue_for_the_learned_detector():

@@ -77,6 +77,58 @@ def test_a_plain_denial_of_an_emergency_symptom_is_not_even_unsure():
     assert result.hits == [] and result.unsure == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Many years ago I had a minor stroke and made a full recovery",
+        "broke my wrist as a kid falling off a trampoline",
+        "I had a DVT in 2016 after a long flight",
+        "what is cauda equina",
+        "If someone had numbness in the saddle area would you see them?",
+        "the GP checked me for cauda equina and sent me here for physio",
+        "the eye hospital tested me for GCA and ruled it out",
+        "my nans hip replacement went septic",
+        "the fella next door had a stroke",
+        "lost a stone on purpose",
+        "cut out takeaways and lost a stone, proud of myself",
+        "my old glasses make my eyes tired",
+        "it's a stabbing pain in my heel",
+        "stroking the cat has given me a sore wrist",
+        "waterworks normal, bowels normal, just a stiff back",
+        "hot swollen joint? no. knee ache after a long walk? yes",
+        "headache at my temples after the wedding, fine the next day",
+    ],
+)
+def test_history_talk_about_a_condition_other_people_and_on_purpose_are_not_flags(text):
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # the past carried into the present
+        ("ever since a fall years ago my leg has been getting weaker", "neuro_deficit"),
+        ("had a heart attack 3 years ago, now my chest is tight and painful", "chest_pain"),
+        ("my new knee (replaced last year) has gone red and hot", "septic_arthritis"),
+        # a cancer, or a bowel or skin disease linked to arthritis, in the past still counts
+        ("skin cancer cut out 2 years ago, new stiff painful neck", "cancer_history"),
+        # a change that was not meant, and harm that was
+        ("lost 2 stone in 3 months not dieting, and my hip hurts", "weight_loss"),
+        ("burnt my arm with a lighter on purpose last night", "mental_health_crisis"),
+        ("had too many of my sleeping tablets on purpose", "mental_health_crisis"),
+        ("I was stabbed in the leg", "other_emergency"),
+        # "fine" only right next to the symptom, never across a comma
+        ("numb bum, legs fine", "cauda_equina"),
+        # a resolved word that is denied is no resolution
+        ("my privates feel numb and it doesn't wear off", "cauda_equina"),
+        # a patient asking about their own symptom is not talking about a condition
+        ("I wanted to ask about my legs, both have gone weak since yesterday", "cauda_equina"),
+    ],
+)
+def test_the_past_now_a_cancer_history_and_deliberate_harm_still_flag(text, flag):
+    assert flag in flags(text)
+
+
 def test_the_context_rules_in_content_are_complete_and_checked():
     raw = yaml.safe_load(CONTEXT_PATH.read_text())
     rules = parse_context(raw)

@@ -184,19 +184,27 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
 
     Rule hits always count. The learned detector, when sure, adds an emergency flag at once;
     a sure urgent or soon flag of its own, or any flag it is unsure of, gets one check question
-    (the patient's yes escalates at that level); below emergency it steps down once when the
-    message has a context cue (someone else, a denial, a question, the past, on purpose). An
-    emergency rule hit held back by a distant negation also asks.
+    (the patient's yes escalates at that level). It steps down once (flag to ask, ask to clear)
+    when the rules read the same flag's words as plainly not the patient's own now, and, below
+    emergency, when the message has any context cue (someone else, a denial, a question, the
+    past, on purpose). An emergency rule hit held back by a distant negation also asks.
     """
     detection = detector.analyse(text)
     flags = [hit.id for hit in detection.hits]
     known = detector.catalogue.flags
     decision = opinion.decision if opinion is not None else "clear"
     guess = opinion.flag_id if decision != "clear" else None
-    if guess and detection.context_cues and known[guess].level != "emergency":
+    if guess and guess in detection.held_back:
+        # The rules found this very flag's words and found them plainly not the patient's own
+        # now (denied next to the symptom, someone else's, a question, past and over, on
+        # purpose): the learned detector, which reads no context, steps down once. A sure
+        # emergency guess still gets its check question.
+        decision = "ask" if decision == "flag" else "clear"
+    elif guess and detection.context_cues and known[guess].level != "emergency":
         # The words say it may be someone else, a question, a denial, the past or on purpose:
         # below emergency, the learned detector (which cannot tell whose symptom it is) steps
-        # down once. An emergency guess is never stepped down.
+        # down once. Without the rules' reading of the same words an emergency guess is never
+        # stepped down.
         decision = "ask" if decision == "flag" else "clear"
     learned = guess if decision != "clear" else None
     sure = learned and decision == "flag" and known[learned].level == "emergency"
