@@ -17,6 +17,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from scripts.layout import ROOT
@@ -78,14 +79,18 @@ def nlu_section(results: Path) -> list[str]:
     ]
 
 
+RED_FLAG_HEADING = "## Red flags (rules and learned detector, every message)"
+
+
 def red_flag_section() -> list[str]:
     lines = [
-        "## Red flags (rules and learned detector, every message)",
+        RED_FLAG_HEADING,
         "",
         "A positive is escalated when a flag at its level or higher is raised, caught when it is",
         "escalated or a check question is asked for a flag at its level or higher (a yes then",
-        "escalates). The rules' own test set and the two earlier hold-out sets guided the",
-        "catalogue and are now in the learned detector's corpus: in-sample.",
+        "escalates). The rules' own test set, the two earlier hold-out sets and hold-out sets",
+        "A and B (after their first scores) guided the catalogue and context rules and are in",
+        "the learned detector's corpus: in-sample.",
         "",
     ]
     generated = RED_FLAG_RESULTS / "red_flags.md"
@@ -195,5 +200,24 @@ def main(results: Path) -> None:
     print("\n".join(lines))
 
 
+def red_flags_only() -> None:
+    """Rewrite only the red-flag section of docs/evaluation.md (after `scripts.red_flag_eval`
+    and `scripts.red_flag_rest`), keeping the other sections from the last make eval."""
+    report = REPORT.read_text().split("\n")
+    start = report.index(RED_FLAG_HEADING)
+    end = next(i for i in range(start + 1, len(report)) if report[i].startswith("## "))
+    stamp = [
+        f"This section: {date.today().isoformat()}, `python -m scripts.red_flag_eval` and"
+        " `python -m scripts.red_flag_rest`, then `python -m scripts.evaluate --red-flags-only`"
+        " (the other sections are from the previous `make eval`).",
+        "",
+    ]
+    section = red_flag_section()
+    REPORT.write_text("\n".join(report[:start] + section[:2] + stamp + section[2:] + report[end:]))
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1:] == ["--red-flags-only"]:
+        red_flags_only()
+    else:
+        main(Path(sys.argv[1]))
