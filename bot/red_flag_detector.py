@@ -37,6 +37,8 @@ NOT_WORDS = {"not", "n't", "never", "no"}
 CLAUSE_PUNCT = {".", "!", "?", ";"}
 SENTENCE_PUNCT = {".", "!", "?"}
 CONTRACTION_PARTS = {"ca", "wo", "sha", "nt", "n't"}
+# Lemmas the lookup table gets wrong for patients' words ("does" is not the plural of "doe").
+LEMMA_FIXES = {"does": "do", "doesnt": "do"}
 # Cue kinds of the context rules (content/red_flag_context.yml) and the lists they come from.
 CUE_LISTS = {
     "negation": "negations",
@@ -92,10 +94,13 @@ def _nlp(path: str = str(SPACY_PIPELINE)) -> Language:
 
 
 def _fix_contractions(doc: Doc) -> Doc:
-    """Give "ca" (from can't) and friends their normal form as lemma, so can't = cannot."""
+    """Give "ca" (from can't) and friends their normal form as lemma, so can't = cannot, and
+    mend the lemmas in LEMMA_FIXES (so "doesn't want to live" = "don't want to live")."""
     for token in doc:
         if token.lower_ in CONTRACTION_PARTS:
             token.lemma_ = token.norm_
+        elif token.lower_ in LEMMA_FIXES:
+            token.lemma_ = LEMMA_FIXES[token.lower_]
         elif not token.lemma_:
             token.lemma_ = token.lower_
     return doc
@@ -346,10 +351,13 @@ class RedFlagDetector:
         """RESOLVED when a past-time cue ("as a kid", "many years ago", "in 2016") is next to the
         mention (same sentence, no comma or clause break between, within the hypothetical
         window), or a recovery cue ("treated", "full recovery") is just before it, and the
-        sentence has no word that carries it into the present ("ever since", "still", "now",
-        "getting worse"): "broke my wrist as a kid", "many years ago I had a stroke"."""
+        mention's clause (up to a comma or clause break) has no word that carries it into the
+        present ("ever since", "still", "now", "getting worse"): "broke my wrist as a kid",
+        "many years ago I had a stroke", "fell off a ladder years ago, now it just aches"."""
         inside = [c for c in cues if sentence[0] <= c.start and c.end <= sentence[1]]
-        if any(c.key == "ongoing" for c in inside):
+        clause = self._clause(doc, mention, cues)
+        # (a terminator that is also an ongoing word, "now", ends the clause and still counts)
+        if any(c.key == "ongoing" and clause[0] - 1 <= c.start <= clause[1] for c in inside):
             return None
         window = self.context.windows["hypothetical"]
 
@@ -406,6 +414,19 @@ class RedFlagDetector:
     def _only_fillers(self, span: Span) -> bool:
         """Only words like "have", "any", "my" between a negation and the symptom."""
         return all(token.lemma_ in self.fillers or token.lower_ in self.fillers for token in span)
+
+    def _clause(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> tuple[int, int]:
+        """Token bounds of the mention's clause: up to a comma, bracket, clause punctuation or a
+        terminator ("but") on either side."""
+        breaks = CLAUSE_PUNCT | {",", "(", ")"}
+        stops = {c.start for c in cues if c.key == "terminator"}
+        start = mention.start
+        while start > 0 and doc[start - 1].text not in breaks and start - 1 not in stops:
+            start -= 1
+        end = mention.end
+        while end < len(doc) and doc[end].text not in breaks and end not in stops:
+            end += 1
+        return start, end
 
     @staticmethod
     def _sentence(doc: Doc, mention: _Mention) -> tuple[int, int]:

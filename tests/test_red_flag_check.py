@@ -67,6 +67,17 @@ def test_a_sure_learned_flag_below_emergency_asks_first_instead_of_escalating():
     )
 
 
+def test_a_very_sure_learned_flag_below_emergency_escalates_when_no_cue_says_otherwise():
+    very_sure = SimpleNamespace(
+        decision="flag", flag_id="spinal_infection", probability=0.99, sure=True
+    )
+    text = "back pain + temp 38.5 + feel like death"
+    assert decide(default_detector(), text, very_sure) == (["spinal_infection"], None)
+    # the same certainty with a cue that it may be someone else's still asks first
+    text = "my husband has back pain and a temperature"
+    assert decide(default_detector(), text, very_sure) == ([], "spinal_infection")
+
+
 def test_an_unsure_learned_detector_asks_about_its_flag():
     assert decide(default_detector(), "my legs are odd", opinion("ask", "neuro_deficit")) == (
         [],

@@ -97,6 +97,11 @@ def test_a_plain_denial_of_an_emergency_symptom_is_not_even_unsure():
         "waterworks normal, bowels normal, just a stiff back",
         "hot swollen joint? no. knee ache after a long walk? yes",
         "headache at my temples after the wedding, fine the next day",
+        "fell off a ladder two years ago and broke my heel, it healed, now it just aches",
+        "The price of parking nearly gave me a heart attack",
+        "I cut out sugar on purpose and lost 10kg, but my heel still hurts",
+        "my dog has lost loads of weight and the vet is checking him",
+        "if you cant wee with back pain is that an emergency?",
     ],
 )
 def test_history_talk_about_a_condition_other_people_and_on_purpose_are_not_flags(text):
@@ -123,6 +128,16 @@ def test_history_talk_about_a_condition_other_people_and_on_purpose_are_not_flag
         ("my privates feel numb and it doesn't wear off", "cauda_equina"),
         # a patient asking about their own symptom is not talking about a condition
         ("I wanted to ask about my legs, both have gone weak since yesterday", "cauda_equina"),
+        # "now" in the mention's own clause carries the past into the present
+        ("my knee replacement from 2 years ago is swollen and warm now", "septic_arthritis"),
+        # risk factors for a spine infection count even when they are in the past
+        (
+            "I injected drugs in the past but stopped last month, now my back hurts",
+            "spinal_infection",
+        ),
+        ("took about 20 of my co-codamol on purpose but I was only sick", "mental_health_crisis"),
+        ("wanna kms the pain is that bad", "mental_health_crisis"),
+        ("he doesn't care, I doesn't want to live anymore", "mental_health_crisis"),
     ],
 )
 def test_the_past_now_a_cancer_history_and_deliberate_harm_still_flag(text, flag):

@@ -62,12 +62,12 @@ def test_a_broken_corpus_line_is_refused_with_its_place(tmp_path):
 def test_the_model_flags_asks_or_clears_by_the_probability_of_any_flag():
     classes = ["cauda_equina", NONE, "night_pain"]
     rows = np.array([[0.9, 0.05, 0.05], [0.3, 0.5, 0.2], [0.01, 0.98, 0.01]])
-    config = {"escalate_at": 0.8, "ask_from": 0.35}
+    config = {"escalate_at": 0.8, "ask_from": 0.35, "escalate_sure_at": 0.92}
     decided = assessments(rows, classes, config)
-    assert [(a.decision, a.flag_id) for a in decided] == [
-        ("flag", "cauda_equina"),
-        ("ask", "cauda_equina"),
-        ("clear", None),
+    assert [(a.decision, a.flag_id, a.sure) for a in decided] == [
+        ("flag", "cauda_equina", True),
+        ("ask", "cauda_equina", False),
+        ("clear", None, False),
     ]
 
 

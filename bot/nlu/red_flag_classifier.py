@@ -184,7 +184,8 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
 
     Rule hits always count. The learned detector, when sure, adds an emergency flag at once;
     a sure urgent or soon flag of its own, or any flag it is unsure of, gets one check question
-    (the patient's yes escalates at that level). It steps down once (flag to ask, ask to clear)
+    (the patient's yes escalates at that level), unless it is very sure and the message has no
+    context cue. It steps down once (flag to ask, ask to clear)
     when the rules read the same flag's words as plainly not the patient's own now, and, below
     emergency, when the message has any context cue (someone else, a denial, a question, the
     past, on purpose). An emergency rule hit held back by a distant negation also asks.
@@ -208,6 +209,10 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         decision = "ask" if decision == "flag" else "clear"
     learned = guess if decision != "clear" else None
     sure = learned and decision == "flag" and known[learned].level == "emergency"
+    if learned and decision == "flag" and getattr(opinion, "sure", False):
+        # So sure that, with no cue that it is not the patient's own symptom now, an urgent or
+        # soon flag is raised at once too.
+        sure = sure or not detection.context_cues
     if sure and learned not in flags:
         flags.append(learned)
         flags.sort(key=lambda flag_id: -LEVEL_RANK[known[flag_id].level])

@@ -8,7 +8,8 @@ of every other intent as negatives. It predicts a catalogue flag id or `none`.
 
 It only ever adds. When the probability that a message carries any flag (1 - P(none)) is at
 or above `escalate_at`, an emergency flag is raised at once and an urgent or soon one gets a
-yes/no check question; from `ask_from` up to that, the assistant asks about the most likely
+yes/no check question (at or above `escalate_sure_at`, with no context cue in the message, it
+is raised at once too); from `ask_from` up to that, the assistant asks about the most likely
 flag. It never removes a rule hit (`decide` in bot/nlu/red_flag_classifier.py).
 """
 
@@ -48,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     # Thresholds on P(any flag), chosen from cross-validation (make eval; docs/evaluation.md).
     "escalate_at": 0.9,
     "ask_from": 0.7,
+    # So sure of an urgent or soon flag, with no context cue in the message, that it escalates
+    # without a check question first (cross-validated: +4 points escalated at the right
+    # level, +0.1 point negatives escalated; docs/evaluation.md).
+    "escalate_sure_at": 0.97,
     # A message the n-grams alone give P(any flag) below this is clear without the sentence
     # encoder (its CPU is most of the cost); 0 sends every message through the full model.
     "words_clear": 0.02,
@@ -61,6 +66,7 @@ class Assessment:
     flag_id: str | None  # the most likely flag (None when no flag is likely at all)
     probability: float  # P(any flag) = 1 - P(none)
     decision: str  # "flag", "ask" or "clear"
+    sure: bool = False  # P(any flag) >= escalate_sure_at: escalate even below emergency
 
 
 def corpus_files(directory: Path = CORPUS_DIR) -> list[Path]:
@@ -219,5 +225,7 @@ def assessments(
             decision = "ask"
         else:
             decision = "clear"
-        result.append(Assessment(classes[top] if decision != "clear" else None, p_flag, decision))
+        sure = p_flag >= config["escalate_sure_at"]
+        flag_id = classes[top] if decision != "clear" else None
+        result.append(Assessment(flag_id, p_flag, decision, sure))
     return result
