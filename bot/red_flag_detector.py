@@ -377,6 +377,10 @@ class RedFlagDetector:
         for i in range(max(sentence[0], 1), sentence[1]):
             if _past_year(doc[i].text) and doc[i - 1].lower_ == "in" and near(i - 1, i + 1):
                 return RESOLVED
+            # "when I was 17"
+            was = [t.lower_ for t in doc[max(i - 3, 0) : i]] == ["when", "i", "was"]
+            if was and doc[i].like_num and near(i - 3, i + 1):
+                return RESOLVED
         return None
 
     def _cue_after(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shutil
 import statistics
 import sys
@@ -82,6 +83,40 @@ def nlu_section(results: Path) -> list[str]:
 RED_FLAG_HEADING = "## Red flags (rules and learned detector, every message)"
 
 
+def first_score_summary(record: str) -> list[str]:
+    """One row per hold-out set: its first score over REST as a first message (the early and
+    deep contexts are in the full record below), from docs/red_flag_first_scores.md."""
+    rows = [
+        "### First scores at a glance (over REST, first message)",
+        "",
+        "| set | scored | positives escalated at level | caught | emergency escalated"
+        " | emergency caught | specificity | negatives asked | negatives escalated |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for block in re.split(r"(?m)^### `", record)[1:]:
+        name, _, body = block.partition("`")
+        if not name.endswith("over REST, first"):
+            continue
+        scored = next((line for line in body.splitlines() if line.startswith("First score")), "")
+        cells = [
+            (row.split("|")[1].strip(), [c.strip() for c in row.split("|")[2:-1]])
+            for row in body.splitlines()
+            if row.startswith("| **")
+        ]
+        positives = [c for k, c in cells if k == "**all**" and len(c) == 6]
+        negatives = [c for k, c in cells if k == "**all**" and len(c) == 5]
+        emergency = next((c for k, c in cells if k == "**emergency**"), None)
+        if not (positives and negatives and emergency):
+            continue
+        when = scored.removeprefix("First score, ").split(", before")[0]
+        set_name = name.removesuffix(" over REST, first").split("/")[-1]
+        rows.append(
+            f"| {set_name} | {when} | {positives[0][1]} | {positives[0][4]} | {emergency[1]}"
+            f" | {emergency[4]} | {negatives[0][1]} | {negatives[0][3]} | {negatives[0][4]} |"
+        )
+    return [*rows, ""]
+
+
 def red_flag_section() -> list[str]:
     lines = [
         RED_FLAG_HEADING,
@@ -100,6 +135,7 @@ def red_flag_section() -> list[str]:
     if rest.exists():
         lines += [rest.read_text(), ""]
     if FIRST_SCORES.exists():
+        lines += first_score_summary(FIRST_SCORES.read_text())
         lines += [
             "### First scores of the hold-out sets (kept for good, never rescored)",
             "",

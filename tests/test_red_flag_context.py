@@ -102,6 +102,9 @@ def test_a_plain_denial_of_an_emergency_symptom_is_not_even_unsure():
         "I cut out sugar on purpose and lost 10kg, but my heel still hurts",
         "my dog has lost loads of weight and the vet is checking him",
         "if you cant wee with back pain is that an emergency?",
+        "I took an overdose when I was 17, I'm 40 now and well",
+        "used to self-harm at uni, havent for 10 years",
+        "I get breathless because I'm doing HIIT classes on purpose to get fit",
     ],
 )
 def test_history_talk_about_a_condition_other_people_and_on_purpose_are_not_flags(text):
@@ -138,6 +141,9 @@ def test_history_talk_about_a_condition_other_people_and_on_purpose_are_not_flag
         ("took about 20 of my co-codamol on purpose but I was only sick", "mental_health_crisis"),
         ("wanna kms the pain is that bad", "mental_health_crisis"),
         ("he doesn't care, I doesn't want to live anymore", "mental_health_crisis"),
+        ("ive written letters to my kids for when im gone", "mental_health_crisis"),
+        ("arm weakness getting worse hour by hour", "neuro_deficit_emergency"),
+        ("new headache, jaw hurts when I chew, and the words kept going double", "gca_vision"),
     ],
 )
 def test_the_past_now_a_cancer_history_and_deliberate_harm_still_flag(text, flag):
