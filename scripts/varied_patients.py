@@ -361,28 +361,40 @@ class Result:
     repeated: list[str]
     wrong: dict[str, tuple[object, object]]
     stuck_on: str | None = None
+    # answers that got a red-flag check question (the question after the patient's "no" to
+    # it is the open question again, by design, so it is not counted as repeated)
+    checked: tuple[str, ...] = ()
 
 
 def converse(
     say: Say, persona: Persona, told: tuple[str, ...] = (), max_messages: int = 40
 ) -> tuple[Result, str | None]:
-    """Hold the conversation; also note every question the bot asked more than once."""
+    """Hold the conversation; also note every question the bot asked more than once, and
+    every answer that got a red-flag check question."""
     replies = say(persona.opening)
     sent, asked, repeated, answer = 1, set(), [], persona.opening
+    checked, after_check, previous = [], False, persona.opening
     while (marker := referral_marker(replies)) is None:
         question = last_text(replies)
         summary = question.lower().startswith(SUMMARY_CUE)
         asked_again = question in asked or any(cue in question.lower() for cue in told)
-        if asked_again and not summary and not repeated:
+        if asked_again and not summary and not repeated and not after_check:
             repeated.append(f"{question[:60]!r} after {answer!r}")
         asked.add(question)
+        after_check = any("red_flag_check" in (r.get("custom") or {}) for r in replies)
+        if after_check:
+            checked.append(previous)
         answer = answer_for(persona, replies)
         if answer is None or sent >= max_messages:
             stuck = question[:160] if answer is None else "too many messages"
-            return Result(persona.name, False, sent, repeated, {}, stuck), None
+            result = Result(persona.name, False, sent, repeated, {}, stuck, tuple(checked))
+            return result, None
         replies = say(answer)
+        previous = answer
         sent += 1
-    return Result(persona.name, True, sent, repeated, {}), marker.get("reference")
+    return Result(persona.name, True, sent, repeated, {}, None, tuple(checked)), marker.get(
+        "reference"
+    )
 
 
 def compare(stored: dict, expected: dict) -> dict[str, tuple[object, object]]:
@@ -442,6 +454,8 @@ def main() -> None:
                 print(f"  {name}: said {want!r}, stored {got!r}")
             if result.stuck_on:
                 print(f"  stuck on: {result.stuck_on}")
+        for answer in result.checked:
+            print(f"{result.name}: red-flag check question after {answer!r}")
     done = sum(r.completed for r in results)
     exact = sum(r.completed and not r.wrong for r in results)
     clean = sum(not r.repeated for r in results)
