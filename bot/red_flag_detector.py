@@ -158,6 +158,7 @@ class RedFlagDetector:
         self.fillers = {
             doc[0].lemma_ for doc in self._docs(self.context["direct_negation_fillers"]) if doc
         }
+        self.on_purpose_flags = set(self.context["on_purpose_categories"])
         self.vocabulary = self._spelling_vocabulary()
         self.known_words = self._known_words()
         self.word_forms = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
@@ -238,11 +239,17 @@ class RedFlagDetector:
         cues = self._context_cues(all_cues)
         age = stated_age(text)
         hits, unsure, held_back = [], [], set()
+        # Mentions that are there but not plainly someone else's, denied, past...: when every
+        # mention is asserted or only distantly denied, nothing can be held back.
+        plain = [m for m, reason in mentions if reason != DENIED_AT_A_DISTANCE]
+        any_plainly_not_own = any(
+            reason not in (None, DENIED_AT_A_DISTANCE) for _, reason in mentions
+        )
         for flag in self.catalogue.flags.values():
             counted = {None}
             if flag.category in self.context["history_still_counts"]:
                 counted.add(RESOLVED)
-            if not {flag.id, flag.category} & set(self.context["on_purpose_categories"]):
+            if not {flag.id, flag.category} & self.on_purpose_flags:
                 counted.add(ON_PURPOSE)
             asserted = [m for m, reason in mentions if reason in counted]
             span = self._flag_span(flag.patterns, flag.id, asserted, age)
@@ -255,8 +262,7 @@ class RedFlagDetector:
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
                     continue
-            plain = [m for m, reason in mentions if reason != DENIED_AT_A_DISTANCE]
-            if self._flag_span(flag.patterns, flag.id, plain, age) is not None:
+            if any_plainly_not_own and self._flag_span(flag.patterns, flag.id, plain, age):
                 held_back.add(flag.id)
         hits.sort(key=lambda hit: -LEVEL_RANK[hit.level])
         return Detection(hits, unsure, cues, frozenset(held_back))
@@ -419,41 +425,24 @@ class RedFlagDetector:
         """Only words like "have", "any", "my" between a negation and the symptom."""
         return all(token.lemma_ in self.fillers or token.lower_ in self.fillers for token in span)
 
-    def _clause(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> tuple[int, int]:
+    @staticmethod
+    def _clause(doc: Doc, mention: _Mention, cues: list[_Mention]) -> tuple[int, int]:
         """Token bounds of the mention's clause: up to a comma, bracket, clause punctuation or a
         terminator ("but") on either side."""
-        breaks = CLAUSE_PUNCT | {",", "(", ")"}
         stops = {c.start for c in cues if c.key == "terminator"}
-        start = mention.start
-        while start > 0 and doc[start - 1].text not in breaks and start - 1 not in stops:
-            start -= 1
-        end = mention.end
-        while end < len(doc) and doc[end].text not in breaks and end not in stops:
-            end += 1
-        return start, end
+        return _bounds(doc, mention, CLAUSE_PUNCT | {",", "(", ")"}, stops)
 
     @staticmethod
     def _sentence(doc: Doc, mention: _Mention) -> tuple[int, int]:
         """Token bounds of the sentence holding the mention."""
-        start = mention.start
-        while start > 0 and doc[start - 1].text not in SENTENCE_PUNCT:
-            start -= 1
-        end = mention.end
-        while end < len(doc) and doc[end].text not in SENTENCE_PUNCT:
-            end += 1
-        return start, end
+        return _bounds(doc, mention, SENTENCE_PUNCT)
 
     @staticmethod
     def _general_question(doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:
         """A question not about the patient: "is chest pain a sign of something?", or,
         question mark or not, "could back pain ever be cancer", "when is a swollen calf
         something to worry about"."""
-        start = mention.start
-        while start > 0 and doc[start - 1].text not in CLAUSE_PUNCT:
-            start -= 1
-        end = mention.end
-        while end < len(doc) and doc[end].text not in CLAUSE_PUNCT:
-            end += 1
+        start, end = _bounds(doc, mention, CLAUSE_PUNCT)
         words = {token.lower_ for token in doc[start:end]}
         if words & (FIRST_PERSON | {"'m", "'ve"}):
             return False
@@ -557,6 +546,19 @@ def stated_age(text: str) -> int | None:
     if match:
         return int(match.group(1)) * 10 + 5 if match.group(1) else DECADES[match.group(2)]
     return None
+
+
+def _bounds(
+    doc: Doc, mention: _Mention, breaks: set[str], stops: set[int] | frozenset[int] = frozenset()
+) -> tuple[int, int]:
+    """Token bounds around a mention up to (not over) a break token or a stop position."""
+    start = mention.start
+    while start > 0 and doc[start - 1].text not in breaks and start - 1 not in stops:
+        start -= 1
+    end = mention.end
+    while end < len(doc) and doc[end].text not in breaks and end not in stops:
+        end += 1
+    return start, end
 
 
 def _past_year(word: str) -> bool:
