@@ -66,10 +66,12 @@ class Duration:
 
 
 def parse_duration(text: str, today: date | None = None) -> Duration | None:
-    """A duration such as "3 months", "six weeks", "a fortnight", "2 yrs" or "since March"."""
+    """A duration such as "3 months", "six weeks", "a fortnight", "2 yrs", "since March" or
+    one told by a time of year or a day ("since Christmas", "from the summer", "since Monday")."""
     match = _DURATION.search(text)
     if match is None:
-        return _since(text, today or date.today())
+        today = today or date.today()
+        return _since(text, today) or _since_reference(text, today)
     amount = _number(match.group(1))
     if "and a half" in match.group(0).lower():
         amount += 0.5
@@ -105,6 +107,94 @@ def _since(text: str, today: date) -> Duration | None:
     month_shown = f"{_MONTHS[began.month - 1].title()} " if month else ""
     shown = f"since {month_shown}{began.year}"
     return Duration(days, shown)
+
+
+# A time of year or a day said instead of a length ("since Christmas", "over the summer"):
+# (month, day) of its start; the latest one on or before today is meant.
+_NAMED_DAYS = {
+    "christmas": (12, 25), "xmas": (12, 25), "new year": (1, 1), "new years": (1, 1),
+    "bonfire night": (11, 5), "halloween": (10, 31), "valentines": (2, 14),
+    "valentine's": (2, 14), "spring": (3, 1), "summer": (6, 1), "autumn": (9, 1),
+    "winter": (12, 1), "summer holidays": (7, 20), "the holidays": (12, 20),
+}  # fmt: skip
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_REFERENCE_CUE = (
+    r"(?:since|from|started|start|began|begun|around|round|about|over|at|in|before|after|just)"
+)
+_REFERENCE_NAMES = (*_NAMED_DAYS, "easter", *_WEEKDAYS, "weekend", "yesterday", "morning")
+_REFERENCE = re.compile(
+    rf"(?:\b{_REFERENCE_CUE}\s+(?:the\s+|about\s+)?|\b)(last\s+|this\s+)?("
+    + "|".join(sorted((re.escape(k) for k in _REFERENCE_NAMES), key=len, reverse=True))
+    + r"|(?<=last )(?:week|month|year))\b(?:\s+(\d{4})\b)?",
+    re.I,
+)
+_SAID = {"xmas": "Christmas", "new years": "New Year", "new year": "New Year",
+         "valentines": "Valentine's", "valentine's": "Valentine's", "easter": "Easter",
+         "christmas": "Christmas", "bonfire night": "Bonfire Night", "halloween": "Halloween",
+         "morning": "this morning", "yesterday": "yesterday"}  # fmt: skip
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    el = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * el) // 451
+    month, day = divmod(h + el - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def _reference_start(name: str, today: date, year: int | None = None) -> date | None:
+    """The latest date on or before today that `name` (lower case) refers to."""
+    relative = {"yesterday": 1, "week": 7, "month": 30, "year": 365, "morning": 0}
+    if name in relative:
+        return date.fromordinal(today.toordinal() - relative[name])
+    if name in _WEEKDAYS or name == "weekend":
+        weekday = 5 if name == "weekend" else _WEEKDAYS.index(name)
+        back = (today.weekday() - weekday) % 7 or 7
+        return date.fromordinal(today.toordinal() - back)
+    for candidate in (year,) if year else (today.year, today.year - 1):
+        start = _easter(candidate) if name == "easter" else date(candidate, *_NAMED_DAYS[name])
+        if start <= today:
+            return start
+    return None
+
+
+def _about(days: int) -> str:
+    if days < 14:
+        amount, unit = max(days, 1), "day"
+    elif days < 63:
+        amount, unit = round(days / 7), "week"
+    elif days < 730:
+        amount, unit = round(days / 30), "month"
+    else:
+        amount, unit = round(days / 365), "year"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
+def _since_reference(text: str, today: date) -> Duration | None:
+    """ "since Christmas", "from the summer", "since Monday", "since last week": the length
+    counted back to the latest such day, shown with the patient's words and the length
+    ("since Christmas (about 2 weeks)"), which parses back to the same length."""
+    lowered = text.lower().replace("\u2019", "'")
+    for match in _REFERENCE.finditer(lowered):
+        name = " ".join(match.group(2).split())
+        if name in ("week", "month", "year") and not match.group(1):
+            continue
+        start = _reference_start(name, today, int(match.group(3)) if match.group(3) else None)
+        if start is None:
+            continue
+        days = max((today - start).days, 1)
+        said = _SAID.get(name) or (f"last {name}" if name in ("week", "month", "year") else None)
+        said = said or (name.title() if name in _WEEKDAYS else f"the {name}")
+        if match.group(3) and name not in _WEEKDAYS:
+            said = f"{said} {match.group(3)}"
+        return Duration(days, f"since {said} (about {_about(days)})")
+    return None
 
 
 def names_a_time_unit(text: str) -> bool:

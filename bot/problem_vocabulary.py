@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
 
@@ -20,9 +21,29 @@ def _patterns(section: str) -> list[tuple[re.Pattern, str]]:
     return [(re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"), key) for word, key in pairs]
 
 
+_PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})\s*$", re.S)
+
+
+def button_value(text: str) -> str | None:
+    """The value a tapped button carries ("/inform{"work_status": "at_risk"}" -> "at_risk"),
+    or None when `text` is not a button payload with exactly one value."""
+    found = _PAYLOAD.match(text or "")
+    if not found:
+        return None
+    try:
+        values = json.loads(found[1])
+    except ValueError:
+        return None
+    if not isinstance(values, dict) or len(values) != 1:
+        return None
+    value = next(iter(values.values()))
+    return value if isinstance(value, str) else None
+
+
 def match(section: str, text: str) -> str | None:
     """The id whose word appears in `text` (ids themselves count too), or None."""
-    lowered = " ".join(text.lower().replace("_", " ").split())
+    text = button_value(text) or text
+    lowered = " ".join(text.lower().replace("_", " ").replace("\u2019", "'").split())
     for key in load("problem_vocabulary")[section]:
         if lowered == key.replace("_", " "):
             return key
@@ -62,43 +83,17 @@ def work_status_label(status: str) -> str:
 
 
 def match_work_status(text: str) -> str | None:
-    """Button ids, or a few plain phrases, to a work status id."""
-    lowered = text.lower()
+    """A tapped button (its payload, id or title) or a typed sentence, to a work status id.
+
+    The words are in content/problem_vocabulary.yml (work_status_words), longest phrase first.
+    """
+    said = button_value(text) or text
     statuses = load("problem_vocabulary")["work_status"]
-    if lowered.strip() in statuses:
-        return lowered.strip()
-    for phrase, status in _WORK_PHRASES:
-        if phrase in lowered:
+    lowered = " ".join(said.lower().split())
+    for status, label in statuses.items():
+        if lowered in (status, status.replace("_", " "), label.lower()):
             return status
-    return None
-
-
-_WORK_PHRASES = [
-    ("off work", "off_work"),
-    ("off sick", "off_work"),
-    ("signed off", "off_work"),
-    ("fit note", "off_work"),
-    ("at risk", "at_risk"),
-    ("struggling at work", "at_risk"),
-    ("finding it hard", "at_risk"),
-    ("retired", "retired"),
-    ("pension", "retired"),
-    ("student", "student"),
-    ("college", "student"),
-    ("university", "student"),
-    ("school", "student"),
-    ("unemployed", "not_working"),
-    ("not working", "not_working"),
-    ("don't work", "not_working"),
-    ("dont work", "not_working"),
-    ("carer", "not_working"),
-    ("in work", "working"),
-    ("working", "working"),
-    ("employed", "working"),
-    ("full time", "working"),
-    ("part time", "working"),
-    ("job", "working"),
-]
+    return match("work_status_words", said)
 
 
 CONTACT_PERMISSIONS = ("both", "voicemail", "text", "neither")

@@ -150,6 +150,19 @@ def answer_for(persona: Persona, replies: list[dict]) -> str | None:
     return None
 
 
+TAP = "tap:"  # an answer "tap:<button title>" taps that button: its payload is sent
+
+
+def tapped(answer: str, replies: list[dict]) -> str | None:
+    """What the widget sends for `answer`: the payload of the button it names, or the words
+    themselves; None when it names a button the bot did not offer."""
+    if not answer.startswith(TAP):
+        return answer
+    title = answer[len(TAP) :]
+    buttons = [b for reply in replies for b in reply.get("buttons") or []]
+    return next((b["payload"] for b in buttons if b.get("title") == title), None)
+
+
 def referral_marker(replies: list[dict]) -> dict | None:
     for reply in replies:
         marker = (reply.get("custom") or {}).get("referral")
@@ -168,8 +181,9 @@ def complete_referral(say: Say, persona: Persona, max_messages: int = MAX_MESSAG
         if SUMMARY_CUE in last_text(replies).lower():
             summary = last_text(replies)
         answer = answer_for(persona, replies)
-        if answer is None:
+        sending = None if answer is None else tapped(answer, replies)
+        if sending is None:
             return Outcome(persona.name, False, sent, stuck_on=last_text(replies)[:200])
-        replies = say(answer)
+        replies = say(sending)
         sent += 1
     return Outcome(persona.name, True, sent, marker.get("reference"), summary=summary)

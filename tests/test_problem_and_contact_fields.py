@@ -63,7 +63,35 @@ def test_since_a_month_or_year_counts_back_from_today(typed, days, shown):
 
 
 @pytest.mark.parametrize(
-    "typed", ["ages", "since Christmas", "since marriage", "since 1850", "a while", ""]
+    ("typed", "days", "shown"),
+    [
+        # 2 December 2026 is a Wednesday
+        ("since Christmas", 342, "since Christmas (about 11 months)"),
+        ("started just after xmas", 342, "since Christmas (about 11 months)"),
+        ("it came on over the summer", 184, "since the summer (about 6 months)"),
+        ("since Easter", 241, "since Easter (about 8 months)"),
+        ("since easter 2025", 591, "since Easter 2025 (about 20 months)"),
+        ("since bonfire night", 27, "since Bonfire Night (about 4 weeks)"),
+        ("since Monday", 2, "since Monday (about 2 days)"),
+        ("since last Wednesday", 7, "since Wednesday (about 7 days)"),
+        ("since the weekend", 4, "since the weekend (about 4 days)"),
+        ("since last week", 7, "since last week (about 7 days)"),
+        ("since yesterday", 1, "since yesterday (about 1 day)"),
+        ("from this morning", 1, "since this morning (about 1 day)"),
+    ],
+)
+def test_a_duration_told_by_a_time_of_year_or_a_day_counts_back_to_the_latest_one(
+    typed, days, shown
+):
+    today = date(2026, 12, 2)
+    duration = parse_duration(typed, today=today)
+    assert duration is not None and (duration.days, duration.display) == (days, shown)
+    again = parse_duration(duration.display, today=today)  # the stored words, read back
+    assert abs(again.days - days) <= days * 0.1 + 1
+
+
+@pytest.mark.parametrize(
+    "typed", ["ages", "since my op", "since marriage", "since 1850", "a while", "", "in work"]
 )
 def test_vague_durations_are_refused(typed):
     assert parse_duration(typed) is None
@@ -173,3 +201,10 @@ def test_yes_no_answers_are_read(typed, answer):
 )
 def test_voicemail_and_text_permission_reads_negations(typed, permission):
     assert parse_contact_permission(typed) == permission
+
+
+def test_easter_falls_on_the_published_sundays():
+    from bot.problem_fields import _easter
+
+    published = ["2019-04-21", "2024-03-31", "2025-04-20", "2026-04-05", "2027-03-28"]
+    assert [str(_easter(int(day[:4]))) for day in published] == published

@@ -18,10 +18,12 @@ import pytest
 import requests
 import yaml
 
+from bot.problem_vocabulary import button_value
 from scripts.running_stack import RunningStack, command_line, free_port
-from scripts.simulated_patient import TYPICAL, complete_referral
+from scripts.simulated_patient import TAP, TYPICAL, complete_referral
 from scripts.varied_patients import generate
 from scripts.varied_patients import run as run_varied
+from tests.test_work_status import work_buttons
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,6 +118,50 @@ def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_s
     assert referral["eligibility"]["area"] == "in_area"
 
     assert "where is the problem" in texts(stack.say(sender, "yes")).lower()  # a second problem
+
+
+def stored_referral(stack, reference: str) -> dict:
+    stored = requests.get(
+        stack.url("WEB_PORT", f"/api/v1/referrals/{reference}"),
+        headers={"Authorization": f"Bearer {stack.token}"},
+        timeout=10,
+    )
+    assert stored.status_code == 200
+    return stored.json()["referral"]
+
+
+def test_every_work_button_tapped_is_stored_as_that_status(stack):
+    """Each "What about work?" button, tapped (its payload sent, as the widget does), completes
+    the referral with that status stored; patients in work (also off it or struggling) are
+    asked their job, the others are not."""
+    buttons = [(b["title"], button_value(b["payload"])) for b in work_buttons()]
+    assert len(buttons) == 6
+
+    def refer(button: tuple[str, str]):
+        title, status = button
+        answers = [
+            (cue, f"{TAP}{title}" if cue == "what about work" else reply)
+            for cue, reply in TYPICAL.answers
+        ]
+        patient = replace(TYPICAL, name=f"taps {title}", answers=answers)
+        sender = f"work-button-{status}"
+        asked = []
+
+        def say(text: str) -> list[dict]:
+            replies = stack.say(sender, text)
+            asked.append(texts(replies).lower())
+            return replies
+
+        return status, complete_referral(say, patient), asked
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(refer, buttons))
+    for status, outcome, asked in results:
+        assert outcome.completed, (status, outcome)
+        problem = stored_referral(stack, outcome.reference)["problem"]
+        assert problem["work_status"] == status
+        asked_job = any("what is your job" in reply for reply in asked)
+        assert asked_job == (status in ("working", "off_work", "at_risk")), status
 
 
 def test_patients_answering_in_varied_formats_and_orders_are_understood_first_time(stack):

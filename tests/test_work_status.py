@@ -1,0 +1,93 @@
+""" "What about work?": every button, its title typed, and work told in a sentence, are read.
+
+Three of the six buttons once failed because the tapped payload reached the form as text and
+only some payloads happened to contain a matching word; these tests read the buttons from
+content/responses.yml so a new or renamed button is covered too.
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa.core.nlg.interpolator import interpolate
+
+from bot.content_store import load
+from bot.problem_vocabulary import button_value, match, match_work_status
+from scripts.layout import ROOT
+
+
+def work_buttons() -> list[dict]:
+    """Each work-status button once (the same buttons are offered again to change the answer)."""
+    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    found = {}
+    for variants in responses.values():
+        for variant in variants:
+            for button in variant.get("buttons") or []:
+                if '"work_status"' in button["payload"]:
+                    sent = interpolate(dict(button), {})
+                    found.setdefault(sent["payload"], sent)
+    return list(found.values())
+
+
+def test_every_work_button_offered_is_a_known_status_and_all_statuses_have_a_button():
+    statuses = set(load("problem_vocabulary")["work_status"])
+    offered = {button_value(b["payload"]) for b in work_buttons()}
+    assert offered == statuses
+
+
+@pytest.mark.parametrize("button", work_buttons(), ids=lambda b: b["title"])
+def test_a_tapped_work_button_is_read_as_its_own_status(button):
+    status = button_value(button["payload"])
+    assert match_work_status(button["payload"]) == status
+    assert match_work_status(button["title"]) == status  # the title typed instead of tapped
+
+
+@pytest.mark.parametrize(
+    ("typed", "status"),
+    [
+        ("I'm a nurse at the Royal Stoke, full time", "working"),
+        ("self-employed plumber", "working"),
+        ("I work in a warehouse on nights", "working"),
+        ("I'm off sick with a fit note", "off_work"),
+        ("been signed off for 2 weeks", "off_work"),
+        ("can’t work at the moment because of it", "off_work"),
+        ("still working but it's getting hard", "at_risk"),
+        ("I'm on light duties now", "at_risk"),
+        ("worried I might lose my job over it", "at_risk"),
+        ("not working at the moment", "not_working"),
+        ("I'm not in work", "not_working"),
+        ("I lost my job last year", "not_working"),
+        ("I'm a full time mum", "not_working"),
+        ("I work as a carer", "working"),
+        ("retired 5 years ago", "retired"),
+        ("I'm at uni", "student"),
+    ],
+)
+def test_work_told_in_a_sentence_is_mapped_to_an_option(typed, status):
+    assert match_work_status(typed) == status
+
+
+@pytest.mark.parametrize("typed", ["", "hmm", "it hurts", "what do you mean"])
+def test_an_answer_that_says_nothing_about_work_is_not_guessed(typed):
+    assert match_work_status(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("payload", "value"),
+    [
+        ('/inform{"onset": "gradual"}', "gradual"),
+        ('/inform{"body_area": "wrist_hand"}', "wrist_hand"),
+        ("/affirm", None),
+        ('/inform{"a": "1", "b": "2"}', None),
+        ('/inform{"a": 3}', None),
+        ("/inform{not json}", None),
+        ("I said /inform", None),
+    ],
+)
+def test_a_button_payload_gives_its_one_value_and_anything_else_gives_none(payload, value):
+    assert button_value(payload) == value
+
+
+def test_a_tapped_onset_button_is_read_by_its_value_not_by_a_word_inside_the_payload():
+    assert match("onset", '/inform{"onset": "gradual"}') == "gradual"
+    assert match("onset", '/inform{"onset": "injury"}') == "injury"
