@@ -61,6 +61,8 @@ PRONOUN_CUES = {
 }  # fmt: skip
 # The catalogue concept "on purpose", "deliberately" (self-harm); never part of a symptom.
 DELIBERATELY = "concept:deliberately"
+CANT_SENSE = "concept:cant_sense"  # "can't feel", "no feeling": a loss, not a denial
+MOOD_FLAG = "flag:mental_health_crisis:"
 # Why a mention is not taken as the patient's own symptom now (None: it is).
 DENIED = "denied"  # a plain denial next to the symptom, or "ruled out" after it
 DENIED_AT_A_DISTANCE = "denied_at_a_distance"  # a negation with other words in between
@@ -137,6 +139,13 @@ class Detection:
     # Flags whose words are there but plainly not the patient's own now: denied next to the
     # symptom, someone else's, a what-if or question, past and over, or on purpose.
     held_back: frozenset[str] = frozenset()
+
+
+def _said_of_a_mood(mention: _Mention, symptoms: list[_Mention]) -> bool:
+    """A "can't feel" phrase followed at once by a mental-health crisis word."""
+    return mention.key == CANT_SENSE and any(
+        s.start == mention.end and s.key.startswith(MOOD_FLAG) for s in symptoms
+    )
 
 
 class RedFlagDetector:
@@ -299,12 +308,15 @@ class RedFlagDetector:
         symptoms = [m for m in raw if m.key != "exclusion"]
         # Except "on purpose" itself: part of a self-harm phrase, but still a cue for the
         # categories it applies to ("lost a stone, on purpose").
+        # And except a loss of feeling said of a mood ("I don't feel suicidal"): that "don't"
+        # denies the mood.
+        swallowing = [
+            m for m in symptoms if m.key != DELIBERATELY and not _said_of_a_mood(m, symptoms)
+        ]
         cues = [
             c
             for c in all_cues
-            if not any(
-                m.start <= c.start and c.end <= m.end and m.key != DELIBERATELY for m in symptoms
-            )
+            if not any(m.start <= c.start and c.end <= m.end for m in swallowing)
         ]
         return [
             (mention, self._context(doc, mention, cues))

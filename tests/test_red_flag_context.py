@@ -159,3 +159,40 @@ def test_the_context_rules_in_content_are_complete_and_checked():
         parse_context(broken)
     with pytest.raises(jsonschema.ValidationError):
         parse_context({key: value for key, value in raw.items() if key != "not_negations"})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I don't feel suicidal or anything like that, just fed up with this shoulder",
+        "not feeling suicidal, just low about the knee",
+        "can you send me the Versus Arthritis sheet on rheumatoid arthritis",
+        "had my swollen hot knee drained, no infection, it was gout",
+        "I had weight loss surgery so I've lost a lot, all planned",
+    ],
+)
+def test_a_mood_denied_a_leaflet_a_test_that_found_nothing_and_planned_loss_are_not_flags(text):
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a loss of feeling said of the need to go, not a denial
+        ("can't feel when I need a wee any more", "cauda_equina"),
+        ("I can't tell when I need the toilet now", "cauda_equina"),
+        ("i dont get the urge to wee anymore", "cauda_equina"),
+        ("I can't feel my bum and I feel suicidal", "mental_health_crisis"),
+        ("honestly I don't feel like living anymore", "mental_health_crisis"),
+        ("I don't plan on being around long enough for the appointment", "mental_health_crisis"),
+        # "all clear" after a cancer means remission: the history still counts
+        ("had breast cancer 5 years ago, all clear since, now new back pain", "cancer_history"),
+    ],
+)
+def test_a_loss_of_the_urge_to_go_a_mood_and_a_cancer_all_clear_still_flag(text, flag):
+    assert flag in flags(text)
+
+
+def test_a_living_phrase_without_a_denial_is_not_a_crisis():
+    assert flags("I feel like living again since the physio") == []
+    assert flags("don't know if I need to go to work tomorrow") == []
