@@ -8,7 +8,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
-.PHONY: setup run test eval bench lint format pytest validate rasa-test lock clean
+.PHONY: setup run test quick eval bench lint format pytest validate rasa-test lock clean
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,10 @@ run: setup
 
 test: setup lint pytest validate rasa-test
 	@echo "make test: all checks passed"
+
+# The unit tests alone (no stack, no browser, no set-up runs): a couple of minutes.
+quick: setup lint
+	$(PY) -m pytest -m "not slow"
 
 lint:
 	$(PY) -m ruff check .

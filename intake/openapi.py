@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json (public).
 
 Request schemas are the very dicts the API validates with (intake/referral_schema.py), and
-tests/test_openapi.py checks that every /api/v1 route in the app's URL map is documented and
+tests/unit/test_openapi.py checks that every /api/v1 route in the app's URL map is documented and
 nothing else is. Also here: JSON error bodies for any HTTP error under /api/ (unknown path,
 wrong method, body too large), so API clients never get an HTML page.
 """

@@ -7,7 +7,7 @@ Our target is a reading age of about 11 (grade 6), as NHS.UK aims for.
     .venv/bin/python -m scripts.readability --worst 15 # the 15 hardest
     .venv/bin/python -m scripts.readability --source signposting
 
-Used by tests/test_content.py, which holds our signposting summaries to the target and
+Used by tests/unit/test_content.py, which holds our signposting summaries to the target and
 reports the hardest texts elsewhere in content/.
 """
 

@@ -24,6 +24,19 @@ def _own_outbox(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTBOX_DB", str(tmp_path / "outbox.db"))
 
 
+FOLDER_MARKERS = {"unit": ("unit",), "integration": ("integration", "slow"),
+                  "browser": ("browser", "slow")}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its folder: tests/unit, tests/integration or tests/browser."""
+    here = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(here).parts[0]
+        for name in FOLDER_MARKERS.get(folder, ()):
+            item.add_marker(name)
+
+
 TEST_TOKEN = "test-token-not-a-secret-0123456789"
 TEST_SECRET_KEY = "test-secret-key-not-a-secret-0123456789"
 

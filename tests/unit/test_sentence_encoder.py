@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.nlu.sentence_encoder import ModelFilesError, SentenceEncoder, model_dir, shared_encoder
+from scripts.layout import ROOT
 
-REFERENCE = json.loads((Path(__file__).parent / "minilm_reference.json").read_text())
+REFERENCE = json.loads((ROOT / "tests" / "minilm_reference.json").read_text())
 
 
 def test_embeddings_match_sentence_transformers_one_by_one_and_batched():

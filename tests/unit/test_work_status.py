@@ -8,25 +8,10 @@ content/responses.yml so a new or renamed button is covered too.
 from __future__ import annotations
 
 import pytest
-import yaml
-from rasa.core.nlg.interpolator import interpolate
 
 from bot.content_store import load
 from bot.problem_vocabulary import button_value, match, match_work_status
-from scripts.layout import ROOT
-
-
-def work_buttons() -> list[dict]:
-    """Each work-status button once (the same buttons are offered again to change the answer)."""
-    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
-    found = {}
-    for variants in responses.values():
-        for variant in variants:
-            for button in variant.get("buttons") or []:
-                if '"work_status"' in button["payload"]:
-                    sent = interpolate(dict(button), {})
-                    found.setdefault(sent["payload"], sent)
-    return list(found.values())
+from tests.support.buttons import work_buttons
 
 
 def test_every_work_button_offered_is_a_known_status_and_all_statuses_have_a_button():

@@ -19,13 +19,12 @@ import requests
 import yaml
 
 from bot.problem_vocabulary import button_value
+from scripts.layout import ROOT
 from scripts.running_stack import RunningStack, command_line, free_port
 from scripts.simulated_patient import TAP, TYPICAL, complete_referral
 from scripts.varied_patients import generate
 from scripts.varied_patients import run as run_varied
-from tests.test_work_status import work_buttons
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.buttons import work_buttons
 
 
 def port_answers(port: int) -> bool:
@@ -230,7 +229,7 @@ def test_a_port_in_use_stops_the_stack_with_one_clear_line():
 
 # --- the red-flag safety net end to end: the lay set as a first message and mid-form ---
 
-UTTERANCES = yaml.safe_load((Path(__file__).parent / "red_flag_utterances.yml").read_text())
+UTTERANCES = yaml.safe_load((ROOT / "tests" / "red_flag_utterances.yml").read_text())
 RANK = {"soon": 1, "urgent": 2, "emergency": 3}
 TO_THE_PROBLEM = [
     "Hi, my right knee has hurt for 3 months",

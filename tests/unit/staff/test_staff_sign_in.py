@@ -7,7 +7,7 @@ import time
 from intake import storage
 from intake.staff import users
 from intake.staff.auth import LAST_SEEN, MAX_FAILURES
-from tests.staff.conftest import ADMIN, CLINICIAN, csrf_token, rows, sign_in
+from tests.unit.staff.conftest import ADMIN, CLINICIAN, csrf_token, rows, sign_in
 
 
 def test_a_clinician_signs_in_and_sees_the_queue(anonymous):

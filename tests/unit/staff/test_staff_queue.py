@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from intake.staff.exports import safe_cell
-from tests.staff.conftest import make_referral, store
+from tests.unit.staff.conftest import make_referral, store
 
 NOW = datetime.now(timezone.utc)
 

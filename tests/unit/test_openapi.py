@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator, RefResolver
 from bot.actions.submission import build_referral, new_reference
 from intake.referral_schema import ESCALATION_SCHEMA, REFERRAL_SCHEMA
 from tests.conftest import make_tracker
-from tests.test_referral_form_actions import COMPLETE
+from tests.support.referral_slots import COMPLETE
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 

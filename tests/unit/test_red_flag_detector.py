@@ -15,8 +15,9 @@ import yaml
 
 from bot.red_flag_catalogue import LEVEL_RANK, CatalogueError, check, load, parse
 from bot.red_flag_detector import RedFlagDetector, default_detector
+from scripts.layout import ROOT
 
-UTTERANCES = yaml.safe_load((Path(__file__).parent / "red_flag_utterances.yml").read_text())
+UTTERANCES = yaml.safe_load((ROOT / "tests" / "red_flag_utterances.yml").read_text())
 MIN_SPECIFICITY = 0.95
 
 

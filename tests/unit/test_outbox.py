@@ -25,7 +25,7 @@ from bot import outbox
 from bot.actions.escalation import ActionEscalateRedFlag
 from bot.actions.submission import ActionSubmitReferral
 from tests.conftest import TEST_TOKEN, make_tracker
-from tests.test_referral_form_actions import COMPLETE
+from tests.support.referral_slots import COMPLETE
 
 AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
 

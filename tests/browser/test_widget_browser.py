@@ -20,9 +20,9 @@ from playwright.sync_api import Page, expect
 from sqlite_utils import Database
 
 from intake import migrations
+from scripts.layout import ROOT
 from scripts.running_stack import RunningStack
 
-ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Debian's Chromium (scripts/setup.sh installs it where missing); never a downloaded browser.
 CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")

@@ -23,7 +23,7 @@ from bot.actions.signposting import (
 from bot.actions.submission import build_referral, new_reference
 from intake.referral_schema import validate_referral
 from tests.conftest import make_tracker
-from tests.test_referral_form_actions import COMPLETE
+from tests.support.referral_slots import COMPLETE
 
 CATALOGUE = signposting.load()
 WORK_PAGES = {i.id for i in CATALOGUE.resources.values() if i.work}

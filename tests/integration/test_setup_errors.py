@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.layout import ROOT
 
 
 def real_python310() -> Path:

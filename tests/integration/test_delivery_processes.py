@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import requests
 
+from scripts.layout import ROOT
 from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN
-from tests.test_referral_form_actions import COMPLETE
+from tests.support.referral_slots import COMPLETE
 
-ROOT = Path(__file__).resolve().parent.parent
 AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
 START_SECONDS = 60
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
@@ -13,8 +11,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.nlu.sentence_encoder import shared_encoder
 from bot.nlu.text_intent_classifier import TextIntentClassifier
+from scripts.layout import ROOT
 
-DATA = Path(__file__).resolve().parent.parent / "bot" / "data"
+DATA = ROOT / "bot" / "data"
 ODD_TEXTS = ["", "   ", "?", "Zoë's knée hürts 😬", "x" * 1000, "st4 6qg 07700 900123", "/affirm"]
 
 
@@ -28,6 +27,7 @@ def trained() -> tuple[TextIntentClassifier, list[str]]:
     return component, texts
 
 
+@pytest.mark.slow  # trains the classifier on every NLU example (about 45 s)
 def test_the_fast_path_matches_the_pipeline_on_every_example_and_odd_input(trained):
     component, texts = trained
     every = texts + ODD_TEXTS

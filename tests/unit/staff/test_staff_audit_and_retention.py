@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from intake import storage
-from tests.staff.conftest import csrf_token, make_referral, rows, store
+from tests.unit.staff.conftest import csrf_token, make_referral, rows, store
 
 NOW = datetime.now(timezone.utc)
 OLD = NOW - timedelta(days=400)

@@ -1,6 +1,6 @@
 """The public pages and the widget's files as the web app serves them (Flask test client).
 
-The browser behaviour is in tests/test_widget_browser.py; this checks what can be checked
+The browser behaviour is in tests/browser/test_widget_browser.py; this checks what can be checked
 without a browser: pages CSP-clean, only the widget's assets served, the kiosk's content and
 timeouts, and the kiosk's QR codes only for links we signpost.
 """
@@ -8,15 +8,14 @@ timeouts, and the kiosk's QR codes only for links we signpost.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 from intake import pages
 from scripts.build_widget_tokens import PACKAGE_CSS, tokens_css
+from scripts.layout import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 WIDGET_JS = (ROOT / "web_widget" / "widget.js").read_text()
 SIGNPOSTED = yaml.safe_load((ROOT / "content" / "signposting.yml").read_text())["resources"]
 PAGES = ("/", "/msk-advice", "/kiosk", "/privacy")

@@ -6,7 +6,7 @@ import html
 import re
 from datetime import datetime, timedelta, timezone
 
-from tests.staff.conftest import REFERRAL, csrf_token, make_referral, rows, store
+from tests.unit.staff.conftest import REFERRAL, csrf_token, make_referral, rows, store
 
 NOW = datetime.now(timezone.utc)
 CONVERSATION = "c0ffee" + "0" * 26

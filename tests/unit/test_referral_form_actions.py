@@ -17,6 +17,7 @@ from bot.actions.submission import build_referral, new_reference, summary_values
 from bot.service_facts import min_age
 from intake.referral_schema import validate_referral
 from tests.conftest import make_tracker
+from tests.support.referral_slots import COMPLETE
 
 FORM = ValidateReferralForm()
 ALL_SLOTS = [
@@ -27,35 +28,6 @@ ALL_SLOTS = [
     "phone", "email",
     "contact_permissions", "communication_needs",
 ]  # fmt: skip
-
-COMPLETE = {
-    "consent": True,
-    "eligible": True,
-    "meets_min_age": True,
-    "postcode": "ST4 6QG",
-    "gp_practice": "Example Street Surgery",
-    "already_under_service": False,
-    "body_area": "knee",
-    "side": "right",
-    "onset": "injury",
-    "duration": "3 months",
-    "pain_score": "6",
-    "daily_impact": "struggle with stairs",
-    "red_flag_screening": "done",
-    "screening_answers": {"fracture_trauma": "no", "septic_arthritis": "no"},
-    "work_status": "working",
-    "work_role": "driver",
-    "treatments_tried": "ibuprofen",
-    "goals": "walking the dog",
-    "full_name": "Alex Example",
-    "date_of_birth": "1980-03-14",
-    "nhs_number": "943 476 5870",
-    "address_line1": "12 Example Street",
-    "phone": "07700 900123",
-    "email": NOT_GIVEN,
-    "contact_permissions": "voicemail",
-    "communication_needs": "none",
-}
 
 
 def answer(

@@ -9,7 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.layout import ROOT
+
 TOOLS = ("bash", "sha256sum", "cut", "cat", "mkdir", "tr", "tail", "dirname")
 
 
