@@ -7,8 +7,8 @@ for the body areas) and the phone-number metadata (1.6 ms) are built here too.
 """
 
 from bot import content_store, signposting
-from bot.actions.escalation import catalogue
 from bot.contact_fields import parse_uk_phone
+from bot.dialogue.escalation import catalogue
 from bot.problem_vocabulary import match
 
 catalogue()

@@ -15,8 +15,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.actions.repeated_answer import as_answer
+from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
 
 CHECK_SLOT = "red_flag_check"

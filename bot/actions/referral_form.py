@@ -13,7 +13,6 @@ from typing import Any
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.escalation import catalogue, escalate, next_screening_question
 from bot.contact_fields import (
     is_declined,
     parse_email,
@@ -21,6 +20,7 @@ from bot.contact_fields import (
     parse_uk_phone,
     parse_yes_no,
 )
+from bot.dialogue.escalation import catalogue, escalate, next_screening_question
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     body_area_has_side,

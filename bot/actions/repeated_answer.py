@@ -30,6 +30,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.utils import call_potential_coroutine
 
+from bot.actions.referral_form import ValidateReferralForm
 from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
 from bot.problem_fields import parse_duration, parse_pain_score
 from bot.problem_vocabulary import match, match_work_status, onset_mentioned
@@ -117,9 +118,6 @@ async def as_answer(
     slot: str, text: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
 ) -> list[dict[str, Any]]:
     """The text as the answer to `slot`, checked and normalised by the form's validator."""
-    # Imported here: the form's module imports this one (through escalation and signposting).
-    from bot.actions.referral_form import ValidateReferralForm
-
     validate = getattr(ValidateReferralForm(), f"validate_{slot}", None)
     if validate is None:
         return [SlotSet(slot, text)]

@@ -12,8 +12,9 @@ import requests
 from rasa_sdk.executor import CollectingDispatcher
 from werkzeug.serving import make_server
 
-from bot.actions.escalation import ActionAskRedFlagScreening, ActionEscalateRedFlag, catalogue
+from bot.actions.escalation import ActionAskRedFlagScreening, ActionEscalateRedFlag
 from bot.actions.referral_form import SCREENING_DONE, ValidateReferralForm
+from bot.dialogue.escalation import catalogue
 from tests.conftest import TEST_TOKEN, make_tracker
 
 FORM = ValidateReferralForm()
