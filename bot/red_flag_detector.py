@@ -527,6 +527,9 @@ class RedFlagDetector:
 AGE_PATTERNS = (
     re.compile(r"\b(?:i'?m|i am|aged?)\s+(\d{1,3})\b(?!\s*(?:kg|stone|st|lb|%|out of|/))"),
     re.compile(r"\b(\d{1,3})\s*(?:years? old|year-old|yrs? old|yo)\b"),
+    # "17 and back pain from nowhere", "52, female": an age opening the message. From 11 up,
+    # so a pain score answered first ("7 and it wakes me") is never read as an age.
+    re.compile(r"^(1[1-9]|[2-9]\d)\s*(?:,|and\b|&|n\b|\+|f\b|m\b|male\b|female\b)"),
 )
 # "I'm over 60", "over 70," at the start of a message: at least one more than the number.
 OVER_AGE = re.compile(

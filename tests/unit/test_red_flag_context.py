@@ -196,3 +196,36 @@ def test_a_loss_of_the_urge_to_go_a_mood_and_a_cancer_all_clear_still_flag(text,
 def test_a_living_phrase_without_a_denial_is_not_a_crisis():
     assert flags("I feel like living again since the physio") == []
     assert flags("don't know if I need to go to work tomorrow") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # an overdose told as a drug and a count
+        ("I took 20 paracetamol this morning but I feel fine", "mental_health_crisis"),
+        ("took 16 of my amitriptyline tonight", "mental_health_crisis"),
+        # distress is not a denial
+        ("not coping at all, want to hurt myself", "mental_health_crisis"),
+        ("my head keeps telling me to jump", "mental_health_crisis"),
+        # an age opening the message
+        ("17 and back pain from nowhere for 6 weeks", "new_back_pain_age"),
+    ],
+)
+def test_an_overdose_by_count_distress_and_an_age_said_first_flag(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I take 2 paracetamol 4 times a day",
+        "took 10 days off work with it",
+        "7 and it keeps me up at night",  # a pain score answered first is not an age
+        "what does foot drop look like",
+        "breathless after my parkrun but thats normal for me",
+        "felt like I'd been hit by a bus after gardening, all my muscles ache",
+        "my hip's on its last legs, i feel like im falling to bits",
+    ],
+)
+def test_a_normal_dose_a_pain_score_a_question_exercise_and_figures_of_speech_do_not(text):
+    assert flags(text) == []
