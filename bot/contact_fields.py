@@ -109,7 +109,7 @@ def parse_email(text: str) -> str | None:
     """An email address with its domain lower-cased, or None; said in a sentence or alone."""
     found = [word for word in text.split() if "@" in word]
     candidate = (found[0] if len(found) == 1 else _LEAD_IN.sub("", text.strip())).strip(" .,<>:")
-    if not _EMAIL.match(candidate) or len(candidate) > 254:
+    if not _EMAIL.fullmatch(candidate) or len(candidate) > 254:
         return None
     local, domain = candidate.rsplit("@", 1)
     return f"{local}@{domain.lower()}"

@@ -71,7 +71,7 @@ def _body() -> object:
 def _given_conversation_id() -> str | None:
     body = _body()
     value = body.get("conversation_id") if isinstance(body, dict) else None
-    return value if isinstance(value, str) and _CONVERSATION_ID.match(value) else None
+    return value if isinstance(value, str) and _CONVERSATION_ID.fullmatch(value) else None
 
 
 def _conversation_key() -> str:

@@ -56,7 +56,7 @@ def advice():
 
 @blueprint.get("/widget/<path:filename>")
 def widget_file(filename: str):
-    if not _WIDGET_ASSET.match(filename):
+    if not _WIDGET_ASSET.fullmatch(filename):
         abort(404)
     # nhsuk-tokens.css is built at set-up from the nhsuk-frontend package (see
     # scripts/build_widget_tokens.py); everything else is the widget's own source.

@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 Problem = dict[str, str]
 
@@ -199,9 +199,24 @@ def _message(error: Any) -> str:
     return schema.get("x-problem") or error.message
 
 
+def _whole_pattern(validator, pattern: str, instance: Any, schema: dict[str, Any]):
+    """JSON Schema's `pattern` as ECMA-262 reads it: an anchored "$" is the very end of the
+    string (Python's re lets "$" match before a final newline, so "ST4 6QG\n" passed)."""
+    if not isinstance(instance, str):
+        return
+    strict = (
+        pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+    )
+    if not re.search(strict, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = validators.extend(Draft202012Validator, {"pattern": _whole_pattern})
+
+
 def schema_problems(schema: dict[str, Any], payload: Any) -> list[Problem]:
     """Each field the schema refuses, once, with what is wrong; in the schema's order."""
-    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    validator = _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     problems: dict[str, str] = {}
     for error in validator.iter_errors(payload):
         path = list(error.absolute_path)

@@ -8,6 +8,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.referral_form import ValidateReferralForm
+from bot.dialogue.corrections import corrected_field
+
 # Which slots each changeable field clears; the form then asks only those again.
 FIELD_SLOTS: dict[str, tuple[str, ...]] = {
     "full_name": ("full_name",),
@@ -72,6 +75,12 @@ class ActionPrepareChange(Action):
     ) -> list[dict[str, Any]]:
         field = field_from(tracker)
         requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if field and corrected_field(text, field, [field]) == field:
+            # "my postcode is wrong, it's ST4 6QG": the new value is in the message already
+            slots = await ValidateReferralForm().correct(field, text, dispatcher, tracker, domain)
+            if slots is not None:
+                return [SlotSet(name, value) for name, value in slots.items()]
         if requested and _answers_the_question(tracker, field):
             return [SlotSet(requested, tracker.latest_message.get("text"))]
         if requested and field is None:

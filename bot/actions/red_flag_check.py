@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.opening import greet
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
@@ -145,11 +146,20 @@ class ActionClearRedFlagCheck(Action):
             return events  # the form asks its open question again (rules)
         place = place_before_check(tracker)
         if place is None:  # the check came with the opening message
-            dispatcher.utter_message(response="utter_greet")
+            greet(dispatcher, opening_text(tracker))
             return [*events, FollowupAction("utter_ask_consent")]
         if place in QUESTIONS:
             return [*events, FollowupAction(place)]
         return events
+
+
+def opening_text(tracker: Tracker) -> str:
+    """The patient's first message in this conversation ("" when it was a button)."""
+    for event in tracker.events:
+        if event.get("event") == "user":
+            text = event.get("text") or ""
+            return "" if text.startswith("/") else text
+    return ""
 
 
 def place_before_check(tracker: Tracker) -> str | None:

@@ -11,7 +11,9 @@ from datetime import date
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.utils import call_potential_coroutine
 
 from bot.contact_fields import (
     is_declined,
@@ -19,6 +21,12 @@ from bot.contact_fields import (
     parse_nhs_number,
     parse_uk_phone,
     parse_yes_no,
+)
+from bot.dialogue.corrections import (
+    correctable_fields,
+    corrected_field,
+    label,
+    slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate, next_screening_question
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
@@ -29,7 +37,13 @@ from bot.problem_vocabulary import (
     onset_mentioned,
     parse_contact_permission,
 )
-from bot.referral_fields import age_on, clean_full_name, normalise_postcode, parse_date_of_birth
+from bot.referral_fields import (
+    age_on,
+    clean_full_name,
+    format_date_for_patient,
+    normalise_postcode,
+    parse_date_of_birth,
+)
 from bot.service_facts import area_status, min_age, service_phone
 
 Slots = dict[str, Any]
@@ -62,6 +76,19 @@ def answer_text(tracker: Tracker, slot: str) -> str:
     if tracker.get_slot("requested_slot") != slot:
         return ""
     return tracker.latest_message.get("text") or ""
+
+
+# Answers that depend on a corrected one and are asked again ("is your GP in the area?"
+# after a new postcode).
+DEPENDS_ON: dict[str, dict[str, Any]] = {"postcode": {"gp_in_area": None}}
+
+
+def named_field(tracker: Tracker) -> str | None:
+    """The answer the NLU found named in the latest message (entity `field`), if any."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "field":
+            return entity.get("value")
+    return None
 
 
 DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
@@ -138,6 +165,55 @@ class ValidateReferralForm(FormValidationAction):
         if slot == "red_flag_screening":
             return bool(catalogue().screening_for(area))
         return True
+
+    # --- a correction volunteered at a later question -------------------------------
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        corrected = await self.volunteered_correction(dispatcher, tracker, domain)
+        if corrected is not None:
+            return corrected
+        return await super().get_validation_events(dispatcher, tracker, domain)
+
+    async def volunteered_correction(self, dispatcher, tracker, domain) -> list | None:
+        """ "Sorry, my date of birth was wrong, it's 12/03/1980" at any later question: the
+        earlier answer is changed (checked by its own validator), the patient is told, and
+        the open question is asked again. None when the message is not such a correction."""
+        requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if requested is None or text.startswith("/"):
+            return None
+        answered = [
+            field
+            for field in correctable_fields()
+            if field != requested and tracker.get_slot(field) not in (None, NOT_GIVEN)
+        ]
+        field = corrected_field(text, named_field(tracker), answered)
+        slots = (
+            None if field is None else await self.correct(field, text, dispatcher, tracker, domain)
+        )
+        if slots is None:
+            return None
+        # Whatever this message filled (the open question's answer above all) goes back to
+        # what it was; the corrected field and what depends on it are set.
+        before = slots_before_latest_message(tracker.events)
+        undo = {name: before.get(name) for name in tracker.slots_to_validate()}
+        changed = {**undo, **slots, requested: None}
+        return [SlotSet(name, value) for name, value in changed.items()]
+
+    async def correct(self, field, text, dispatcher, tracker, domain) -> Slots | None:
+        """The slots that change `field` to the value in `text`, checked by the field's own
+        validator, with the patient told; None (and nothing said) when the value is refused."""
+        validate = getattr(self, f"validate_{field}")
+        slots = await call_potential_coroutine(validate(text, dispatcher, tracker, domain))
+        if slots.get(field) is None:
+            return None
+        shown = slots[field]
+        if field == "date_of_birth":
+            shown = format_date_for_patient(date.fromisoformat(shown))
+        dispatcher.utter_message(
+            response="utter_correction_taken", field_label=label(field), field_value=shown
+        )
+        return {**DEPENDS_ON.get(field, {}), **slots}
 
     # --- answers given before their question ------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,8 +16,10 @@ from intake.staff.blueprint import blueprint
 from intake.staff.queue import LIST_COLUMNS, QueueFilters, find_referrals
 
 MAX_ROWS = 10_000
-# Cells a spreadsheet would read as a formula (CSV injection): shown as text instead.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Cells a spreadsheet would read as a formula or split into new cells (CSV injection, OWASP):
+# shown as text instead. Checked on the first character that is not a space, after Unicode
+# compatibility folding, so " =1+1" and full-width "\uff1d1+1" are caught too.
+FORMULA_STARTS = ("=", "+", "-", "@", ";", ",", "|", "\t", "\r", "\n")
 COLUMNS = (
     ("reference", "reference"),
     ("status", "status"),
@@ -46,7 +49,10 @@ def safe_cell(value: Any) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text[:1] in ("\t", "\r", "\n"):
+        return "'" + text
+    first = unicodedata.normalize("NFKC", text.lstrip())[:1]
+    return "'" + text if first and first in FORMULA_STARTS else text
 
 
 @blueprint.get("/queue.csv")

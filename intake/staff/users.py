@@ -44,7 +44,7 @@ def _user(row: dict) -> StaffUser:
 
 
 def check_new_user(username: str, password: str, role: str) -> None:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise UserProblem(
             "the username must be 3 to 64 lower-case letters, digits, dots, dashes or underscores"
         )

@@ -163,6 +163,38 @@ def test_every_work_button_tapped_is_stored_as_that_status(stack):
         assert asked_job == (status in ("working", "off_work", "at_risk")), status
 
 
+def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
+    """The date of birth given wrong, corrected in passing when asked for the GP practice:
+    the bot says it changed it, asks for the practice again, and stores the corrected date."""
+    sender = "correction-patient"
+    told = []
+    correction = "sorry, my date of birth was wrong, it's 2nd November 1971"
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not told and "gp practice (surgery)" in texts(replies).lower():
+            replies = stack.say(sender, correction)
+            told.append(texts(replies))
+        return replies
+
+    answers = [
+        (cue, "2nd November 1972" if cue == "date of birth" else reply)
+        for cue, reply in TYPICAL.answers
+    ]
+    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    assert outcome.completed, outcome
+    assert "changed your date of birth to 2 November 1971" in told[0]
+    assert "gp practice (surgery)" in told[0].lower()  # the open question, asked again
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert patient["date_of_birth"] == "1971-11-02"
+
+
+def test_a_need_stated_in_the_first_message_gets_its_note_before_the_consent_question(stack):
+    replies = texts(stack.say("opening-need", "I'm filling this in for my mum, her knee is bad"))
+    assert "fill this in for someone else" in replies
+    assert replies.index("someone else") < replies.index("privacy notice")  # then consent
+
+
 def test_patients_answering_in_varied_formats_and_orders_are_understood_first_time(stack):
     """Generated patients (scripts/varied_patients.py): every referral made, every checked
     field stored as the patient said it, and no question asked twice. A red-flag check question

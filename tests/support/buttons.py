@@ -19,3 +19,9 @@ def work_buttons() -> list[dict]:
                     sent = interpolate(dict(button), {})
                     found.setdefault(sent["payload"], sent)
     return list(found.values())
+
+
+def buttons_of(response: str) -> list[dict]:
+    """The buttons of one response's first variant, placeholders filled as Rasa fills them."""
+    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    return [interpolate(dict(b), {}) for b in responses[response][0].get("buttons") or []]

@@ -220,3 +220,15 @@ def test_rasa_replies_are_relayed_and_its_failures_become_a_clear_503(
         assert response.get_json()["messages"] == [{"recipient_id": "x", "text": "Hello"}]
     else:
         assert "not available" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("given", [CONVERSATION + "\n", CONVERSATION.upper(), "x", 5, None])
+def test_only_a_whole_conversation_id_names_a_conversation(make_client, given):
+    """Anything else (once: the same id with a trailing newline) starts a new conversation."""
+    from intake.chat_gateway import _given_conversation_id
+
+    app = make_client().application
+    with app.test_request_context(json={"message": "hi", "conversation_id": given}):
+        assert _given_conversation_id() is None
+    with app.test_request_context(json={"message": "hi", "conversation_id": CONVERSATION}):
+        assert _given_conversation_id() == CONVERSATION

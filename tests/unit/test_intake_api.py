@@ -242,6 +242,9 @@ def test_concurrent_posts_of_one_reference_with_different_bodies_keep_the_first(
         (lambda r: r.update(submitted_at="2026-02-30T10:00:00Z"), "submitted_at", "ISO 8601"),
         (lambda r: r.update(patient="Sam Sample"), "patient", "JSON object"),
         (lambda r: r["patient"].update(postcode="st4 6qg"), "patient.postcode", "upper case"),
+        # "$" is the end of the text: a trailing newline once passed every pattern
+        (lambda r: r["patient"].update(postcode="ST4 6QG\n"), "patient.postcode", "upper case"),
+        (lambda r: r.update(reference=r["reference"] + "\n"), "reference", ""),
         (lambda r: r["patient"].update(date_of_birth="14/03/1980"), "patient.date_of_birth", ""),
         (lambda r: r["patient"].update(date_of_birth="2999-01-01"), "patient.date_of_birth", ""),
         (lambda r: r["patient"].update(date_of_birth="1980-02-30"), "patient.date_of_birth", ""),

@@ -141,8 +141,11 @@ def test_the_csv_export_defuses_spreadsheet_formulas(staff_app, clinician):
 
 
 def test_safe_cell_quotes_every_formula_start():
-    for start in ("=", "+", "-", "@", "\t", "\r"):
+    for start in ("=", "+", "-", "@", "\t", "\r", "\n", ";", ",", "|"):
         assert safe_cell(f"{start}1+1") == f"'{start}1+1"
+    # after spaces, full-width forms (OWASP CSV injection; once let through)
+    for sneaky in (" =1+1", "\u3000=1+1", "\uff1d1+1", "\uff0bcmd", "\uff20SUM(1)", "\u00a0-2+3"):
+        assert safe_cell(sneaky) == "'" + sneaky
     assert safe_cell("Sam Sample") == "Sam Sample"
     assert safe_cell(None) == ""
     assert safe_cell(6) == "6"

@@ -1,0 +1,53 @@
+"""The introduction, with a note for each need the patient stated in their first message
+("I'm filling this in for my mum", "my English is not good"): the words are in
+content/opening_needs.yml, the notes are responses utter_opening_need_<id>."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.content_store import load
+
+
+@cache
+def _needs() -> dict[str, re.Pattern]:
+    needs = load("opening_needs")["needs"]
+    return {
+        need: re.compile(
+            r"(?<![a-z])(?:"
+            + "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+            + r")(?![a-z])"
+        )
+        for need, words in needs.items()
+    }
+
+
+def stated_needs(text: str) -> list[str]:
+    """The needs stated in `text`, in the order of content/opening_needs.yml."""
+    lowered = " ".join((text or "").lower().replace("\u2019", "'").split())
+    return [need for need, words in _needs().items() if words.search(lowered)]
+
+
+def greet(dispatcher: CollectingDispatcher, text: str) -> None:
+    dispatcher.utter_message(response="utter_greet")
+    for need in stated_needs(text):
+        dispatcher.utter_message(response=f"utter_opening_need_{need}")
+
+
+class ActionGreet(Action):
+    """The introduction, then a note for each need the opening message stated."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        greet(dispatcher, "" if text.startswith("/") else text)
+        return []

@@ -1,0 +1,81 @@
+"""A correction volunteered at a later question ("sorry, my date of birth was wrong, it's
+12/03/1980"): which answered field it corrects, read from the patient's own words.
+
+The words are in content/referral_corrections.yml. Pure functions: the form
+(bot/actions/referral_form.py) and the change flow (bot/actions/changes.py) apply the result
+through the form's own validators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from functools import cache
+from typing import Any
+
+from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
+from bot.content_store import load
+from bot.referral_fields import normalise_postcode, parse_date_of_birth
+
+# Whether a message holds a value for the field (the form's validator then checks it).
+_HAS_VALUE: dict[str, Callable[[str], bool]] = {
+    "date_of_birth": lambda text: parse_date_of_birth(text, date.today()).value is not None,
+    "postcode": lambda text: normalise_postcode(text) is not None,
+    "nhs_number": lambda text: parse_nhs_number(text).value is not None,
+    "phone": lambda text: parse_uk_phone(text).value is not None,
+    "email": lambda text: parse_email(text) is not None,
+}
+
+
+def _words(phrases: Iterable[str]) -> re.Pattern:
+    alternation = "|".join(re.escape(p.lower()) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])")
+
+
+@cache
+def _vocabulary() -> tuple[dict[str, str], re.Pattern, re.Pattern, dict[str, str]]:
+    """(word -> field, all field words, correction words, field -> label)."""
+    content = load("referral_corrections")
+    field_of = {
+        word.lower(): name for name, entry in content["fields"].items() for word in entry["words"]
+    }
+    labels = {name: entry["label"] for name, entry in content["fields"].items()}
+    return field_of, _words(field_of), _words(content["correction_words"]), labels
+
+
+def correctable_fields() -> tuple[str, ...]:
+    return tuple(_vocabulary()[3])
+
+
+def label(field: str) -> str:
+    return _vocabulary()[3][field]
+
+
+def corrected_field(text: str, named: str | None, answered: Iterable[str]) -> str | None:
+    """The answered field this message corrects: it names the field (or the NLU found it
+    named), says the earlier answer was wrong, and holds a new value for it. None otherwise,
+    and when it could be more than one field."""
+    lowered = " ".join((text or "").lower().replace("\u2019", "'").split())
+    field_of, field_words, correction, _ = _vocabulary()
+    if not correction.search(lowered):
+        return None
+    # the longest name at each place: "nhs number" is not the phone "number"
+    said = {field_of[word] for word in field_words.findall(lowered)}
+    if named in field_of.values():
+        said.add(named)
+    candidates = [field for field in answered if field in said and _HAS_VALUE[field](text)]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Each slot's value just before the patient's latest message (from the tracker's events)."""
+    events = list(events)
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    before: dict[str, Any] = {}
+    for event in events[: users[-1] if users else len(events)]:
+        if event.get("event") == "slot":
+            before[event["name"]] = event.get("value")
+        elif event.get("event") in ("restart", "session_started"):
+            before = {}
+    return before

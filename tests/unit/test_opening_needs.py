@@ -1,0 +1,59 @@
+"""A first message that states a need (pregnancy, filling it in for someone else, a language,
+deafness or sight loss, work) gets a note about it after the introduction, not only the
+standard introduction."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.opening import ActionGreet, stated_needs
+from bot.content_store import load
+from scripts.layout import ROOT
+from tests.conftest import make_tracker
+
+
+@pytest.mark.parametrize(
+    ("text", "needs"),
+    [
+        ("I'm 30 weeks pregnant and my pelvis is killing me", ["pregnancy"]),
+        ("since I had my baby my back has been bad", ["pregnancy"]),
+        ("I'm filling this in for my mum, her knee is bad", ["someone_else"]),
+        ("hello i am writing on behalf of my father", ["someone_else"]),
+        ("my english is not good, i need interpreter", ["language"]),
+        ("I am deaf so please don't phone me", ["hearing_or_sight"]),
+        ("I use a screen reader", ["hearing_or_sight"]),
+        ("I'm off sick with my back and worried I'll lose my job", ["work"]),
+        (
+            "I'm deaf and doing this for my husband, he can't work with his shoulder",
+            ["someone_else", "hearing_or_sight", "work"],
+        ),
+        ("my right knee hurts when I climb stairs", []),
+        ("I'd like to refer myself", []),
+    ],
+)
+def test_needs_stated_in_the_first_message_are_found(text, needs):
+    assert stated_needs(text) == needs
+
+
+def test_each_need_has_its_note_and_the_introduction_comes_first():
+    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    for need in load("opening_needs")["needs"]:
+        assert f"utter_opening_need_{need}" in responses, need
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({}, "I'm filling this in for my mum, she is deaf")
+    asyncio.run(ActionGreet().run(dispatcher, tracker, {}))
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_greet",
+        "utter_opening_need_someone_else",
+        "utter_opening_need_hearing_or_sight",
+    ]
+
+
+def test_a_button_as_the_first_message_gets_the_introduction_alone():
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionGreet().run(dispatcher, make_tracker({}, "/start_referral"), {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_greet"]

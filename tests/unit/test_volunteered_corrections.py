@@ -1,0 +1,159 @@
+"""A correction volunteered at a later question is taken: "sorry, my date of birth was wrong,
+it's 12/03/1980" when asked for the postcode changes the date of birth, says so, and asks
+for the postcode again, instead of refusing it as a postcode."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.changes import FIELD_SLOTS, ActionPrepareChange
+from bot.actions.referral_form import ValidateReferralForm
+from bot.dialogue.corrections import corrected_field, slots_before_latest_message
+from bot.problem_vocabulary import button_value
+from tests.support.buttons import buttons_of
+
+FORM = ValidateReferralForm()
+DOMAIN = {"forms": {"referral_form": {"required_slots": []}}}
+ANSWERED = {
+    "consent": True,
+    "eligible": True,
+    "date_of_birth": "1971-11-02",
+    "postcode": "WS11 1DB",
+    "phone": "07700 900123",
+    "nhs_number": "485 777 3457",
+}
+
+
+def turn(requested: str, text: str, intent: str = "inform", entities=None) -> Tracker:
+    """The tracker the form's validation sees: the message filled the open question's slot
+    (Rasa's from_text mapping) after the slots answered so far."""
+    before = [{"event": "slot", "name": k, "value": v} for k, v in ANSWERED.items()]
+    before.append({"event": "slot", "name": "requested_slot", "value": requested})
+    events = [
+        *before,
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+        {"event": "slot", "name": requested, "value": text},
+    ]
+    return Tracker(
+        sender_id="test-sender",
+        slots={**ANSWERED, "requested_slot": requested, requested: text},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 1.0},
+            "entities": entities or [],
+        },
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": "referral_form"},
+        latest_action_name="action_extract_slots",
+    )
+
+
+def validate(tracker: Tracker) -> tuple[dict[str, Any], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(FORM.get_validation_events(dispatcher, tracker, DOMAIN))
+    return {e["name"]: e["value"] for e in events}, dispatcher.messages
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "field", "stored", "shown"),
+    [
+        (
+            "gp_practice",
+            "sorry my date of birth was wrong, it's 12/03/1980",
+            "date_of_birth",
+            "1980-03-12",
+            "12 March 1980",
+        ),
+        ("address_line1", "oops wrong postcode, it should be ST4 6QG", "postcode", "ST4 6QG", None),
+        ("email", "my mobile number was wrong it's 07700 900456", "phone", "07700 900456", None),
+        ("email", "NHS number typo, should be 943 476 5870", "nhs_number", "943 476 5870", None),
+    ],
+)
+def test_a_correction_at_a_later_question_changes_that_answer_and_asks_again(
+    requested, text, field, stored, shown
+):
+    slots, messages = validate(turn(requested, text))
+    assert slots[field] == stored
+    assert slots[requested] is None  # the open question is asked again, not answered
+    [told] = messages
+    assert told["response"] == "utter_correction_taken"
+    assert told["field_value"] == (shown or stored)
+
+
+def test_a_new_postcode_asks_again_whether_the_gp_is_in_the_area():
+    slots, _ = validate(turn("address_line1", "sorry, my postcode is wrong: ST4 6QG"))
+    assert slots["postcode"] == "ST4 6QG" and slots["gp_in_area"] is None
+
+
+@pytest.mark.parametrize(
+    ("requested", "text"),
+    [
+        ("postcode", "ST4 6QG"),  # the answer itself
+        ("gp_practice", "my date of birth is 12/03/1980"),  # no word that it was wrong
+        ("gp_practice", "sorry, my date of birth was wrong"),  # no new value
+        ("gp_practice", "sorry my date of birth was wrong, it's 31/02/1980"),  # no such date
+    ],
+)
+def test_anything_else_is_validated_as_the_answer_to_the_open_question(requested, text):
+    slots, messages = validate(turn(requested, text))
+    assert "utter_correction_taken" not in [m.get("response") for m in messages]
+    assert slots.get("date_of_birth", ANSWERED["date_of_birth"]) == ANSWERED["date_of_birth"]
+
+
+def test_a_change_request_that_already_holds_the_new_value_takes_it_without_asking_again():
+    tracker = turn(
+        "email",
+        "my postcode is wrong, it's ST4 6QG",
+        intent="change_answer",
+        entities=[{"entity": "field", "value": "postcode"}],
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, DOMAIN))
+    assert {e["name"]: e["value"] for e in events} == {"postcode": "ST4 6QG", "gp_in_area": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
+
+
+def test_the_phone_is_not_read_as_named_when_the_nhs_number_is():
+    fields = ["phone", "nhs_number"]
+    assert corrected_field("nhs number wrong: 943 476 5870", None, fields) == "nhs_number"
+
+
+def test_slots_before_the_latest_message_ignore_what_it_filled():
+    events = turn("postcode", "sorry my dob was wrong 12/03/1980").events
+    assert slots_before_latest_message(events)["postcode"] == "WS11 1DB"
+
+
+def change_buttons() -> list[dict]:
+    return buttons_of("utter_ask_what_to_change")
+
+
+@pytest.mark.parametrize("button", change_buttons(), ids=lambda b: b["title"])
+def test_every_change_button_clears_just_that_answer_so_the_form_asks_it_again(button):
+    field = button_value(button["payload"])
+    tracker = turn("email", button["payload"], intent="change_answer")
+    tracker = Tracker(
+        tracker.sender_id,
+        {**tracker.slots, "requested_slot": None},
+        {**tracker.latest_message, "entities": [{"entity": "field", "value": field}]},
+        tracker.events,
+        False,
+        None,
+        None,
+        "action_listen",
+    )
+    events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, DOMAIN))
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    assert cleared == set(FIELD_SLOTS[field])
+
+
+def test_the_change_list_offers_the_gp_practice_and_how_it_started():
+    offered = {button_value(b["payload"]) for b in change_buttons()}
+    assert {"gp_practice", "onset"} <= offered
