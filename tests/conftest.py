@@ -85,6 +85,7 @@ def make_tracker(
     intent: str = "inform",
     entities: list[dict[str, Any]] | None = None,
     confidence: float = 1.0,
+    events: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """A tracker mid-way through the referral form, as the action server receives it."""
     return Tracker(
@@ -95,7 +96,7 @@ def make_tracker(
             "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
         },
-        events=[],
+        events=events or [],
         paused=False,
         followup_action=None,
         active_loop={"name": "referral_form"},

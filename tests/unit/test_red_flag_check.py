@@ -15,6 +15,7 @@ from bot.actions.red_flag_check import (
 )
 from bot.nlu.red_flag_classifier import decide
 from bot.red_flag_detector import default_detector
+from tests.conftest import make_tracker
 
 
 def run(action, tracker):
@@ -24,20 +25,7 @@ def run(action, tracker):
 
 
 def tracker_with(events, slots, intent="red_flag_check", entities=None, text="") -> Tracker:
-    return Tracker(
-        sender_id="check-test",
-        slots=slots,
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
-            "entities": entities or [],
-        },
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": "referral_form"},
-        latest_action_name="action_listen",
-    )
+    return make_tracker(slots, text, intent=intent, entities=entities, events=events)
 
 
 def opinion(decision: str, flag_id: str | None):

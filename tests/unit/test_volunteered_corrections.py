@@ -15,6 +15,7 @@ from bot.actions.changes import FIELD_SLOTS, ActionPrepareChange
 from bot.actions.referral_form import ValidateReferralForm
 from bot.dialogue.corrections import corrected_field, slots_before_latest_message
 from bot.problem_vocabulary import button_value
+from tests.conftest import make_tracker
 from tests.support.buttons import buttons_of
 
 FORM = ValidateReferralForm()
@@ -40,20 +41,8 @@ def turn(requested: str, text: str, intent: str = "inform", entities=None) -> Tr
         {"event": "user", "text": text},
         {"event": "slot", "name": requested, "value": text},
     ]
-    return Tracker(
-        sender_id="test-sender",
-        slots={**ANSWERED, "requested_slot": requested, requested: text},
-        latest_message={
-            "text": text,
-            "intent": {"name": intent, "confidence": 1.0},
-            "entities": entities or [],
-        },
-        events=events,
-        paused=False,
-        followup_action=None,
-        active_loop={"name": "referral_form"},
-        latest_action_name="action_extract_slots",
-    )
+    slots = {**ANSWERED, "requested_slot": requested, requested: text}
+    return make_tracker(slots, text, intent=intent, entities=entities, events=events)
 
 
 def validate(tracker: Tracker) -> tuple[dict[str, Any], list[dict]]:
