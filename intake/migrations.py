@@ -124,3 +124,18 @@ def m003_transcript_index(db: Database) -> None:
     _table(db, "transcripts").enable_fts(["text"], create_triggers=True)
     _table(db, "referrals").create_index(["conversation_id"], if_not_exists=True)
     _table(db, "escalations").create_index(["conversation_id"], if_not_exists=True)
+
+
+@migrations()
+def m004_sign_in_security(db: Database) -> None:
+    """A per-user session version (signing out, a password reset or a deactivation ends every
+    session of that user), and each sign-in attempt, for throttling by user and address."""
+    if "session_version" not in _table(db, "staff_users").columns_dict:
+        _table(db, "staff_users").add_column("session_version", int, not_null_default=0)
+    _table(db, "sign_in_attempts").create(
+        {"id": int, "username": str, "address": str, "at": str, "outcome": str},
+        pk="id",
+        if_not_exists=True,
+    )
+    _table(db, "sign_in_attempts").create_index(["username", "address", "at"], if_not_exists=True)
+    _table(db, "sign_in_attempts").create_index(["address", "at"], if_not_exists=True)

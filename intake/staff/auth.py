@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,16 +29,15 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from intake import storage
-from intake.staff import audit, users
+from intake.staff import audit, sign_in_throttle, users
 from intake.staff.blueprint import blueprint
 
 PUBLIC_ENDPOINTS = {"staff.sign_in", "staff.static", "staff.nhsuk_asset"}
 LAST_SEEN = "staff_last_seen"
-# Password guessing: after this many wrong passwords for one username within the window,
-# that username cannot sign in until the window has passed (counted from the audit log, so
-# it holds across gunicorn workers).
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+# The user's session version when this session signed in: signing out (anywhere), a password
+# reset or a deactivation moves the version on, and every older session ends (a copied
+# cookie is worth nothing after sign-out).
+SESSION_VERSION = "staff_session_version"
 
 login_manager = LoginManager()
 login_manager.login_view = "staff.sign_in"
@@ -76,6 +74,9 @@ def _require_signed_in_and_not_idle():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if session.get(SESSION_VERSION) != users.session_version(storage.database(), current_user.id):
+        _end_session()
         return login_manager.unauthorized()
     idle_seconds = current_app.config["SETTINGS"].staff_idle_minutes * 60
     last_seen = session.get(LAST_SEEN, 0)
@@ -122,12 +123,14 @@ def sign_in():
     status = 200
     if form.validate_on_submit():
         username = form.username.data.strip().lower()[:64]
-        if _recent_failures(username) >= MAX_FAILURES:
+        db = storage.database()
+        attempt = sign_in_throttle.begin(db, username, request.remote_addr or "unknown")
+        if isinstance(attempt, sign_in_throttle.Refused):
             audit.record("sign_in_refused", "staff_user", username)
-            minutes = int(FAILURE_WINDOW.total_seconds() // 60)
-            error = f"Too many wrong passwords: wait {minutes} minutes, then try again."
+            error = f"Too many wrong passwords: wait {attempt.minutes} minutes, then try again."
             return render_template("staff/sign_in.html", form=form, error=error), 429
-        user = users.authenticate(storage.database(), username, form.password.data)
+        user = users.authenticate(db, username, form.password.data)
+        sign_in_throttle.finish(db, attempt, succeeded=user is not None)
         if user is None:
             audit.record("sign_in_failed", "staff_user", username)
             error = "The username or password is not right."
@@ -136,28 +139,17 @@ def sign_in():
             session.clear()  # a fresh session: nothing carried over from before sign-in
             login_user(user)
             session.permanent = True
+            session[SESSION_VERSION] = users.session_version(db, user.id)
             session[LAST_SEEN] = int(time.time())
             audit.record("sign_in", "staff_user", user.username)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("staff/sign_in.html", form=form, error=error), status
 
 
-def _recent_failures(username: str) -> int:
-    since = (datetime.now(timezone.utc) - FAILURE_WINDOW).isoformat(timespec="seconds")
-    return (
-        storage.database()
-        .execute(
-            "SELECT count(*) FROM audit_log WHERE action = 'sign_in_failed' AND target_id = ? "
-            "AND at >= ?",
-            [username, since],
-        )
-        .fetchone()[0]
-    )
-
-
 @blueprint.post("/sign-out")
 def sign_out():
     audit.record("sign_out", "staff_user", current_user.username)
+    users.end_sessions(storage.database(), current_user.id)
     _end_session()
     flash("You have signed out.")
     return redirect(url_for("staff.sign_in"))

@@ -71,8 +71,10 @@ def create_user(
         raise UserProblem(f"user {username} already exists (use --update to reset it)")
     with db.conn:
         if existing:
+            # a reset password ends the sessions signed in with the old one
             db.execute(
-                "UPDATE staff_users SET password_hash = ?, role = ?, active = 1 WHERE username = ?",
+                "UPDATE staff_users SET password_hash = ?, role = ?, active = 1,"
+                " session_version = session_version + 1 WHERE username = ?",
                 [row["password_hash"], role, username],
             )
         else:
@@ -108,6 +110,21 @@ def load_user(db: Database, user_id: str) -> StaffUser | None:
         return None
     rows = list(db["staff_users"].rows_where("id = ? AND active = 1", [int(user_id)]))
     return _user(rows[0]) if rows else None
+
+
+def session_version(db: Database, user_id: int) -> int | None:
+    """The user's current session version (None for no such user)."""
+    row = db.execute("SELECT session_version FROM staff_users WHERE id = ?", [user_id]).fetchone()
+    return row[0] if row else None
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """Every session of this user ends at its next request."""
+    with db.conn:
+        db.execute(
+            "UPDATE staff_users SET session_version = session_version + 1 WHERE id = ?",
+            [user_id],
+        )
 
 
 def list_users(db: Database) -> list[dict]:

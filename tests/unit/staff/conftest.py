@@ -77,6 +77,11 @@ def _quick_password_hashes(monkeypatch):
 
 @pytest.fixture
 def staff_app(tmp_path, monkeypatch) -> Flask:
+    return make_staff_app(tmp_path, monkeypatch)
+
+
+def make_staff_app(tmp_path, monkeypatch) -> Flask:
+    """The app on temporary databases, with a clinician and an admin."""
     monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
     monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)
     app = create_app({"intake_db": tmp_path / "intake.db", "tracker_db": tmp_path / "tracker.db"})

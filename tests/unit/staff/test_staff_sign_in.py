@@ -6,7 +6,8 @@ import time
 
 from intake import storage
 from intake.staff import users
-from intake.staff.auth import LAST_SEEN, MAX_FAILURES
+from intake.staff.auth import LAST_SEEN
+from intake.staff.sign_in_throttle import MAX_FAILURES
 from tests.unit.staff.conftest import ADMIN, CLINICIAN, csrf_token, rows, sign_in
 
 
@@ -57,8 +58,8 @@ def test_repeated_wrong_passwords_lock_the_username_for_a_while(anonymous, staff
     assert sign_in(staff_app.test_client(), *ADMIN).status_code == 302  # others unaffected
     with staff_app.app_context():
         db = storage.database()
-        with db.conn:  # the window passes
-            db.execute("UPDATE audit_log SET at = '2000-01-01T00:00:00+00:00'")
+        with db.conn:  # the wait passes
+            db.execute("UPDATE sign_in_attempts SET at = '2000-01-01T00:00:00+00:00'")
     assert sign_in(anonymous, *CLINICIAN).status_code == 302
 
 
