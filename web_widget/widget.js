@@ -283,7 +283,7 @@
         self.scrollToEnd();
         if (self.focusWhenShown) {
           self.focusWhenShown = false;
-          self.input.focus();
+          self.placeFocus();
         }
       };
       link.addEventListener("load", reveal);
@@ -352,6 +352,19 @@
         "aria-label": TEXT.log,
         tabindex: "0",
       });
+      // Kept at the newest message whenever the log changes size (buttons drawn, banner shown,
+      // keyboard opened), unless the patient has scrolled up to read.
+      this.atEnd = true;
+      this.log.addEventListener("scroll", function () {
+        self.atEnd = self.log.scrollTop + self.log.clientHeight >= self.log.scrollHeight - 8;
+      });
+      if (typeof ResizeObserver === "function") {
+        new ResizeObserver(function () {
+          if (self.atEnd) {
+            self.scrollToEnd();
+          }
+        }).observe(this.log);
+      }
       this.typing = el("div", { class: "typing", role: "status", hidden: true }, [
         el("span", { class: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
         el("span", { text: TEXT.typing }),
@@ -479,7 +492,10 @@
       if (moveFocus && this.frame.hidden) {
         this.focusWhenShown = true; // the stylesheet is still loading
       } else if (moveFocus) {
-        this.input.focus();
+        this.placeFocus();
+      }
+      if (moveFocus && !this.state.conversationId && this.state.history.length === 0) {
+        this.focusAfterReply = true; // the opening is on its way: focus its newest message
       }
       this.scrollToEnd();
       if (!this.state.conversationId && this.state.history.length === 0 && !this.busy) {
@@ -625,6 +641,10 @@
             self.busy = false;
             self.typing.hidden = true;
             self.controller = null;
+            if (self.focusAfterReply && self.state.open) {
+              self.focusAfterReply = false;
+              self.placeFocus();
+            }
             self.save();
             if (self.kiosk) {
               self.activity();
@@ -765,12 +785,29 @@
         var button = el("button", { type: "button", class: "button reply", text: b.title });
         button.addEventListener("click", function () {
           if (!self.busy) {
+            // Not the text box: on a phone its keyboard would cover the next buttons. Focus
+            // moves to the reply when it comes (placeFocus).
+            self.focusAfterReply = true;
             self.send(b.payload, b.title);
-            self.input.focus();
           }
         });
         self.replies.appendChild(button);
       });
+      this.scrollToEnd(); // the buttons take room from the log: keep the question in view
+    }
+
+    // Focus after a reply: the newest message when buttons are offered (read out, and no
+    // on-screen keyboard covering them), the text box when the patient is expected to type.
+    placeFocus() {
+      var messages = this.log.querySelectorAll(".msg-bot");
+      var newest = messages.length ? messages[messages.length - 1] : null;
+      if (this.state.replies.length && newest) {
+        newest.setAttribute("tabindex", "-1");
+        newest.focus({ preventScroll: true });
+      } else {
+        this.input.focus();
+      }
+      this.scrollToEnd();
     }
 
     setEscalation(marker) {
@@ -817,6 +854,7 @@
 
     scrollToEnd() {
       this.log.scrollTop = this.log.scrollHeight;
+      this.atEnd = true;
     }
 
     clearConversation() {

@@ -198,13 +198,57 @@ def answer(chat: Chat) -> None:
     raise AssertionError(f"the simulated patient has no answer for: {question!r}")
 
 
+def focused_is_newest_message(page: Page) -> bool:
+    return page.evaluate(
+        """() => {
+            const root = document.querySelector("msk-chat-widget").shadowRoot;
+            const bots = root.querySelectorAll(".msg-bot");
+            return root.activeElement === bots[bots.length - 1];
+        }"""
+    )
+
+
+def newest_message_in_view(page: Page) -> bool:
+    """The newest bot message is inside the visible part of the log."""
+    return page.evaluate(
+        """() => {
+            const root = document.querySelector("msk-chat-widget").shadowRoot;
+            const log = root.querySelector(".log").getBoundingClientRect();
+            const bots = root.querySelectorAll(".msg-bot");
+            const last = bots[bots.length - 1].getBoundingClientRect();
+            return last.top >= log.top - 1 && last.top < log.bottom;
+        }"""
+    )
+
+
+def test_focus_follows_the_reply_and_the_newest_question_stays_in_view(new_page, web):
+    """After a tap, focus moves to the reply when it offers buttons, or to the text box when
+    the patient is expected to type; a question is never scrolled out of sight by its own
+    buttons (once, on a desktop, only the buttons of "Where is the problem?" showed)."""
+    page = new_page(DESKTOP)
+    page.goto(web("/"))
+    chat = Chat(page)
+    chat.open()
+    chat.tap("Yes, carry on")
+    assert chat.reply_buttons() == []  # the date of birth is typed
+    expect(chat.input).to_be_focused()
+    while "already being seen" not in chat.last_bot_text().lower():
+        answer(chat)
+    chat.tap("No")
+    assert "where is the problem" in chat.last_bot_text().lower()
+    assert len(chat.reply_buttons()) > 3
+    assert focused_is_newest_message(page)
+    assert newest_message_in_view(page)
+
+
 def test_a_patient_refers_themselves_through_the_widget_on_a_phone(new_page, web):
     page = new_page(PHONE)
     page.goto(web("/"))
     chat = Chat(page)
     chat.open()
     assert page.evaluate("document.activeElement.tagName") == "MSK-CHAT-WIDGET"
-    assert page.evaluate("document.activeElement.shadowRoot.activeElement.id") == "msk-input"
+    # Buttons offered: focus on the newest message, not the text box (no keyboard over them)
+    assert focused_is_newest_message(page)
     assert "999" in chat.log_text() and "111" in chat.log_text()
 
     turns = 0
@@ -356,10 +400,8 @@ def test_the_widget_works_by_keyboard_alone_with_large_enough_targets(new_page, 
     page.keyboard.press("Enter")
     chat = Chat(page)
     chat.wait_for_reply()
-    expect(chat.input).to_be_focused()
-    # The quick replies are just before the message box.
-    page.keyboard.press("Shift+Tab")
-    page.keyboard.press("Shift+Tab")
+    assert focused_is_newest_message(page)  # the question is read out; its buttons come next
+    page.keyboard.press("Tab")
     expect(page.locator(".reply", has_text="Yes, carry on")).to_be_focused()
     # Focus is visible: the NHS yellow.
     focused_colour = page.evaluate(
@@ -422,7 +464,7 @@ def test_the_kiosk_clears_everything_after_inactivity(new_page, web):
     page.get_by_role("button", name="Start").click()
     chat = Chat(page)
     chat.wait_for_reply()
-    expect(chat.input).to_be_focused()
+    assert focused_is_newest_message(page)
     chat.tap("Yes, carry on")
     chat.say("My name is Pat Private and my knee hurts")
     first_conversation = sent[-1]["conversation_id"]
