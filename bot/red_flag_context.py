@@ -32,6 +32,7 @@ LISTS = (
     "history_still_counts",
     "on_purpose",
     "on_purpose_categories",
+    "on_behalf",
     "terminators",
 )
 WINDOWS = ("negation", "following_negation", "other_person", "hypothetical")

@@ -53,6 +53,7 @@ CUE_LISTS = {
     "on_purpose": "on_purpose",
     "historical": "historical",
     "ongoing": "ongoing",
+    "behalf": "on_behalf",
 }
 # Other-person cues that are not nouns: no "-s" form is added for them ("mums", "nans").
 PRONOUN_CUES = {
@@ -139,6 +140,26 @@ class Detection:
     # Flags whose words are there but plainly not the patient's own now: denied next to the
     # symptom, someone else's, a what-if or question, past and over, or on purpose.
     held_back: frozenset[str] = frozenset()
+
+
+# Third person to first, for a message written for the patient ("she's wet herself").
+_AS_THE_PATIENT = (
+    (re.compile(r"\b(?:she|he)(?:'s| is) (?=\d)", re.I), "I'm "),
+    (re.compile(r"\b(?:she|he) is\b", re.I), "I am"),
+    (re.compile(r"\b(?:she|he)(?:'s| has)\b", re.I), "I've"),
+    (re.compile(r"\b(?:she|he) was\b", re.I), "I was"),
+    (re.compile(r"\b(?:herself|himself|themselves)\b", re.I), "myself"),
+    (re.compile(r"\b(?:she|he|they)\b", re.I), "I"),
+    (re.compile(r"\b(?:her|his|their)\b", re.I), "my"),
+    (re.compile(r"\b(?:him|them)\b", re.I), "me"),
+)
+
+
+def as_the_patient(text: str) -> str:
+    """The message in the patient's own words: she, her, herself to I, my, myself."""
+    for pattern, first_person in _AS_THE_PATIENT:
+        text = pattern.sub(first_person, text)
+    return text
 
 
 def _said_of_a_mood(mention: _Mention, symptoms: list[_Mention]) -> bool:
@@ -244,6 +265,11 @@ class RedFlagDetector:
             return Detection([], [])
         doc = self.parse(text)
         all_cues = self._cues(doc)
+        if self._for_the_patient(doc, all_cues):
+            # "I'm filling this in for my mum, she can't feel her bum": she is the patient, and
+            # her symptoms are read as the patient's own words ("I can't feel my bum")
+            doc = self.parse(as_the_patient(text))
+            all_cues = [c for c in self._cues(doc) if c.key != "third"]
         mentions = self._mentions(doc, all_cues)
         cues = self._context_cues(all_cues)
         age = stated_age(text)
@@ -282,12 +308,23 @@ class RedFlagDetector:
         return [_Mention(names[key], s, e) for key, s, e in self.cue_matcher(doc)]
 
     @staticmethod
+    def _for_the_patient(doc: Doc, cues: list[_Mention]) -> bool:
+        """The message is written for the patient by someone else: a person follows the
+        on-behalf words within three words ("filling this in for my husband", "completing
+        this with him"), not a body part ("doing this for my wrist")."""
+        people = [c.start for c in cues if c.key == "third"]
+        return any(
+            cue.key == "behalf" and any(cue.end <= start < cue.end + 3 for start in people)
+            for cue in cues
+        )
+
+    @staticmethod
     def _context_cues(cues: list[_Mention]) -> bool:
         """Any denial, other-person, what-if, resolved or on-purpose cue not inside an
         inability phrase (for the learned detector, which reads no context itself)."""
         pseudo = [c for c in cues if c.key == "pseudo"]
         return any(
-            c.key not in ("pseudo", "terminator", "general", "ongoing", "fine")
+            c.key not in ("pseudo", "terminator", "general", "ongoing", "fine", "behalf")
             and not any(p.start <= c.start and c.end <= p.end for p in pseudo)
             for c in cues
         )
@@ -313,10 +350,13 @@ class RedFlagDetector:
         swallowing = [
             m for m in symptoms if m.key != DELIBERATELY and not _said_of_a_mood(m, symptoms)
         ]
+        # A time phrase inside a symptom ("this morning" in "stiff this morning") still says
+        # the time is now.
         cues = [
             c
             for c in all_cues
-            if not any(m.start <= c.start and c.end <= m.end for m in swallowing)
+            if (c.key == "ongoing" and c.end - c.start >= 2)
+            or not any(m.start <= c.start and c.end <= m.end for m in swallowing)
         ]
         return [
             (mention, self._context(doc, mention, cues))
@@ -333,7 +373,7 @@ class RedFlagDetector:
         sentence = self._sentence(doc, mention)
         reasons = [self._history(doc, mention, cues, sentence)]
         for cue in cues:
-            if cue.key in ("pseudo", "terminator", "historical", "ongoing"):
+            if cue.key in ("pseudo", "terminator", "historical", "ongoing", "behalf"):
                 continue
             # A negation word inside an inability or loss phrase is never a denial.
             if any(p.start <= cue.start and cue.end <= p.end for p in pseudo):
@@ -353,7 +393,9 @@ class RedFlagDetector:
                     continue  # "no, I have ...": the patient goes on to say it of themselves
                 reasons.append(DENIED if self._only_fillers(between) else DENIED_AT_A_DISTANCE)
             elif cue.key == "third" and gap <= windows["other_person"]:
-                if not words & FIRST_PERSON:
+                said = {token.lower_ for token in doc[mention.start : mention.end]}
+                # not "my family would be better off without me": the patient's own words
+                if not (words | said) & FIRST_PERSON:
                     reasons.append(OTHER_PERSON)
             elif cue.key == "hypothetical" and gap <= windows["hypothetical"]:
                 reasons.append(HYPOTHETICAL)
@@ -419,7 +461,18 @@ class RedFlagDetector:
             return None
         if cue.key == "resolved":
             before = {token.lemma_ for token in doc[max(cue.start - 3, 0) : cue.start]}
-            return None if before & NOT_WORDS else RESOLVED  # not "it doesn't wear off"
+            if before & NOT_WORDS:
+                return None  # not "it doesn't wear off"
+            # "overdosed this morning but I'm ok now": the mention's own clause is about now
+            clause = self._clause(doc, mention, cues)
+            ongoing = [
+                c
+                for c in cues
+                if c.key == "ongoing"
+                and clause[0] - 1 <= c.start <= clause[1]
+                and not (cue.start <= c.start < cue.end)
+            ]
+            return None if ongoing else RESOLVED
         if cue.key == "fine" and len(between) <= 1 and not any(t.text == "," for t in between):
             return DENIED  # "bladder fine", "waterworks are normal"
         if cue.key == "on_purpose":

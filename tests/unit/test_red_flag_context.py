@@ -229,3 +229,38 @@ def test_an_overdose_by_count_distress_and_an_age_said_first_flag(text, flag):
 )
 def test_a_normal_dose_a_pain_score_a_question_exercise_and_figures_of_speech_do_not(text):
     assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # written for the patient: "she" and "my mum" are the patient
+        (
+            "I'm filling this in for my mum, she can't feel her bum and she's wet herself",
+            "cauda_equina",
+        ),
+        ("Typing for my dad, his mouth is drooping and his words come out wrong", "stroke"),
+        ("on behalf of my wife: she says she wants to die", "mental_health_crisis"),
+        # an overdose this morning is not over because the patient feels ok now
+        ("I overdosed on my gabapentin this morning but I'm ok now", "mental_health_crisis"),
+        ("lost weight without meaning to and my back aches", "weight_loss"),
+        (
+            "there's no point anymore, my family would be better off without me",
+            "mental_health_crisis",
+        ),
+    ],
+)
+def test_a_carer_writing_for_the_patient_and_an_overdose_just_taken_still_flag(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wifes legs went weak yesterday, shes at A&E now. im filling this in for my own back",
+        "my mum had a stroke years ago, I look after her, it's my shoulder I'm here about",
+        "had a stroke in 2015, made a full recovery, now its my knee just aching",
+    ],
+)
+def test_someone_elses_symptom_when_referring_oneself_and_an_old_resolved_one_do_not(text):
+    assert flags(text) == []
