@@ -53,7 +53,7 @@ class QueueFilters:
             status=args.get("status", "") if args.get("status") in STATUSES else "",
             body_area=args.get("body_area", "").strip()[:64],
             escalated=args.get("escalated", "") if args.get("escalated") in ("yes", "no") else "",
-            q=args.get("q", "").strip()[:200],
+            q=search_words(args.get("q", "")),
         )
         for name in ("received_from", "received_to"):
             value = args.get(name, "").strip()
@@ -157,11 +157,22 @@ def body_areas(db: Database) -> list[str]:
     ]
 
 
+MAX_PAGE = 100_000  # far past any queue; keeps the row offset a small integer
+
+
 def page_number(args: MultiDict) -> int:
+    """The page asked for, from 1 to MAX_PAGE (anything else is page 1 or the last)."""
     try:
-        return max(1, int(args.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(args.get("page", "1"))))
     except ValueError:
         return 1
+
+
+def search_words(text: str) -> str:
+    """The search box's words, without what full-text search would read as its own syntax
+    (double quotes) or cannot hold (control characters)."""
+    kept = "".join(" " if ch == '"' or not ch.isprintable() else ch for ch in text)
+    return " ".join(kept.split())[:200]
 
 
 @blueprint.get("/queue")

@@ -7,6 +7,8 @@ import json
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from intake.staff.exports import safe_cell
 from tests.unit.staff.conftest import make_referral, store
 
@@ -157,3 +159,27 @@ def test_the_queue_shows_the_patient_escaped(staff_app, clinician):
     assert "&lt;b&gt;Sam&lt;/b&gt; Sample" in page
     assert "<b>Sam</b>" not in page
     assert json.dumps("<b>Sam</b>") not in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/staff/queue?page=99999999999999999999999",
+        "/staff/queue?page=-5",
+        "/staff/queue?page=two",
+        '/staff/queue?q="',
+        '/staff/queue?q="""',
+        "/staff/queue?q=a%00b",
+        "/staff/queue?q=NEAR(",
+        "/staff/queue?q=*",
+        "/staff/escalations?page=99999999999999999999999",
+    ],
+)
+def test_odd_page_numbers_and_search_syntax_get_a_page_not_a_500(clinician, url):
+    """Once these were HTTP 500s: a huge page number overflowed SQLite's integer, and a
+    double quote or a NUL broke the full-text search syntax."""
+    assert clinician.get(url).status_code == 200
+
+
+def test_an_odd_audit_page_number_gets_a_page_not_a_500(admin):
+    assert admin.get("/staff/admin/audit?page=99999999999999999999999").status_code == 200
