@@ -29,8 +29,14 @@ def create_escalation():
     problems = validate_escalation(payload)
     if problems:
         return _error(422, "the escalation is not valid", problems)
-    created = storage.store_escalation(payload)
-    return jsonify({"id": payload["id"]}), 201 if created else 200
+    result = storage.store_escalation(payload)
+    if result.conflict:
+        return _error(
+            409,
+            "an escalation with this id is already stored with different contents",
+            [{"field": "id", "message": "is already used"}],
+        )
+    return jsonify({"id": payload["id"]}), 201 if result.created else 200
 
 
 @blueprint.get("")

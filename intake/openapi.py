@@ -37,7 +37,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "no valid bearer token",
         403: "a browser origin that is not allowed",
         404: "not found",
-        409: "a different referral already has this reference",
+        409: "a different record already has this reference or id",
         413: "the body is too large",
         422: "not valid: `problems` names each field and what is wrong",
         429: "rate limit reached; see Retry-After",
@@ -217,7 +217,7 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "201": _json({"type": "object"}, "stored"),
                         "200": _json({"type": "object"}, "already stored"),
-                        **_errors(401, 413, 422),
+                        **_errors(401, 409, 413, 422),
                     },
                 },
                 "get": {

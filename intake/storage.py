@@ -143,8 +143,10 @@ def public_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def store_escalation(record: dict[str, Any]) -> bool:
-    """Insert an escalation once (idempotent on its id); True when it was new.
+def store_escalation(record: dict[str, Any]) -> StoreResult:
+    """Insert an escalation once (idempotent on its id), as referrals are stored: the same
+    escalation again is not a new one; a different one under a used id is a conflict and
+    the stored one is kept.
 
     A referral already stored for the same conversation is marked escalated.
     """
@@ -165,11 +167,16 @@ def store_escalation(record: dict[str, Any]) -> bool:
             f"VALUES ({', '.join(':' + column for column in row)})",
             row,
         )
-        db.execute(
-            "UPDATE referrals SET escalated = 1 WHERE conversation_id = ? AND escalated = 0",
-            [record["conversation_id"]],
-        )
-    return cursor.rowcount == 1
+        stored = db["escalations"].get(row["id"])
+        created = cursor.rowcount == 1
+        compared = [k for k in row if k != "received_at"]
+        conflict = not created and any(stored[k] != row[k] for k in compared)
+        if not conflict:
+            db.execute(
+                "UPDATE referrals SET escalated = 1 WHERE conversation_id = ? AND escalated = 0",
+                [record["conversation_id"]],
+            )
+    return StoreResult(stored, created, conflict)
 
 
 def escalation_view(row: dict[str, Any]) -> dict[str, Any]:

@@ -130,6 +130,20 @@ def test_a_referral_whose_conversation_escalated_earlier_is_flagged(app, client,
     assert client.get(f"/api/v1/referrals/{REFERENCE}", headers=auth).json["escalated"] is True
 
 
+def test_the_same_escalation_again_is_stored_once_and_a_different_one_under_its_id_is_a_409(
+    client, auth
+):
+    """Escalations agree with referrals: once, a different body under a used id was answered
+    200 and silently dropped."""
+    assert client.post("/api/v1/escalations", json=ESCALATION, headers=auth).status_code == 201
+    assert client.post("/api/v1/escalations", json=ESCALATION, headers=auth).status_code == 200
+    changed = {**ESCALATION, "level": "urgent" if ESCALATION["level"] != "urgent" else "soon"}
+    answer = client.post("/api/v1/escalations", json=changed, headers=auth)
+    assert answer.status_code == 409
+    stored = client.get("/api/v1/escalations", headers=auth).json["escalations"]
+    assert [e["level"] for e in stored] == [ESCALATION["level"]]
+
+
 def test_an_escalation_after_the_referral_flags_it_too(app, client, auth, referral):
     client.post("/api/v1/referrals", json=referral, headers=auth)
     assert row(app)["escalated"] == 0
