@@ -38,7 +38,7 @@ validate:
 	$(PY) -m rasa data validate --config config.yml --domain $(DOMAIN) --data bot/data
 
 rasa-test:
-	$(PY) -m scripts.rasa_server test core --model var/models/msk-assistant.tar.gz \
+	$(PY) -m bot.runtime.server test core --model var/models/msk-assistant.tar.gz \
 		--stories tests/stories --out var/results/core --fail-on-prediction-errors
 
 # Slow evaluation, not part of `make test`: NLU cross-validation (seeded folds), the red-flag

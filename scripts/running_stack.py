@@ -144,7 +144,7 @@ class RunningStack:
             line = command_line(pid)
             if "rasa_sdk" in line:
                 found["action-server"].append(pid)
-            elif "-m scripts.rasa_server run" in line:  # every Rasa process
+            elif "-m bot.runtime.server run" in line:  # every Rasa process
                 found["rasa"].append(pid)
             elif "gunicorn" in line:
                 found["web"].append(pid)

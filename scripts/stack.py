@@ -110,7 +110,7 @@ def rasa_service(env: dict[str, str], number: int) -> Service:
         [
             sys.executable,
             "-m",
-            "scripts.rasa_server",  # rasa, with one profiled speed-up (see the module)
+            "bot.runtime.server",  # rasa, with one profiled speed-up (see the module)
             "run",
             "--model",
             env["MODEL"],

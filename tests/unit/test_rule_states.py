@@ -2,7 +2,7 @@
 
 Uses the trained model's own rules (the set-up trains it before the tests) and replays every
 test story event by event, asking the policy for the next action with Rasa's states and with
-`scripts.rule_states`' recent states.
+`bot.runtime.rule_states`' recent states.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 
-from scripts import rule_states
+from bot.runtime import rule_states
 from scripts.train_if_needed import MODEL_FILE, build_domain_dir
 
 STORIES = sorted(Path("tests/stories").glob("*.yml"))

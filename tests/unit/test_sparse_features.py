@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from scipy import sparse
 
-from scripts import sparse_features
+from bot.runtime import sparse_features
 
 
 def random_coo(rows: int, cols: int, density: float, dtype: str, seed: int) -> sparse.coo_matrix:
@@ -58,25 +57,27 @@ def message(seed: int) -> Message:
     return msg
 
 
-@pytest.mark.parametrize("count", [1, 3])
-def test_the_intent_classifiers_input_matrix_is_unchanged(monkeypatch, count):
-    def build(create_x, combine):
-        monkeypatch.setattr(Features, "_combine_sparse_features", combine)
-        return create_x(None, [message(seed) for seed in range(count)])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_messages_combined_features_are_unchanged(seed):
+    """Each featurizer's features joined onto the next, as Rasa's featurizers do."""
 
-    ours = build(sparse_features.create_x, sparse_features.combine_sparse_features)
-    rasas = build(sparse_features._ORIGINAL_CREATE_X, sparse_features._ORIGINAL_COMBINE)
-    assert ours.format == rasas.format == "csr"
-    assert ours.shape == rasas.shape and ours.dtype == rasas.dtype
-    for name in ("data", "indices", "indptr"):
-        np.testing.assert_array_equal(getattr(ours, name), getattr(rasas, name))
+    def combined(combine) -> list:
+        joined = []
+        for kind in (FEATURE_TYPE_SEQUENCE, FEATURE_TYPE_SENTENCE):
+            parts = [f for f in message(seed).features if f.type == kind]
+            first = Features(parts[0].features.copy(), kind, TEXT, parts[0].origin)
+            for part in parts[1:]:
+                combine(first, part)
+            joined.append(first.features)
+        return joined
+
+    ours = combined(sparse_features.combine_sparse_features)
+    rasas = combined(sparse_features._ORIGINAL_COMBINE)
+    for mine, theirs in zip(ours, rasas, strict=True):
+        assert_same_coo(mine.tocoo(), theirs.tocoo())
 
 
-def test_installing_replaces_both_joins(monkeypatch):
+def test_installing_replaces_the_join(monkeypatch):
     monkeypatch.setattr(Features, "_combine_sparse_features", Features._combine_sparse_features)
-    monkeypatch.setattr(
-        LogisticRegressionClassifier, "_create_X", LogisticRegressionClassifier._create_X
-    )
     sparse_features.install()
     assert Features._combine_sparse_features is sparse_features.combine_sparse_features
-    assert LogisticRegressionClassifier._create_X is sparse_features.create_x

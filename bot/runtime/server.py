@@ -1,4 +1,8 @@
-"""Start Rasa (`python -m scripts.rasa_server run ...`, same arguments as `rasa`).
+"""Start Rasa (`python -m bot.runtime.server run ...`, same arguments as `rasa`).
+
+Every replacement is declared once, in `PATCHES` below: what it replaces, and the test that
+proves it behaves like Rasa. They were checked against Rasa `CHECKED_RASA`; with any other
+Rasa version none is installed and the log says so (stock Rasa runs, only slower).
 
 Measured speed-ups before Rasa starts (profiles in docs/profile.md), each doing exactly
 what Rasa did, only once instead of again and again:
@@ -19,9 +23,9 @@ what Rasa did, only once instead of again and again:
   back to `json` for anything ujson refuses. It also opened a new TCP connection for every
   call: the sessions now share one connection pool per event loop (`pooled_connector`).
 - NLU joined each message's sparse features with scipy's general block-matrix code, about a
-  tenth of the time: `scripts.sparse_features` builds the same matrices directly.
+  tenth of the time: `bot.runtime.sparse_features` builds the same matrices directly.
 - `RulePolicy` built a state for every earlier turn of the conversation at each
-  prediction, though its rules read only the last few: `scripts.rule_states` builds the
+  prediction, though its rules read only the last few: `bot.runtime.rule_states` builds the
   states its longest rule can see and no more.
 
 And one for the garbage collector: once the model is loaded the process holds about 550,000
@@ -33,12 +37,14 @@ permanent generation (`gc.freeze`), so collections walk only what conversations 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import itertools
 import json
+import logging
 import sys
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import aiohttp
@@ -60,8 +66,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from threadpoolctl import threadpool_limits
 
-from scripts import rule_states, sparse_features
+from bot.runtime import rule_states, sparse_features
 
+logger = logging.getLogger(__name__)
 _VALIDATORS: dict[str, Any] = {}
 
 
@@ -128,6 +135,23 @@ def cached_validate(
 
 
 _ORIGINAL_VALIDATE = jsonschema.validate
+
+
+def rasa_reply_validate(instance: Any, schema: Any, *args: Any, **kwargs: Any) -> None:
+    """`jsonschema.validate`, cached only for Rasa's check of action-server replies; any other
+    caller in the process gets jsonschema's own."""
+    if not args and not kwargs and schema == _rasa_reply_schema():
+        return cached_validate(instance, schema)
+    return _ORIGINAL_VALIDATE(instance, schema, *args, **kwargs)
+
+
+@functools.cache
+def _rasa_reply_schema() -> dict[str, Any]:
+    from rasa.core.actions.action import RemoteAction
+
+    return RemoteAction.action_response_format_spec()
+
+
 _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
 _ORIGINAL_LOAD_AGENT = rasa.core.run.load_agent_on_start
 _ORIGINAL_SESSION = EndpointConfig.session
@@ -277,13 +301,79 @@ async def warm_up(agent: Any) -> None:
         await agent.parse_message("hello, my knee hurts")
 
 
-def install_speedups() -> None:
-    jsonschema.validate = cached_validate
+def _install_validate() -> None:
+    jsonschema.validate = rasa_reply_validate
+
+
+def _install_applied_events() -> None:
     DialogueStateTracker.applied_events = remembered_applied_events
+
+
+def _install_load_agent() -> None:
     rasa.core.run.load_agent_on_start = load_agent_then_freeze
-    rule_states.install()
-    sparse_features.install()
+
+
+def _install_session() -> None:
     EndpointConfig.session = ujson_session
+
+
+class Patch(NamedTuple):
+    target: str  # what is replaced
+    install: Callable[[], None]
+    proof: str  # the test that shows it behaves as Rasa did
+
+
+CHECKED_RASA = "3.6.21"
+PATCHES = (
+    Patch(
+        "jsonschema.validate, for Rasa's check of action-server replies only",
+        _install_validate,
+        "tests/unit/test_runtime_server.py::test_cached_validate_judges_any_reply_as_jsonschema_does",
+    ),
+    Patch(
+        "rasa.shared.core.trackers.DialogueStateTracker.applied_events",
+        _install_applied_events,
+        "tests/unit/test_runtime_server.py::"
+        "test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversation",
+    ),
+    Patch(
+        "rasa.core.run.load_agent_on_start (then warm-up and gc.freeze)",
+        _install_load_agent,
+        "tests/unit/test_runtime_server.py::"
+        "test_the_reply_checker_is_built_at_start_not_in_the_first_patients_turn",
+    ),
+    Patch(
+        "rasa.utils.endpoints.EndpointConfig.session (ujson, one connection pool per loop)",
+        _install_session,
+        "tests/unit/test_runtime_server.py::test_action_server_requests_carry_the_same_json_faster",
+    ),
+    Patch(
+        "rasa.core.policies.rule_policy.RulePolicy._prediction_states",
+        lambda: rule_states.install(),
+        "tests/unit/test_rule_states.py::test_every_test_story_gets_the_same_predictions_from_recent_states",
+    ),
+    Patch(
+        "rasa.shared.nlu.training_data.features.Features._combine_sparse_features",
+        lambda: sparse_features.install(),
+        "tests/unit/test_sparse_features.py::test_hstack_coo_builds_what_scipy_builds",
+    ),
+)
+
+
+def install_speedups(version: str | None = None) -> list[str]:
+    """Install every patch on the Rasa version they were checked against; the targets
+    installed (none, logged, on any other version)."""
+    version = version or rasa.__version__
+    if version != CHECKED_RASA:
+        logger.warning(
+            "Rasa %s is not %s, which the speed-ups were checked against: running stock Rasa",
+            version,
+            CHECKED_RASA,
+        )
+        return []
+    for patch in PATCHES:
+        patch.install()
+    return [patch.target for patch in PATCHES]
 
 
 def one_blas_thread() -> None:

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rasa.core.actions.action import RemoteAction
 
-from scripts.rasa_server import cached_validate, exclusive_any_of
+from bot.runtime.server import cached_validate, exclusive_any_of
 
 SPEC = RemoteAction.action_response_format_spec()
 GOOD = {"events": [{"event": "slot", "name": "postcode", "value": "ST4 6QG"}], "responses": []}
@@ -124,7 +124,7 @@ def test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversati
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from scripts import rasa_server
+    from bot.runtime import server as rasa_server
 
     original = rasa_server._ORIGINAL_APPLIED_EVENTS
     full_walks = []
@@ -154,7 +154,7 @@ def test_action_server_requests_carry_the_same_json_faster():
 
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts.rasa_server import fast_json, ujson_session
+    from bot.runtime.server import fast_json, ujson_session
 
     async def session_serializer():
         session = ujson_session(EndpointConfig("http://127.0.0.1:1/webhook"))
@@ -176,7 +176,7 @@ def test_action_calls_share_one_keep_alive_connection():
     from aiohttp import web
     from rasa.utils.endpoints import EndpointConfig
 
-    from scripts.rasa_server import pooled_connector, ujson_session
+    from bot.runtime.server import pooled_connector, ujson_session
 
     peers: list[tuple] = []
 
@@ -213,7 +213,7 @@ def test_the_reply_checker_is_built_at_start_not_in_the_first_patients_turn():
 
     from rasa.core.actions.action import RemoteAction
 
-    from scripts import rasa_server
+    from bot.runtime import server as rasa_server
 
     rasa_server._VALIDATORS.clear()
     asyncio.run(rasa_server.warm_up(None))
@@ -222,3 +222,34 @@ def test_the_reply_checker_is_built_at_start_not_in_the_first_patients_turn():
     reply = {"events": [], "responses": []}
     rasa_server.cached_validate(reply, RemoteAction.action_response_format_spec())
     assert built == rasa_server._VALIDATORS  # the first real reply reuses it
+
+
+def test_on_another_rasa_version_nothing_is_patched_and_the_log_says_so(caplog, monkeypatch):
+    from bot.runtime import server
+
+    before = jsonschema.validate
+    assert server.install_speedups(version="3.7.0") == []
+    assert jsonschema.validate is before
+    assert "running stock Rasa" in caplog.text
+
+
+def test_every_patch_names_its_target_and_an_existing_proof():
+    from bot.runtime import server
+    from scripts.layout import ROOT
+
+    assert server.PATCHES
+    for patch in server.PATCHES:
+        path, _, test = patch.proof.partition("::")
+        assert f"def {test}(" in (ROOT / path).read_text(), patch.proof
+
+
+def test_only_rasas_reply_check_is_cached_other_callers_get_jsonschema():
+    from bot.runtime import server
+
+    server._VALIDATORS.clear()
+    server.rasa_reply_validate(GOOD, SPEC)
+    assert len(server._VALIDATORS) == 1  # Rasa's schema: cached
+    other = {"type": "object", "required": ["name"]}
+    with pytest.raises(jsonschema.ValidationError):
+        server.rasa_reply_validate({}, other)
+    assert len(server._VALIDATORS) == 1  # anyone else's: jsonschema's own, not cached

@@ -8,9 +8,9 @@ dozen non-zeros it spent about 0.25 ms a join, and the joins were about a tenth 
 process's time in a referral (docs/profile.md).
 
 `hstack_coo` builds exactly what `bmat` builds for a row of COO blocks (same dtype, same
-index dtype, entries in the same order); `create_x` builds exactly the matrix that
-`LogisticRegressionClassifier._create_X` builds when there are no dense features, as here.
-Anything else goes to Rasa's and scipy's own code.
+index dtype, entries in the same order). Anything else goes to Rasa's and scipy's own code.
+(A second patch, of the logistic-regression intent classifier's input, went with that
+classifier: config.yml no longer uses it.)
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
-from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.features import Features
 from scipy import sparse
 from scipy.sparse._sputils import get_index_dtype, upcast
 
 _ORIGINAL_COMBINE = Features._combine_sparse_features
-_ORIGINAL_CREATE_X = LogisticRegressionClassifier._create_X
 
 
 def hstack_coo(blocks: list[Any]) -> Any:
@@ -59,21 +56,5 @@ def combine_sparse_features(self: Features, additional_features: Features) -> No
     self._cached_fingerprint = None
 
 
-def create_x(self: LogisticRegressionClassifier, messages: list[Any]) -> sparse.csr_matrix:
-    """`LogisticRegressionClassifier._create_X`: each message's sentence features as a row."""
-    rows = []
-    for message in messages:
-        sparse_features = message.get_sparse_features(attribute=TEXT)[1]
-        dense_features = message.get_dense_features(attribute=TEXT)[1]
-        if sparse_features is None or dense_features is not None:
-            return _ORIGINAL_CREATE_X(self, messages)
-        features = sparse_features.features
-        # Rasa joins the features to an empty float64 matrix, which makes the row float64
-        dtype = upcast(features.dtype, np.float64)
-        rows.append(sparse.csr_matrix(features, dtype=dtype))
-    return rows[0] if len(rows) == 1 else sparse.vstack(rows, format="csr")
-
-
 def install() -> None:
     Features._combine_sparse_features = combine_sparse_features
-    LogisticRegressionClassifier._create_X = create_x
