@@ -7,6 +7,7 @@ import re
 from functools import cache
 
 from bot.content_store import load
+from bot.word_lists import normalised
 
 
 @cache
@@ -43,7 +44,7 @@ def button_value(text: str) -> str | None:
 def match(section: str, text: str) -> str | None:
     """The id whose word appears in `text` (ids themselves count too), or None."""
     text = button_value(text) or text
-    lowered = " ".join(text.lower().replace("_", " ").replace("\u2019", "'").split())
+    lowered = normalised(text.replace("_", " "))
     for key in load("problem_vocabulary")[section]:
         if lowered == key.replace("_", " "):
             return key

@@ -12,25 +12,18 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content_store import load
+from bot.word_lists import normalised, phrase_pattern
 
 
 @cache
 def _needs() -> dict[str, re.Pattern]:
-    needs = load("opening_needs")["needs"]
-    return {
-        need: re.compile(
-            r"(?<![a-z])(?:"
-            + "|".join(re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
-            + r")(?![a-z])"
-        )
-        for need, words in needs.items()
-    }
+    return {need: phrase_pattern(words) for need, words in load("opening_needs")["needs"].items()}
 
 
 def stated_needs(text: str) -> list[str]:
     """The needs stated in `text`, in the order of content/opening_needs.yml."""
-    lowered = " ".join((text or "").lower().replace("\u2019", "'").split())
-    return [need for need, words in _needs().items() if words.search(lowered)]
+    said = normalised(text)
+    return [need for need, words in _needs().items() if words.search(said)]
 
 
 def greet(dispatcher: CollectingDispatcher, text: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
 from bot.content_store import load
 from bot.referral_fields import normalise_postcode, parse_date_of_birth
+from bot.word_lists import normalised, phrase_pattern
 
 # Whether a message holds a value for the field (the form's validator then checks it).
 _HAS_VALUE: dict[str, Callable[[str], bool]] = {
@@ -28,11 +29,6 @@ _HAS_VALUE: dict[str, Callable[[str], bool]] = {
 }
 
 
-def _words(phrases: Iterable[str]) -> re.Pattern:
-    alternation = "|".join(re.escape(p.lower()) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![a-z])(?:{alternation})(?![a-z])")
-
-
 @cache
 def _vocabulary() -> tuple[dict[str, str], re.Pattern, re.Pattern, dict[str, str]]:
     """(word -> field, all field words, correction words, field -> label)."""
@@ -41,7 +37,7 @@ def _vocabulary() -> tuple[dict[str, str], re.Pattern, re.Pattern, dict[str, str
         word.lower(): name for name, entry in content["fields"].items() for word in entry["words"]
     }
     labels = {name: entry["label"] for name, entry in content["fields"].items()}
-    return field_of, _words(field_of), _words(content["correction_words"]), labels
+    return field_of, phrase_pattern(field_of), phrase_pattern(content["correction_words"]), labels
 
 
 def correctable_fields() -> tuple[str, ...]:
@@ -56,7 +52,7 @@ def corrected_field(text: str, named: str | None, answered: Iterable[str]) -> st
     """The answered field this message corrects: it names the field (or the NLU found it
     named), says the earlier answer was wrong, and holds a new value for it. None otherwise,
     and when it could be more than one field."""
-    lowered = " ".join((text or "").lower().replace("\u2019", "'").split())
+    lowered = normalised(text)
     field_of, field_words, correction, _ = _vocabulary()
     if not correction.search(lowered):
         return None
