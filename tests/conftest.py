@@ -28,13 +28,23 @@ FOLDER_MARKERS = {"unit": ("unit",), "integration": ("integration", "slow"),
                   "browser": ("browser", "slow")}  # fmt: skip
 
 
+FOLDER_ORDER = ("unit", "integration", "browser")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test by its folder: tests/unit, tests/integration or tests/browser."""
+    """Mark each test by its folder (tests/unit, tests/integration, tests/browser) and run the
+    folders in that order: Playwright's sync API leaves an event loop running in the main
+    thread, which later asyncio.run() calls in units cannot share."""
     here = Path(__file__).parent
+
+    def folder(item: pytest.Item) -> str:
+        return item.path.relative_to(here).parts[0]
+
     for item in items:
-        folder = item.path.relative_to(here).parts[0]
-        for name in FOLDER_MARKERS.get(folder, ()):
+        for name in FOLDER_MARKERS.get(folder(item), ()):
             item.add_marker(name)
+    rank = {name: index for index, name in enumerate(FOLDER_ORDER)}
+    items.sort(key=lambda item: rank.get(folder(item), len(rank)))
 
 
 TEST_TOKEN = "test-token-not-a-secret-0123456789"
