@@ -7,6 +7,7 @@ if the intake API cannot take it now, the patient hears that it is safe and queu
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 from datetime import date, datetime, timezone
@@ -57,6 +58,25 @@ def new_reference() -> str:
     """A random referral reference such as MIS-7K3P-QD9X."""
     chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
     return f"MIS-{chars[:4]}-{chars[4:]}"
+
+
+def reference_for(conversation_id: str, number: int) -> str:
+    """The reference of the conversation's referral number `number` (0 for the first): the
+    same however often that referral is sent again (a retried action call, a repeated
+    confirmation), so a retry is never a second referral."""
+    digest = hashlib.sha256(f"mis-referral:{conversation_id}:{number}".encode()).digest()
+    value = int.from_bytes(digest[:5], "big")  # 40 bits: eight characters of five bits
+    chars = "".join(_REFERENCE_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(8)))
+    return f"MIS-{chars[:4]}-{chars[4:]}"
+
+
+def referrals_sent_before(tracker: Tracker) -> int:
+    """How many referrals this conversation sent before this one (a second problem counts)."""
+    return sum(
+        1
+        for event in tracker.events
+        if event.get("event") == "action" and event.get("name") == "action_submit_referral"
+    )
 
 
 def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
@@ -138,7 +158,9 @@ class ActionSubmitReferral(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        reference = tracker.get_slot("referral_reference") or new_reference()
+        reference = tracker.get_slot("referral_reference") or reference_for(
+            tracker.sender_id, referrals_sent_before(tracker)
+        )
         try:
             status, reference = await asyncio.to_thread(queue_referral, tracker, reference)
         except Exception:  # the outbox could not be written: nothing is promised

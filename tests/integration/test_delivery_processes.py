@@ -287,3 +287,8 @@ def test_queued_while_intake_is_down_then_delivered_once_by_the_running_action_s
     _, second = submit_referral(setting, "conv-jo-bloggs")
     assert second["status"] == "submitted"
     assert len(setting.get("/api/v1/referrals").json()["referrals"]) == 2
+    # The same tracker posted again (a retried call: the reference was never saved) is the
+    # same referral, not a third one (once it stored another under a new reference).
+    _, retried = submit_referral(setting, "conv-jo-bloggs")
+    assert retried["reference"] == second["reference"]
+    assert len(setting.get("/api/v1/referrals").json()["referrals"]) == 2

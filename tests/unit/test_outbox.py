@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import sqlite3
 import threading
@@ -293,3 +294,27 @@ def test_a_rebuilt_copy_of_a_record_is_the_same_content():
         {**body, "submitted_at": "2030-01-01T00:00:00+00:00"}
     )
     assert outbox.content_digest(body) != outbox.content_digest({**body, "consent": False})
+
+
+def test_a_retried_submission_of_the_same_conversation_is_the_same_referral(intake, tmp_path):
+    """Once, the same tracker posted twice to action_submit_referral stored two referrals with
+    different references: the reference now comes from the conversation and the referral's
+    number in it."""
+    intake.start()
+    first, _ = submit()
+    retried, _ = submit()  # the same tracker again: no reference slot was saved
+    assert marker(first) == marker(retried)
+    assert intake.posts == ["/api/v1/referrals"]
+    assert len(intake.get("/api/v1/referrals").json()["referrals"]) == 1
+
+
+def test_a_second_problem_in_the_same_conversation_gets_its_own_reference():
+    from bot.actions.submission import reference_for, referrals_sent_before
+
+    first = reference_for("conv-outbox", 0)
+    assert re.fullmatch(r"MIS-[0-9A-Z]{4}-[0-9A-Z]{4}", first)
+    assert reference_for("conv-outbox", 0) == first
+    assert reference_for("conv-outbox", 1) != first
+    assert reference_for("another-conversation", 0) != first
+    sent = [{"event": "action", "name": "action_submit_referral"}]
+    assert referrals_sent_before(make_tracker({}, events=sent)) == 1
