@@ -158,20 +158,36 @@ def health():
 
 @blueprint.get("/privacy")
 def privacy():
-    """The privacy notice from content/privacy.md, as simple escaped HTML."""
-    lines = (ROOT / "content" / "privacy.md").read_text().splitlines()
-    body = []
-    for line in lines:
-        if line.startswith("# "):
-            body.append(f"<h1>{escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{escape(line[3:])}</h2>")
+    """The privacy notice from content/privacy.md, as simple escaped HTML: headings, and
+    paragraphs of the lines between blank lines. HTML comments there are notes for the
+    service and are not shown."""
+    text = re.sub(r"<!--.*?-->", "", (ROOT / "content" / "privacy.md").read_text(), flags=re.S)
+    body, paragraph = [], []
+
+    def end_paragraph() -> None:
+        if paragraph:
+            body.append(f"<p>{escape(' '.join(paragraph))}</p>")
+            paragraph.clear()
+
+    for line in text.splitlines():
+        if line.startswith("# ") or line.startswith("## "):
+            end_paragraph()
+            level = 1 if line.startswith("# ") else 2
+            body.append(f"<h{level}>{escape(line[level + 1 :])}</h{level}>")
         elif line.strip():
-            body.append(f"<p>{escape(line)}</p>")
+            paragraph.append(line.strip())
+        else:
+            end_paragraph()
+    end_paragraph()
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         "<title>Privacy notice</title>"
         '<link rel="stylesheet" href="/widget/demo.css"></head><body>'
+        '<header class="site-header"><div class="site-header-inner">'
+        '<span class="site-logo" aria-hidden="true">NHS</span>'
+        '<p class="site-name">MSK Intermediate Service</p></div>'
+        '<nav class="site-nav" aria-label="Site"><ul>'
+        '<li><a href="/">Back to the start</a></li></ul></nav></header>'
         '<main class="page-main">' + "".join(body) + "</main></body></html>"
     )

@@ -529,4 +529,9 @@ def test_axe_finds_no_serious_or_critical_problems(new_page, web):
     kiosk.get_by_role("button", name="Start").click()
     Chat(kiosk).wait_for_reply()
     found["/kiosk chat"] = serious_violations(kiosk)
+    notice = new_page(PHONE, check_csp=False)
+    notice.goto(web("/privacy"))
+    found["/privacy"] = serious_violations(notice)
+    notice.get_by_role("link", name="Back to the start").click()
+    expect(notice).to_have_url(web("/"))
     assert found == {name: [] for name in found}, found

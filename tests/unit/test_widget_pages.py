@@ -135,3 +135,12 @@ def test_tokens_outside_root_or_without_the_nhsuk_prefix_are_left_out():
     assert tokens_css(css).count("--") == 1 and "--nhsuk-a:1" in tokens_css(css)
     with pytest.raises(ValueError):
         tokens_css(".nhsuk-button{color:red}")
+
+
+def test_the_privacy_page_has_a_way_back_whole_paragraphs_and_no_notes_for_the_service(client):
+    """Once it had no header or way back, showed the internal go-live note, and broke each
+    sentence into its own paragraph."""
+    page = client.get("/privacy").text
+    assert '<a href="/">Back to the start</a>' in page
+    assert "go-live" not in page and "<!--" not in page
+    assert re.search(r"<p>Your answers in this chat:[^<]*contact you\.</p>", page)
