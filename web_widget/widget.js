@@ -124,6 +124,9 @@
     };
   }
 
+  // This site's own pages that the bot may name in its text, linked in the web chat.
+  var OWN_PAGE = /(\/privacy)(?![\w/])/;
+
   // Build an element: el("p", {class: "x", text: "y"}, [children]). Text always via textContent.
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -720,10 +723,30 @@
         ]);
       }
       var who = entry.kind === "user" ? TEXT.you : TEXT.assistant;
+      var body =
+        entry.kind === "bot" ? this.withOwnLinks(entry.text) : el("span", { class: "msg-text", text: entry.text });
       return el("div", { class: "msg msg-" + entry.kind }, [
         el("span", { class: "visually-hidden", text: entry.kind === "system" ? "" : who }),
-        el("span", { class: "msg-text", text: entry.text }),
+        body,
       ]);
+    }
+
+    // The bot's text, with this site's own pages it names ("/privacy") as links that open
+    // beside the chat (text nodes and one anchor each: never markup). On the kiosk the
+    // text stays as it is: there is nowhere to open a page.
+    withOwnLinks(text) {
+      var span = el("span", { class: "msg-text" });
+      var parts = this.kiosk ? [text] : String(text).split(OWN_PAGE);
+      parts.forEach(function (part, index) {
+        if (index % 2 === 1) {
+          span.appendChild(
+            el("a", { href: part, target: "_blank", rel: "noopener noreferrer", text: part })
+          );
+        } else if (part) {
+          span.appendChild(document.createTextNode(part));
+        }
+      });
+      return span;
     }
 
     renderSignposts(items) {

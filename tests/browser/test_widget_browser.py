@@ -250,6 +250,10 @@ def test_a_patient_refers_themselves_through_the_widget_on_a_phone(new_page, web
     # Buttons offered: focus on the newest message, not the text box (no keyboard over them)
     assert focused_is_newest_message(page)
     assert "999" in chat.log_text() and "111" in chat.log_text()
+    # The privacy notice the consent question names is a link (it was plain text)
+    notice = page.locator(".msg-bot a", has_text="/privacy")
+    expect(notice).to_have_count(1)
+    assert notice.get_attribute("href") == "/privacy" and notice.get_attribute("target") == "_blank"
 
     turns = 0
     navigated = False
@@ -275,9 +279,11 @@ def test_a_patient_refers_themselves_through_the_widget_on_a_phone(new_page, web
     assert "Sam Sample" in summary and "WS11 1DB" in summary
     # Signposting as cards, not as the plain-text fallback list of addresses.
     assert "https://" not in chat.log_text()
-    # Links only from the signposting marker: https, new tab, no opener or referrer.
+    # Links only from the signposting marker (https) or to this site's own privacy notice:
+    # new tab, no opener or referrer.
     for link in page.locator(".log a").all():
-        assert link.get_attribute("href").startswith("https://")
+        href = link.get_attribute("href")
+        assert href.startswith("https://") or href == "/privacy", href
         assert link.get_attribute("target") == "_blank"
         assert link.get_attribute("rel") == "noopener noreferrer"
     page.locator(".msg-referral").scroll_into_view_if_needed()
@@ -401,6 +407,8 @@ def test_the_widget_works_by_keyboard_alone_with_large_enough_targets(new_page, 
     chat = Chat(page)
     chat.wait_for_reply()
     assert focused_is_newest_message(page)  # the question is read out; its buttons come next
+    page.keyboard.press("Tab")
+    expect(page.locator(".msg-bot a", has_text="/privacy")).to_be_focused()  # its link first
     page.keyboard.press("Tab")
     expect(page.locator(".reply", has_text="Yes, carry on")).to_be_focused()
     # Focus is visible: the NHS yellow.
