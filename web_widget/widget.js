@@ -31,6 +31,12 @@
   var TEXT = {
     launcher: "Refer yourself: start a chat",
     launcherContinue: "Continue your chat",
+    // After an escalation the closed chat still says there is advice to act on.
+    launcherEscalated: {
+      emergency: "Emergency advice: reopen your chat",
+      urgent: "Urgent advice: reopen your chat",
+      soon: "Advice to see your GP: reopen your chat",
+    },
     close: "Close",
     closeLabel: "Close chat (your chat is kept)",
     startAgain: "Start again",
@@ -517,9 +523,7 @@
       if (this.launcher) {
         this.launcher.hidden = false;
         this.launcher.setAttribute("aria-expanded", "false");
-        this.launcherText.textContent = this.state.history.length
-          ? TEXT.launcherContinue
-          : this.config.launcher;
+        this.labelLauncher();
         this.launcher.focus();
       }
       this.save();
@@ -833,6 +837,22 @@
       this.scrollToEnd();
     }
 
+    // The launcher's words: start, continue, or (after an escalation) the level of advice
+    // waiting in the chat, marked by colour too (data-level).
+    labelLauncher() {
+      if (!this.launcher) {
+        return;
+      }
+      var escalation = this.state.escalation;
+      if (escalation && TEXT.launcherEscalated[escalation.level]) {
+        this.launcherText.textContent = TEXT.launcherEscalated[escalation.level];
+        this.launcher.setAttribute("data-level", escalation.level);
+        return;
+      }
+      this.launcher.removeAttribute("data-level");
+      this.launcherText.textContent = this.state.history.length ? TEXT.launcherContinue : this.config.launcher;
+    }
+
     setEscalation(marker) {
       var level = marker && typeof marker.level === "string" ? marker.level : "";
       if (!LEVELS[level]) {
@@ -987,7 +1007,7 @@
       if (saved.open) {
         this.open(false);
       } else if (this.state.history.length) {
-        this.launcherText.textContent = TEXT.launcherContinue;
+        this.labelLauncher();
       }
     }
 

@@ -313,6 +313,15 @@ def test_an_emergency_shows_the_escalation_banner_with_tap_to_call(new_page, web
     assert "999" in chat.log_text()
     page.screenshot(path=SCREENSHOTS / "widget-desktop.png")
 
+    # Closed, the launcher still says there is emergency advice in the chat (once it only
+    # said "Continue your chat"), and opens it again with the banner.
+    page.get_by_role("button", name=re.compile("Close")).first.click()
+    launcher = page.get_by_role("button", name="Emergency advice: reopen your chat")
+    expect(launcher).to_be_visible()
+    assert launcher.get_attribute("data-level") == "emergency"
+    launcher.click()
+    expect(banner).to_be_visible()
+
     # Start again clears the screen and the conversation on the server, then greets afresh.
     page.get_by_role("button", name="Start again").click()
     page.get_by_role("button", name="Yes, start again").click()
