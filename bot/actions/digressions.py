@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, AllSlotsReset, SlotSet
+from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import answered_slot, as_answer
+from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
 from bot.service_facts import privacy_notice_url, service_phone
 
 MAX_MISUNDERSTOOD = 2
@@ -40,6 +42,9 @@ class ActionAnswerDigression(Action):
         return []
 
 
+SUMMARY = "action_show_referral_summary"
+
+
 class ActionNotUnderstood(Action):
     """Ask to rephrase; after repeated misses offer the phone route."""
 
@@ -49,6 +54,8 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if last_bot_action(tracker.events) == SUMMARY:
+            return await self.at_the_read_back(dispatcher, tracker, domain)
         misses = int(tracker.get_slot("misunderstood_count") or 0) + 1
         if misses >= MAX_MISUNDERSTOOD:
             dispatcher.utter_message(
@@ -57,6 +64,21 @@ class ActionNotUnderstood(Action):
             return [SlotSet("misunderstood_count", 0)]
         dispatcher.utter_message(response="utter_default")
         return [SlotSet("misunderstood_count", misses)]
+
+    @staticmethod
+    async def at_the_read_back(dispatcher, tracker, domain) -> list[dict[str, Any]]:
+        """At the read-back, a correction in the patient's own words ("my phone number is
+        actually 07700 900456") is taken; anything else is asked again. Either way the
+        answers are read back again, with their buttons (once they disappeared)."""
+        text = tracker.latest_message.get("text") or ""
+        answered = [f for f in correctable_fields() if tracker.get_slot(f) not in (None, NOT_GIVEN)]
+        field = corrected_field(text, named_field(tracker), answered)
+        form = ValidateReferralForm()
+        slots = await form.correct(field, text, dispatcher, tracker, domain) if field else None
+        if slots is None:
+            dispatcher.utter_message(response="utter_default")
+        events = [SlotSet(name, value) for name, value in (slots or {}).items()]
+        return [*events, FollowupAction(SUMMARY)]
 
 
 class ActionConfirmStop(Action):

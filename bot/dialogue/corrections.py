@@ -75,3 +75,16 @@ def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, A
         elif event.get("event") in ("restart", "session_started"):
             before = {}
     return before
+
+
+NOT_A_PLACE = ("action_listen", "action_extract_slots", "action_session_start")
+
+
+def last_bot_action(events: Iterable[dict[str, Any]]) -> str | None:
+    """The bot's last action before the patient's latest message (its question, in effect)."""
+    events = list(events)
+    users = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    for event in reversed(events[: users[-1] if users else len(events)]):
+        if event.get("event") == "action" and event.get("name") not in NOT_A_PLACE:
+            return event["name"]
+    return None

@@ -195,6 +195,34 @@ def test_a_need_stated_in_the_first_message_gets_its_note_before_the_consent_que
     assert replies.index("someone else") < replies.index("privacy notice")  # then consent
 
 
+def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_back(stack):
+    """Once, a message not understood at the read-back got "Sorry, I did not understand" and
+    the summary's buttons disappeared; a correction typed there is taken too."""
+    sender = "read-back-patient"
+    seen = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not seen and "please check your answers" in texts(replies).lower():
+            seen.append(texts(replies))
+            replies = stack.say(sender, "flibble wibble")
+            seen.append(replies)
+            replies = stack.say(sender, "sorry my phone number was wrong, it's 07700 900456")
+            seen.append(replies)
+        return replies
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    not_understood, corrected = seen[1], seen[2]
+    for replies in (not_understood, corrected):
+        assert "please check your answers" in texts(replies).lower()  # read back again
+        titles = [b["title"] for r in replies for b in r.get("buttons") or []]
+        assert "Yes, send it" in titles and "Change something" in titles
+    assert "changed your phone number to 07700 900456" in texts(corrected)
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert patient["phone"] == "07700 900456"
+
+
 def test_patients_answering_in_varied_formats_and_orders_are_understood_first_time(stack):
     """Generated patients (scripts/varied_patients.py): every referral made, every checked
     field stored as the patient said it, and no question asked twice. A red-flag check question

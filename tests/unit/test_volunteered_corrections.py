@@ -146,3 +146,39 @@ def test_every_change_button_clears_just_that_answer_so_the_form_asks_it_again(b
 def test_the_change_list_offers_the_gp_practice_and_how_it_started():
     offered = {button_value(b["payload"]) for b in change_buttons()}
     assert {"gp_practice", "onset"} <= offered
+
+
+def test_the_bots_last_action_before_the_message_is_its_question():
+    from bot.dialogue.corrections import last_bot_action
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "flibble"},
+        {"event": "action", "name": "action_extract_slots"},
+    ]
+    assert last_bot_action(events) == "action_show_referral_summary"
+    assert last_bot_action([]) is None
+
+
+def test_not_understood_at_the_read_back_reads_the_answers_back_again():
+    from bot.actions.digressions import ActionNotUnderstood
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "flibble wibble"},
+    ]
+    tracker = make_tracker(dict(ANSWERED), "flibble wibble", intent="nlu_fallback", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_default"]
+    assert (result[-1]["event"], result[-1]["name"]) == ("followup", "action_show_referral_summary")
+    text = "sorry my phone number was wrong, it's 07700 900456"
+    tracker = make_tracker(dict(ANSWERED), text, intent="nlu_fallback", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
+    assert {"event": "slot", "name": "phone", "value": "07700 900456"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in result
+    ]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
