@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.referral_form import ValidateReferralForm
+from bot.actions.referral_form import ValidateReferralForm, named_field
 from bot.dialogue.corrections import corrected_field
 
 # Which slots each changeable field clears; the form then asks only those again.
@@ -59,11 +59,8 @@ SURE_OF_A_CHANGE = 0.8
 
 
 def field_from(tracker: Tracker) -> str | None:
-    """The field named in the latest message (entity `field`, mapped by NLU synonyms)."""
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "field" and entity.get("value") in FIELD_SLOTS:
-            return entity["value"]
-    return None
+    """The changeable field named in the latest message."""
+    return named_field(tracker, FIELD_SLOTS)
 
 
 class ActionPrepareChange(Action):

@@ -6,7 +6,7 @@ optional question is skipped, a required one comes with the service's phone numb
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from datetime import date
 from typing import Any
 
@@ -83,10 +83,11 @@ def answer_text(tracker: Tracker, slot: str) -> str:
 DEPENDS_ON: dict[str, dict[str, Any]] = {"postcode": {"gp_in_area": None}}
 
 
-def named_field(tracker: Tracker) -> str | None:
-    """The answer the NLU found named in the latest message (entity `field`), if any."""
+def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | None:
+    """The answer the NLU found named in the latest message (entity `field`, mapped by NLU
+    synonyms), if any; with `known`, the first such name among them."""
     for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == "field":
+        if entity.get("entity") == "field" and (known is None or entity.get("value") in known):
             return entity.get("value")
     return None
 
