@@ -21,7 +21,7 @@ import yaml
 from bot.problem_vocabulary import button_value
 from scripts.layout import ROOT
 from scripts.running_stack import RunningStack, command_line, free_port
-from scripts.simulated_patient import TAP, TYPICAL, complete_referral
+from scripts.simulated_patient import TAP, TYPICAL, complete_referral, tapped
 from scripts.varied_patients import generate
 from scripts.varied_patients import run as run_varied
 from tests.support.buttons import work_buttons
@@ -221,6 +221,35 @@ def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_b
     assert "changed your phone number to 07700 900456" in texts(corrected)
     patient = stored_referral(stack, outcome.reference)["patient"]
     assert patient["phone"] == "07700 900456"
+
+
+def test_the_gp_practice_and_how_it_started_can_be_changed_from_the_read_back(stack):
+    """The two change buttons added to the change list, tapped at the read-back through the
+    real stack: each answer is asked again and the new one is stored."""
+    sender = "change-buttons-patient"
+    done = []
+
+    def tap(replies: list[dict], title: str) -> list[dict]:
+        return stack.say(sender, tapped(f"{TAP}{title}", replies))
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not done and "please check your answers" in texts(replies).lower():
+            done.append(True)
+            replies = tap(tap(replies, "Change something"), "GP practice")
+            assert "gp practice (surgery)" in texts(replies).lower()
+            replies = stack.say(sender, "Another Road Surgery")
+            assert "Another Road Surgery" in texts(replies)  # read back with the new answer
+            replies = tap(tap(replies, "Change something"), "How it started")
+            assert "how did it start" in texts(replies).lower()
+            replies = stack.say(sender, "it came on gradually, no injury")
+        return replies
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed and done, outcome
+    referral = stored_referral(stack, outcome.reference)
+    assert referral["eligibility"]["gp_practice"] == "Another Road Surgery"
+    assert referral["problem"]["onset"] == "gradual"
 
 
 def test_patients_answering_in_varied_formats_and_orders_are_understood_first_time(stack):
