@@ -8,14 +8,27 @@ message of that conversation takes the kept tracker instead of rebuilding it, bu
 database holds no newer event for the conversation (one indexed query), so the database stays
 the source of truth: another process that wrote to the conversation, or a message whose
 processing failed before it was saved, makes the store read from SQLite as before.
+
+A turn's tracker that cannot be read or written is never quietly replaced. Rasa wraps every
+tracker store in `FailSafeTrackerStore`, which keeps a tracker it could not save in memory
+(and logs the database error, SQL parameters and all) and starts a new conversation when one
+cannot be read. This store handles its own failures instead: it records them for the turn
+(`watching_turn`, used by `bot.runtime.rest_channel`, which then answers 503 so the patient
+is asked to send the message again), writes nothing more in a turn whose tracker could not be
+read, logs only the conversation id and the kind of error, and hides SQL parameters (the
+patient's words) from every database error message.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import logging
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,8 +38,33 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_CACHE_SIZE = 500
 _STORED = "_events_stored"  # on a tracker: how many of its events SQLite holds
+
+# The failures of the turn being handled (a list shared by everything the turn awaits).
+_TURN_FAILURES: ContextVar[list[str] | None] = ContextVar("tracker_failures", default=None)
+
+
+@contextmanager
+def watching_turn() -> Iterator[list[str]]:
+    """Collect, in the list yielded, what this store could not read or write in the turn."""
+    failures: list[str] = []
+    token = _TURN_FAILURES.set(failures)
+    try:
+        yield failures
+    finally:
+        _TURN_FAILURES.reset(token)
+
+
+def _record_failure(what: str, sender_id: str, error: Exception) -> None:
+    reason = f"{type(error).__name__}: {getattr(error, 'orig', None) or type(error).__name__}"
+    # The conversation id and the database's own reason: never the statement's parameters.
+    logger.error("tracker store: could not %s conversation %s (%s)", what, sender_id, reason)
+    failures = _TURN_FAILURES.get()
+    if failures is not None:
+        failures.append(what)
 
 
 def _sqlite_wal_normal_sync(connection: Any, _record: Any) -> None:
@@ -51,9 +89,23 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
             sa.event.listen(self.engine, "connect", _sqlite_wal_normal_sync)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self.engine.hide_parameters = True  # no patient words in any database error
         self.cache_size = int(cache_size)
         # sender id -> (the tracker as saved, id of the last event stored for it)
         self._saved: OrderedDict[str, tuple[DialogueStateTracker, int | None]] = OrderedDict()
+        self.failing_since: float | None = None  # a save failed, and none has worked since
+
+    def health(self) -> tuple[bool, str]:
+        """Whether conversations can be stored: the database answers, and the last save worked."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as error:
+            return False, f"the tracker store cannot be read ({type(error).__name__})"
+        if self.failing_since is not None:
+            seconds = time.monotonic() - self.failing_since
+            return False, f"saving conversations has failed for {seconds:.0f} s"
+        return True, "ok"
 
     def _last_event_id(self, sender_id: str) -> int | None:
         """Id of the conversation's newest stored event (asked twice a message)."""
@@ -87,10 +139,14 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         The kept tracker is handed out once: Rasa changes it while handling the message, and
         only a successful save puts it back.
         """
-        kept = self._saved.pop(sender_id, None)
-        if kept is not None and kept[1] == self._last_event_id(sender_id):
-            return kept[0]
-        tracker = await super().retrieve(sender_id)
+        try:
+            kept = self._saved.pop(sender_id, None)
+            if kept is not None and kept[1] == self._last_event_id(sender_id):
+                return kept[0]
+            tracker = await super().retrieve(sender_id)
+        except sa.exc.SQLAlchemyError as error:
+            _record_failure("read", sender_id, error)
+            raise
         if tracker is not None:  # holds exactly the stored events of the latest session
             tracker.__dict__[_STORED] = len(tracker.events)
         return tracker
@@ -112,15 +168,29 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
         The rows are those of `SQLTrackerStore.save`, written in one statement instead of one
         ORM object each (the ORM's bookkeeping was a tenth of a Rasa process's time).
+
+        Nothing is written in a turn that has already failed (a tracker that could not be
+        read would otherwise be saved as a new conversation over the real one); a write that
+        fails is recorded for the turn and not raised, so Rasa keeps no copy of it anywhere.
         """
+        failures = _TURN_FAILURES.get()
+        if failures:
+            return
         await self.stream_events(tracker)
         table = self.SQLEvent.__table__
-        with self.session_scope() as session:
-            events = self._additional_events(session, tracker)
-            rows = [self._event_row(tracker.sender_id, event) for event in events]
-            if rows:
-                session.execute(table.insert(), rows)
-            session.commit()
+        try:
+            with self.session_scope() as session:
+                events = self._additional_events(session, tracker)
+                rows = [self._event_row(tracker.sender_id, event) for event in events]
+                if rows:
+                    session.execute(table.insert(), rows)
+                session.commit()
+        except sa.exc.SQLAlchemyError as error:
+            self.failing_since = self.failing_since or time.monotonic()
+            self._saved.pop(tracker.sender_id, None)  # the next turn reads what was stored
+            _record_failure("save", tracker.sender_id, error)
+            return
+        self.failing_since = None
         tracker.__dict__[_STORED] = len(tracker.events)
         self._saved.pop(tracker.sender_id, None)
         self._saved[tracker.sender_id] = (tracker, self._last_event_id(tracker.sender_id))

@@ -11,11 +11,20 @@ from intake.settings import Settings
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the web app; settings come from the environment unless overridden."""
-    from intake import chat_gateway, escalations_api, openapi, pages, referrals_api, storage
+    from intake import (
+        chat_gateway,
+        escalations_api,
+        openapi,
+        pages,
+        proxies,
+        referrals_api,
+        storage,
+    )
 
     app = Flask(__name__, static_folder=None)
     app.config["SETTINGS"] = Settings.from_env(overrides or {})
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    proxies.init_app(app)  # the client's address behind TRUSTED_PROXIES reverse proxies
     storage.init_app(app)
     app.register_blueprint(pages.blueprint)
     app.register_blueprint(referrals_api.blueprint)

@@ -1,8 +1,10 @@
 """Chat gateway: the browser talks to this, never to Rasa directly.
 
-It issues the conversation id itself (a client may only continue an id of the right shape),
-limits the message size, rate-limits per conversation and per client address
-(Flask-Limiter, in-memory, so per gunicorn worker), and applies a CORS allow-list:
+It issues the conversation id itself, signed (`intake.conversation_ids`: a client may only
+continue an id the gateway issued), limits the message size, rate-limits per conversation and
+per client address (Flask-Limiter, in-memory, so per gunicorn worker; the address is the
+proxy's X-Forwarded-For entry when TRUSTED_PROXIES says how many proxies to trust, see
+`intake.proxies`), and applies a CORS allow-list:
 a browser request from an origin that is not the app's own and not in
 CHAT_ALLOWED_ORIGINS is refused, and only allowed origins are echoed back. Rasa stays
 bound to loopback; only this route reaches it.
@@ -11,8 +13,6 @@ bound to loopback; only this route reaches it.
 from __future__ import annotations
 
 import json
-import re
-import uuid
 
 import urllib3
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -21,11 +21,12 @@ from flask_limiter.util import get_remote_address
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
+from intake import conversation_ids
+
 blueprint = Blueprint("chat_gateway", __name__, url_prefix="/api/v1/chat")
 
 MAX_MESSAGE_CHARS = 1000
-CONVERSATION_ID_PATTERN = "^[0-9a-f]{32}$"
-_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
+CONVERSATION_ID_PATTERN = conversation_ids.PUBLIC_ID_PATTERN
 PREFLIGHT_MAX_AGE_SECONDS = 600
 
 # One limiter for the web app; staff code may reuse it (`from intake.chat_gateway import
@@ -68,16 +69,17 @@ def _body() -> object:
     return g.chat_body
 
 
-def _given_conversation_id() -> str | None:
+def _given_conversation() -> str | None:
+    """The conversation the client continues: only one whose id this gateway issued."""
     body = _body()
     value = body.get("conversation_id") if isinstance(body, dict) else None
-    return value if isinstance(value, str) and _CONVERSATION_ID.fullmatch(value) else None
+    return conversation_ids.verified(_settings().secret_key, value)
 
 
 def _conversation_key() -> str:
     """Per conversation; a request starting a new one counts against its address."""
-    conversation_id = _given_conversation_id()
-    return f"conversation:{conversation_id}" if conversation_id else f"new:{get_remote_address()}"
+    conversation = _given_conversation()
+    return f"conversation:{conversation}" if conversation else f"new:{get_remote_address()}"
 
 
 def _own_origin() -> str:
@@ -111,14 +113,14 @@ RASA_TIMEOUT_SECONDS = 30
 _rasa = urllib3.PoolManager(maxsize=GATEWAY_THREADS, retries=False)
 
 
-def rasa_url_for(conversation_id: str) -> str:
+def rasa_url_for(conversation: str) -> str:
     """The Rasa process that holds this conversation: always the same one for an id.
 
     RASA_URL may list several Rasa processes (comma-separated). Each keeps its conversations'
     locks and trackers in memory, so a conversation must never move between them.
     """
     urls = [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
-    return urls[int(conversation_id, 16) % len(urls)]
+    return urls[int(conversation, 16) % len(urls)]
 
 
 @blueprint.after_request
@@ -158,15 +160,23 @@ def chat():
         return jsonify({"error": "message must be non-empty text"}), 400
     if len(message) > MAX_MESSAGE_CHARS:
         return jsonify({"error": f"message must be at most {MAX_MESSAGE_CHARS} characters"}), 413
-    conversation_id = _given_conversation_id() or uuid.uuid4().hex
+    conversation = _given_conversation()
+    if conversation is None:
+        public_id = conversation_ids.issue(_settings().secret_key)
+        conversation = public_id[:32]
+    else:
+        public_id = body["conversation_id"]
     channel = body.get("channel") if body.get("channel") in CHANNELS else "web"
-    payload = {"sender": conversation_id, "message": message, "metadata": {"channel": channel}}
+    payload = {"sender": conversation, "message": message, "metadata": {"channel": channel}}
     try:
         reply = _rasa.request(
             "POST",
-            f"{rasa_url_for(conversation_id)}/webhooks/rest/webhook",
+            f"{rasa_url_for(conversation)}/webhooks/rest/webhook",
             body=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {_settings().rasa_channel_token}",
+            },
             timeout=RASA_TIMEOUT_SECONDS,
         )
         if reply.status >= 400:
@@ -174,4 +184,4 @@ def chat():
         messages = json.loads(reply.data)
     except (urllib3.exceptions.HTTPError, ValueError):
         return jsonify({"error": "the assistant is not available just now; please try again"}), 503
-    return jsonify({"conversation_id": conversation_id, "messages": messages})
+    return jsonify({"conversation_id": public_id, "messages": messages})

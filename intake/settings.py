@@ -34,12 +34,20 @@ def _chat_origins(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in given.split(",") if origin.strip())
 
 
+def _count(env: dict[str, str], name: str, default: str, *, most: int) -> int:
+    value = env.get(name, default).strip()
+    if not (value.isascii() and value.isdigit()) or int(value) > most:
+        raise RuntimeError(f"{name} must be a whole number from 0 to {most}, not {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     intake_db: Path
     intake_api_token: str
     rasa_url: str
     widget_dir: Path
+    rasa_channel_token: str = ""  # the bearer token Rasa's REST channel asks for
     # staff app (issue 5)
     secret_key: str = ""
     tracker_db: Path = ROOT / "var" / "tracker.db"
@@ -50,6 +58,9 @@ class Settings:
     chat_rate_per_conversation: str = "30/minute"
     chat_rate_per_address: str = "120/minute"
     chat_allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    # How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto/-Host
+    # (0: none; the client address is the connection's). See intake/proxies.py.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any]) -> Settings:
@@ -62,6 +73,7 @@ class Settings:
             intake_api_token=token,
             rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}"),
             widget_dir=ROOT / "web_widget",
+            rasa_channel_token=env.get("RASA_CHANNEL_TOKEN", ""),
             secret_key=env.get("FLASK_SECRET_KEY", ""),
             tracker_db=Path(env.get("TRACKER_DB", ROOT / "var" / "tracker.db")),
             session_cookie_secure=_flag(env.get("SESSION_COOKIE_SECURE", "1")),
@@ -70,6 +82,7 @@ class Settings:
             chat_rate_per_conversation=env.get("CHAT_RATE_PER_CONVERSATION", "30/minute"),
             chat_rate_per_address=env.get("CHAT_RATE_PER_ADDRESS", "120/minute"),
             chat_allowed_origins=_chat_origins(env),
+            trusted_proxies=_count(env, "TRUSTED_PROXIES", "0", most=5),
         )
         known = {field.name for field in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})

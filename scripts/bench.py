@@ -77,6 +77,7 @@ class Channel:
 
     def __init__(self, stack: RunningStack, gateway: bool) -> None:
         self.gateway = gateway
+        self.rasa_headers = stack.rasa_headers
         # Bare REST: each conversation always to the same Rasa process, as the gateway does.
         self.urls = (
             [stack.url("WEB_PORT", "/api/v1/chat")]
@@ -93,7 +94,8 @@ class Channel:
             else {"sender": conversation, "message": text}
         )
         url = self.urls[zlib.crc32((conversation or "").encode()) % len(self.urls)]
-        async with session.post(url, json=body) as response:
+        headers = None if self.gateway else self.rasa_headers
+        async with session.post(url, json=body, headers=headers) as response:
             response.raise_for_status()
             data = await response.json()
         if self.gateway:

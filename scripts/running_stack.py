@@ -74,6 +74,7 @@ class RunningStack:
     """`python -m scripts.stack` on free ports, with state under `state_dir`."""
 
     def __init__(self, state_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.state_dir = state_dir
         self.ports = {name: free_port() for name in PORT_NAMES}
         env = {**os.environ, **(extra_env or {})}
         processes = int(env.get("RASA_PROCESSES", "2"))
@@ -88,7 +89,10 @@ class RunningStack:
             "LOG_DIR": str(state_dir / "log"),
             **(extra_env or {}),
         }
-        self.token = {**read_dotenv(ROOT / ".env"), **self.env}["INTAKE_API_TOKEN"]
+        secrets = {**read_dotenv(ROOT / ".env"), **self.env}
+        self.token = secrets["INTAKE_API_TOKEN"]
+        # What the chat gateway sends Rasa's REST channel (bot/runtime/rest_channel.py).
+        self.rasa_headers = {"Authorization": f"Bearer {secrets['RASA_CHANNEL_TOKEN']}"}
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "scripts.stack"],
@@ -132,6 +136,7 @@ class RunningStack:
         response = requests.post(
             self.url("RASA_PORT", "/webhooks/rest/webhook"),
             json={"sender": sender, "message": text},
+            headers=self.rasa_headers,
             timeout=30,
         )
         response.raise_for_status()

@@ -65,7 +65,7 @@ ensure_env_file() {
   if [ ! -f .env ]; then
     (umask 077 && echo "# Generated local secrets (never commit). Delete this file to regenerate." >.env)
   fi
-  for name in INTAKE_API_TOKEN FLASK_SECRET_KEY; do
+  for name in INTAKE_API_TOKEN FLASK_SECRET_KEY RASA_CHANNEL_TOKEN ACTION_SERVER_TOKEN; do
     if ! grep -q "^$name=" .env; then
       echo "$name=$("$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(32))')" >>.env
       added="$added $name"

@@ -133,7 +133,16 @@ def services(env: dict[str, str]) -> list[Service]:
         Service(
             "action-server",
             "ACTION_PORT",
-            [python, "-m", "rasa_sdk", "--actions", "bot.actions", "--port", env["ACTION_PORT"]],
+            # rasa-sdk's server, taking only calls that carry ACTION_SERVER_TOKEN
+            [
+                python,
+                "-m",
+                "bot.runtime.action_server",
+                "--actions",
+                "bot.actions",
+                "--port",
+                env["ACTION_PORT"],
+            ],  # fmt: skip
             "/health",
         ),
         *(rasa_service(env, number) for number in range(1, len(env["RASA_PORTS"].split(",")) + 1)),
@@ -179,11 +188,30 @@ def check_port_free(service: Service, env: dict[str, str]) -> None:
             ) from None
 
 
+SECRETS = ("INTAKE_API_TOKEN", "FLASK_SECRET_KEY", "RASA_CHANNEL_TOKEN", "ACTION_SERVER_TOKEN")
+
+
 def check_prerequisites(env: dict[str, str]) -> None:
-    if not env.get("INTAKE_API_TOKEN"):
-        raise StackError("INTAKE_API_TOKEN is not set: run `make run`, which writes it to .env.")
+    for name in SECRETS:
+        if not env.get(name):
+            raise StackError(f"{name} is not set: run `make run`, which writes it to .env.")
     if not Path(env["MODEL"]).exists():
         raise StackError(f"no trained model at {env['MODEL']}: run `make run`, which trains it.")
+
+
+def make_private(folders: list[Path], files: list[Path]) -> None:
+    """Only this user may read the state: folders 0700, databases and logs 0600.
+
+    Files made from now on are private anyway (`main` sets the umask to 077, and the
+    processes inherit it); this also closes up what an older run left open.
+    """
+    for folder in folders:
+        if folder.exists():
+            folder.chmod(0o700)
+    for path in files:
+        for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            if part.exists():
+                part.chmod(0o600)
 
 
 def is_healthy(url: str) -> bool:
@@ -211,10 +239,13 @@ class Stack:
             check_port_free(service, self.env)
         check_prerequisites(self.env)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for path in (self.env["INTAKE_DB"], self.env["TRACKER_DB"], self.env["OUTBOX_DB"]):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        databases = [Path(self.env[name]) for name in ("INTAKE_DB", "TRACKER_DB", "OUTBOX_DB")]
+        for path in databases:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        make_private([VAR, self.log_dir], databases)
         for service in self.services:
             log = (self.log_dir / f"{service.name}.log").open("w")
+            make_private([], [Path(log.name)])
             service.process = subprocess.Popen(
                 service.command,
                 cwd=ROOT,
@@ -298,6 +329,7 @@ def print_urls(env: dict[str, str]) -> None:
 
 
 def main() -> int:
+    os.umask(0o077)  # databases, logs and folders made by any process: this user's only
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _raise_keyboard_interrupt)
     try:

@@ -620,10 +620,10 @@
         .then(function (response) {
           return response.json().then(
             function (data) {
-              return { ok: response.ok, data: data };
+              return { ok: response.ok, status: response.status, data: data };
             },
             function () {
-              return { ok: false, data: {} };
+              return { ok: false, status: response.status, data: {} };
             }
           );
         })
@@ -632,7 +632,9 @@
             return;
           }
           if (!result.ok || !Array.isArray(result.data.messages)) {
-            self.failed(result.data.error, message, shown);
+            // A refusal (4xx) says what to change; a server failure gets the widget's own
+            // words, which say where to get help now.
+            self.failed(result.status < 500 ? result.data.error : null, message, shown);
             return;
           }
           self.state.conversationId = result.data.conversation_id;
@@ -992,7 +994,7 @@
         return;
       }
       var self = this;
-      this.state.conversationId = /^[0-9a-f]{32}$/.test(saved.conversationId) ? saved.conversationId : null;
+      this.state.conversationId = /^[0-9a-f]{32,64}$/.test(saved.conversationId) ? saved.conversationId : null;
       saved.history.slice(-MAX_HISTORY).forEach(function (entry) {
         var clean = self.cleanEntry(entry);
         if (clean) {

@@ -29,6 +29,7 @@ from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN
 from tests.support.referral_slots import COMPLETE
 
 AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
+ACTION_TOKEN = "test-action-server-token-not-a-secret"
 START_SECONDS = 60
 
 
@@ -98,6 +99,7 @@ class Setting:
             "INTAKE_DB": str(tmp / "intake.db"),
             "TRACKER_DB": str(tmp / "tracker.db"),
             "OUTBOX_DB": str(self.outbox_db),
+            "ACTION_SERVER_TOKEN": ACTION_TOKEN,
             "OUTBOX_RETRY_BASE_SECONDS": "0.3",
             "OUTBOX_RETRY_MAX_SECONDS": "1",
             "OUTBOX_POLL_SECONDS": "1",
@@ -107,7 +109,7 @@ class Setting:
         self.processes: list[Process] = []
 
     def start_action_server(self) -> Process:
-        command = [sys.executable, "-m", "rasa_sdk", "--actions", "bot.actions",
+        command = [sys.executable, "-m", "bot.runtime.action_server", "--actions", "bot.actions",
                    "--port", str(self.action_port)]  # fmt: skip
         server = Process("action server", command, self.env, self.tmp / "actions.log")
         self.processes.append(server)
@@ -163,6 +165,7 @@ class Setting:
                 "domain": {},
                 "version": "3.6.21",
             },  # fmt: skip
+            headers={"Authorization": f"Bearer {ACTION_TOKEN}"},
             timeout=30,
         )
         assert response.status_code == 200, response.text

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.running_stack import RunningStack
 from scripts.simulated_patient import SUMMARY_CUE, TERSE, TYPICAL, answer_for, last_text
 
 RED_FLAG = "I keep wetting myself and my bum has gone numb"
@@ -64,18 +63,6 @@ KNEE_BORDER = replace(
 BACK = replace(TERSE, opening="I'd like to refer myself please")
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("everywhere")
-    running = RunningStack(state)
-    running.state = state
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
-
-
 def marker(replies: list[dict], key: str) -> dict | None:
     """The first reply's custom marker of this kind ("escalation", "red_flag_check")."""
     return next(
@@ -88,7 +75,7 @@ def escalation(replies: list[dict]) -> dict | None:
 
 
 def slot_events(stack, sender: str) -> list[tuple[str, object]]:
-    with sqlite3.connect(stack.state / "tracker.db") as db:
+    with sqlite3.connect(stack.state_dir / "tracker.db") as db:
         rows = db.execute(
             "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender,)
         ).fetchall()

@@ -20,7 +20,7 @@ import yaml
 
 from bot.problem_vocabulary import button_value
 from scripts.layout import ROOT
-from scripts.running_stack import RunningStack, command_line, free_port
+from scripts.running_stack import command_line, free_port
 from scripts.simulated_patient import TAP, TYPICAL, complete_referral, tapped
 from scripts.varied_patients import generate
 from scripts.varied_patients import run as run_varied
@@ -42,16 +42,6 @@ def processes_mentioning(text: str) -> list[int]:
         and int(entry.name) != os.getpid()
         and text in command_line(int(entry.name))
     ]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    running = RunningStack(tmp_path_factory.mktemp("stack"))
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
 
 
 def texts(replies: list[dict]) -> str:

@@ -10,11 +10,15 @@ from __future__ import annotations
 import pytest
 
 from intake import create_app
+from intake.conversation_ids import public_id
 from intake.settings import Settings
 from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN
 
-CONVERSATION = "0123456789abcdef0123456789abcdef"
-OTHER_CONVERSATION = "fedcba9876543210fedcba9876543210"
+# Ids as the gateway issues them: the conversation, then its signature.
+RASA_ID = "0123456789abcdef0123456789abcdef"
+CONVERSATION = public_id(TEST_SECRET_KEY, RASA_ID)
+OTHER_CONVERSATION = public_id(TEST_SECRET_KEY, "fedcba9876543210fedcba9876543210")
+RASA_TOKEN = "test-rasa-channel-token-not-a-secret"
 ALLOWED = "http://127.0.0.1:8000"
 CLOSED_PORT = "http://127.0.0.1:9"
 
@@ -85,7 +89,7 @@ def test_new_conversations_from_one_address_are_limited_together(make_client):
 
 def test_one_address_is_limited_across_its_conversations(make_client):
     client = make_client(chat_rate_per_address="4/minute")
-    conversations = [f"{index:032x}" for index in range(5)]
+    conversations = [public_id(TEST_SECRET_KEY, f"{index:032x}") for index in range(5)]
     statuses = [say(client, conversation).status_code for conversation in conversations]
     assert statuses == [503] * 4 + [429]
     assert say(client, address="198.51.100.7").status_code == 503  # another address
@@ -179,56 +183,128 @@ def test_a_configured_origin_may_use_the_chat(make_client):
     assert say(client, Origin=ALLOWED).status_code == 403  # no longer on the list
 
 
+class FakeRasa:
+    """A stand-in for Rasa's REST channel: answers `status` and `body`, keeps what it got."""
+
+    def __init__(self, status: int = 200, body: bytes = b"[]") -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[tuple[dict, dict]] = []  # (headers, JSON body)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                import json
+
+                sent = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.received.append((dict(self.headers), sent))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_rasa():
+    started: list[FakeRasa] = []
+
+    def start(status: int = 200, body: bytes = b"[]") -> FakeRasa:
+        started.append(FakeRasa(status, body))
+        return started[-1]
+
+    yield start
+    for fake in started:
+        fake.close()
+
+
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
         (200, b'[{"recipient_id": "x", "text": "Hello"}]', 200),
         (500, b"Internal Server Error", 503),
+        (503, b'{"error": "the message could not be stored; please send it again"}', 503),
         (200, b"<html>not json</html>", 503),
     ],
 )
 def test_rasa_replies_are_relayed_and_its_failures_become_a_clear_503(
-    make_client, status, body, expected
+    make_client, fake_rasa, status, body, expected
 ):
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    received = []
-
-    class FakeRasa(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 (http.server's name)
-            received.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        client = make_client(rasa_url=f"http://127.0.0.1:{server.server_address[1]}")
-        response = say(client)
-    finally:
-        server.shutdown()
-        server.server_close()
+    rasa = fake_rasa(status, body)
+    response = say(make_client(rasa_url=rasa.url, rasa_channel_token=RASA_TOKEN))
     assert response.status_code == expected
-    assert b'"sender": "' + CONVERSATION.encode() in received[0]
+    headers, sent = rasa.received[0]
+    assert sent["sender"] == RASA_ID, "Rasa gets the conversation, not the signed public id"
+    assert headers["Authorization"] == f"Bearer {RASA_TOKEN}"
     if expected == 200:
-        assert response.get_json()["messages"] == [{"recipient_id": "x", "text": "Hello"}]
+        assert response.get_json() == {
+            "conversation_id": CONVERSATION,
+            "messages": [{"recipient_id": "x", "text": "Hello"}],
+        }
     else:
         assert "not available" in response.get_json()["error"]
+
+
+def test_an_invented_conversation_id_starts_a_new_signed_conversation(make_client, fake_rasa):
+    rasa = fake_rasa()
+    client = make_client(rasa_url=rasa.url)
+    invented = RASA_ID + "0" * 32  # the right shape, not signed by this gateway
+    answer = say(client, invented).get_json()
+    sender = rasa.received[0][1]["sender"]
+    assert sender != RASA_ID, "another patient's conversation cannot be reached by its id"
+    assert answer["conversation_id"] == public_id(TEST_SECRET_KEY, sender)
+    assert say(client, answer["conversation_id"]).status_code == 200
+    assert rasa.received[1][1]["sender"] == sender
+
+
+def test_inventing_ids_does_not_dodge_the_per_conversation_limit(make_client):
+    client = make_client(chat_rate_per_conversation="3/minute")
+    invented = [f"{index:064x}" for index in range(5)]
+    assert [say(client, given).status_code for given in invented] == [503] * 3 + [429] * 2
+
+
+def test_behind_trusted_proxies_each_patient_has_their_own_address_limit(make_client):
+    def from_behind_proxy(client, patient: str):
+        return say(client, None, address="10.0.0.1", **{"X-Forwarded-For": patient})
+
+    trusting = make_client(trusted_proxies=1, chat_rate_per_address="2/minute")
+    first = [from_behind_proxy(trusting, "192.0.2.1").status_code for _ in range(3)]
+    assert first == [503, 503, 429]
+    assert from_behind_proxy(trusting, "192.0.2.2").status_code == 503
+
+    # Without a trusted proxy the header is the client's own words, and changes nothing.
+    direct = make_client(chat_rate_per_address="2/minute")
+    forged = [from_behind_proxy(direct, f"192.0.2.{n}").status_code for n in range(3)]
+    assert forged == [503, 503, 429]
+
+
+def test_a_trusted_proxy_count_that_cannot_be_read_stops_the_app_starting(monkeypatch):
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)
+    for wrong in ("one", "²", "9"):
+        monkeypatch.setenv("TRUSTED_PROXIES", wrong)
+        with pytest.raises(RuntimeError, match="TRUSTED_PROXIES"):
+            Settings.from_env({})
 
 
 @pytest.mark.parametrize("given", [CONVERSATION + "\n", CONVERSATION.upper(), "x", 5, None])
 def test_only_a_whole_conversation_id_names_a_conversation(make_client, given):
     """Anything else (once: the same id with a trailing newline) starts a new conversation."""
-    from intake.chat_gateway import _given_conversation_id
+    from intake.chat_gateway import _given_conversation
 
     app = make_client().application
     with app.test_request_context(json={"message": "hi", "conversation_id": given}):
-        assert _given_conversation_id() is None
+        assert _given_conversation() is None
     with app.test_request_context(json={"message": "hi", "conversation_id": CONVERSATION}):
-        assert _given_conversation_id() == CONVERSATION
+        assert _given_conversation() == RASA_ID

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.tracker_cache import CachedSQLTrackerStore
 
@@ -139,3 +141,94 @@ def test_events_are_stored_as_rasas_own_sql_store_stores_them(tmp_path):
         return [(*row[:2], *row[3:5], {**json.loads(row[5]), "timestamp": 0}) for row in table]
 
     assert without_times(ours_rows) == without_times(rasas_rows)
+
+
+def break_events_table(path) -> None:
+    """Another connection takes the table away: every read or write of it now fails."""
+    import sqlite3
+
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE events RENAME TO events_away")
+
+
+def test_a_save_that_fails_is_reported_for_the_turn_and_not_kept_anywhere(db, caplog):
+    from bot.tracker_cache import watching_turn
+
+    tracker_store = store(db)
+
+    async def conversation():
+        tracker = await tracker_store.get_or_create_tracker("patient-4")
+        turn(tracker, "saved")
+        await tracker_store.save(tracker)
+        handed_out = await tracker_store.retrieve("patient-4")
+        break_events_table(db)
+        turn(handed_out, "Testy McFakeface ST4 6QG")
+        with watching_turn() as failures:
+            await tracker_store.save(handed_out)  # does not raise: the turn is told instead
+        return failures
+
+    failures = asyncio.run(conversation())
+    assert failures == ["save"]
+    assert "patient-4" not in tracker_store._saved, "a tracker that was not saved is not kept"
+    assert tracker_store.health()[0] is False
+    assert "McFakeface" not in caplog.text and "ST4 6QG" not in caplog.text
+    assert "could not save conversation patient-4" in caplog.text
+
+
+def test_a_turn_whose_tracker_could_not_be_read_writes_nothing(db):
+    from bot.tracker_cache import watching_turn
+
+    tracker_store = store(db)
+
+    async def conversation():
+        tracker = await tracker_store.get_or_create_tracker("patient-5")
+        turn(tracker, "saved")
+        await tracker_store.save(tracker)
+        tracker_store._saved.clear()  # as after another process's write
+        break_events_table(db)
+        with watching_turn() as failures:
+            with pytest.raises(sa.exc.OperationalError):  # Rasa's FailSafeTrackerStore catches it
+                await tracker_store.retrieve("patient-5")
+            fresh = DialogueStateTracker("patient-5", DOMAIN.slots)  # Rasa's new conversation
+            turn(fresh, "would hide the real conversation")
+            await tracker_store.save(fresh)
+        return failures
+
+    failures = asyncio.run(conversation())
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        connection.execute("ALTER TABLE events_away RENAME TO events")
+    assert failures == ["read"]
+    assert stored_texts(db, "patient-5") == ["saved"]
+
+
+def test_the_store_is_healthy_again_once_a_save_works(db):
+    import sqlite3
+
+    tracker_store = store(db)
+
+    async def conversation():
+        tracker = await tracker_store.get_or_create_tracker("patient-6")
+        break_events_table(db)
+        turn(tracker, "lost")
+        await tracker_store.save(tracker)
+        failing = tracker_store.health()
+        with sqlite3.connect(db) as connection:
+            connection.execute("ALTER TABLE events_away RENAME TO events")
+        tracker = await tracker_store.get_or_create_tracker("patient-6")
+        turn(tracker, "kept")
+        await tracker_store.save(tracker)
+        return failing, tracker_store.health()
+
+    failing, healthy = asyncio.run(conversation())
+    assert failing[0] is False and "failed" in failing[1]
+    assert healthy == (True, "ok")
+    assert stored_texts(db, "patient-6") == ["kept"]
+
+
+def test_database_errors_never_carry_the_statements_parameters(db):
+    tracker_store = store(db)
+    with pytest.raises(sa.exc.SQLAlchemyError) as raised, tracker_store.engine.connect() as conn:
+        conn.execute(sa.text("INSERT INTO nowhere VALUES (:words)"), {"words": "ST4 6QG"})
+    assert "ST4 6QG" not in str(raised.value)
