@@ -7,13 +7,27 @@ exponential backoff by a background thread in the action server, which also pick
 whatever an earlier run left pending. The intake API is idempotent (referrals on their
 reference, escalations on their id), so delivering at least once stores exactly once; a row is
 marked delivered, and its body (personal details) cleared, once the API has said 200 or 201.
-A permanent refusal (e.g. 422) marks the row rejected and keeps it for an operator.
+
+Giving up, always in bounded time and never silently:
+- an answer that will not change however often the record is sent (any 4xx but 401, 403,
+  408, 425 and 429; 409 is the same reference with a different body) marks the row
+  `rejected` at once;
+- any other failure (no connection, 5xx, 408, 425, 429) is retried, and after
+  OUTBOX_MAX_ATTEMPTS tries the row is dead-lettered (`dead_letter`): no longer tried;
+- 401 and 403 (the token is wrong: a configuration fault, fixed in minutes) are retried
+  without limit, each logged at ERROR.
+Rejected and dead-lettered rows keep their body for an operator: staff see them on the queue
+page and /healthz reports them (intake/outbox_status.py reads this file by its path);
+`flask --app intake.wsgi outbox` lists, requeues or dismisses them, and the retention
+command purges what is no longer needed (intake/staff/outbox_upkeep.py). Log lines name
+the kind, record id, HTTP status and attempt, never a record's content.
 
 Settings (environment): OUTBOX_DB; OUTBOX_RETRY_BASE_SECONDS (2) and OUTBOX_RETRY_MAX_SECONDS
-(300), the first wait and the cap of the doubling backoff; OUTBOX_POLL_SECONDS (10), the
-longest the worker sleeps before looking for rows written by another process;
-OUTBOX_KEEP_DAYS (30), how long delivered rows (no body) are kept; INTAKE_URL and
-INTAKE_API_TOKEN, where to deliver.
+(300), the first wait and the cap of the doubling backoff; OUTBOX_MAX_ATTEMPTS (100, 7 to 8
+hours with the default backoff), the tries before a row is dead-lettered;
+OUTBOX_POLL_SECONDS (10), the longest the worker sleeps before looking for rows written by
+another process; OUTBOX_KEEP_DAYS (30), how long delivered rows (no body) are kept;
+INTAKE_URL and INTAKE_API_TOKEN, where to deliver.
 """
 
 from __future__ import annotations
@@ -23,6 +37,7 @@ import json
 import logging
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -39,6 +54,7 @@ from bot.intake_client import (
     ESCALATIONS_PATH,
     REFERRALS_PATH,
     TIMEOUT_SECONDS,
+    Outcome,
     intake_token,
     intake_url,
     post_record,
@@ -49,8 +65,14 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 PATHS = {"referral": REFERRALS_PATH, "escalation": ESCALATIONS_PATH}
 
-PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
+PENDING, DELIVERED, REJECTED, DEAD_LETTER = "pending", "delivered", "rejected", "dead_letter"
 ADDED, SAME, DIFFERENT = "added", "same", "different"
+DEFAULT_MAX_ATTEMPTS = 100
+
+# Client errors that may pass if sent again: request timeout, too early, too many requests.
+RETRYABLE_4XX = frozenset({408, 425, 429})
+# The token is refused: the configuration is wrong, not the record. Retried without limit.
+TOKEN_REFUSALS = frozenset({401, 403})
 
 # Fields that differ between two builds of the same record (not what it says).
 VOLATILE_FIELDS = ("submitted_at",)
@@ -64,6 +86,21 @@ def content_digest(body: dict[str, Any]) -> str:
     """What the record says, the time it was built aside: equal for a rebuilt copy."""
     kept = {key: value for key, value in body.items() if key not in VOLATILE_FIELDS}
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+
+
+def http_status(outcome: Outcome) -> int | None:
+    """The HTTP status of an answer, None when there was none (no connection, timeout)."""
+    match = re.fullmatch(r"HTTP (\d{3})", outcome.detail)
+    return int(match.group(1)) if match else None
+
+
+def refused_for_good(outcome: Outcome) -> bool:
+    """An answer that will not change however often the same record is sent."""
+    status = http_status(outcome)
+    client_error = status is not None and 400 <= status < 500
+    return outcome.permanent or (
+        client_error and status not in RETRYABLE_4XX and status not in TOKEN_REFUSALS
+    )
 
 
 _JITTER = random.Random()  # its own generator: the shared one is left alone
@@ -90,12 +127,14 @@ class Outbox:
         token: str,
         backoff: Backoff | None = None,
         timeout: float = TIMEOUT_SECONDS,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
         self.path = Path(path)
         self.url = url
         self.token = token
         self.backoff = backoff or Backoff()
         self.timeout = timeout
+        self.max_attempts = max(1, int(max_attempts))
         self.worker: DeliveryWorker | None = None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = Database(self.path)
@@ -198,23 +237,43 @@ class Outbox:
                 if attempts > 1:
                     logger.info("outbox: %s %s delivered at attempt %d", kind, record_id, attempts)
                 return DELIVERED, True
-            if outcome.permanent:
+            if refused_for_good(outcome):
                 conn.execute(
                     "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, "
                     "claimed_until = NULL WHERE kind = ? AND record_id = ?",
                     [REJECTED, attempts, outcome.detail, *where],
                 )
                 logger.error(
-                    "outbox: the intake API refused %s %s for good (%s); kept in %s",
-                    kind, record_id, outcome.detail, self.path,
+                    "outbox: the intake API refused %s %s for good (%s, attempt %d); kept in %s",
+                    kind, record_id, outcome.detail, attempts, self.path,
                 )  # fmt: skip
                 return REJECTED, False
+            token_refused = http_status(outcome) in TOKEN_REFUSALS
+            if attempts >= self.max_attempts and not token_refused:
+                conn.execute(
+                    "UPDATE outbox SET status = ?, attempts = ?, last_error = ?, "
+                    "claimed_until = NULL WHERE kind = ? AND record_id = ?",
+                    [DEAD_LETTER, attempts, outcome.detail, *where],
+                )
+                logger.error(
+                    "outbox: %s %s not delivered (%s, attempt %d, the last of "
+                    "OUTBOX_MAX_ATTEMPTS); dead-lettered for an operator in %s",
+                    kind, record_id, outcome.detail, attempts, self.path,
+                )  # fmt: skip
+                return DEAD_LETTER, False
             wait = self.backoff.delay(attempts)
             conn.execute(
                 "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_at = ?, "
                 "claimed_until = NULL WHERE kind = ? AND record_id = ?",
                 [attempts, outcome.detail, time.time() + wait, *where],
             )
+        if token_refused:
+            logger.error(
+                "outbox: the intake API refused the token for %s %s (%s, attempt %d): check "
+                "INTAKE_API_TOKEN; next try in %.1f s",
+                kind, record_id, outcome.detail, attempts, wait,
+            )  # fmt: skip
+            return PENDING, False
         logger.warning(
             "outbox: %s %s not delivered (%s, attempt %d); next try in %.1f s",
             kind, record_id, outcome.detail, attempts, wait,
@@ -321,10 +380,13 @@ def from_env() -> Outbox:
     backoff = Backoff(
         _float_env("OUTBOX_RETRY_BASE_SECONDS", 2.0), _float_env("OUTBOX_RETRY_MAX_SECONDS", 300.0)
     )
-    key = (path.resolve(), intake_url(), intake_token(), backoff)
+    max_attempts = max(1, int(_float_env("OUTBOX_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)))
+    key = (path.resolve(), intake_url(), intake_token(), backoff, max_attempts)
     with _lock:
         if key not in _outboxes:
-            _outboxes[key] = Outbox(path, intake_url(), intake_token(), backoff)
+            _outboxes[key] = Outbox(
+                path, intake_url(), intake_token(), backoff, max_attempts=max_attempts
+            )
         return _outboxes[key]
 
 

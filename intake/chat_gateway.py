@@ -123,6 +123,25 @@ def rasa_url_for(conversation: str) -> str:
     return urls[int(conversation, 16) % len(urls)]
 
 
+HEALTH_TIMEOUT_SECONDS = 2
+
+
+def rasa_health() -> list[dict[str, object]]:
+    """Each Rasa process's own health, as its REST channel reports it: whether it answers, and
+    whether it can store conversations (bot/runtime/rest_channel.py). For /healthz."""
+    urls = [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
+    found = []
+    for number, url in enumerate(urls, start=1):
+        try:
+            reply = _rasa.request("GET", f"{url}/webhooks/rest/", timeout=HEALTH_TIMEOUT_SECONDS)
+            detail = json.loads(reply.data).get("status", "?") if reply.data else "?"
+            ok = reply.status == 200
+        except (urllib3.exceptions.HTTPError, ValueError, AttributeError):
+            ok, detail = False, "not answering"
+        found.append({"process": number, "ok": ok, "status": detail})
+    return found
+
+
 @blueprint.after_request
 def cors_headers(response: Response) -> Response:
     origin = request.headers.get("Origin")

@@ -25,6 +25,7 @@ from flask import (
     send_from_directory,
 )
 
+from intake import chat_gateway, outbox_status
 from intake.settings import ROOT
 
 blueprint = Blueprint("pages", __name__, template_folder=str(ROOT / "web_widget" / "templates"))
@@ -71,9 +72,8 @@ def widget_file(filename: str):
 def _kiosk_content(mtime: float) -> dict:
     del mtime  # only the cache key: an edit to the file is picked up without a restart
     content = yaml.safe_load(KIOSK_CONTENT.read_text())
-    missing = {"title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts"} - set(
-        content
-    )
+    needed = {"title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts"}
+    missing = (needed | {"escalation_banner"}) - set(content)
     if missing:
         raise RuntimeError(f"{KIOSK_CONTENT} is missing {sorted(missing)}")
     return content
@@ -84,10 +84,14 @@ def kiosk_content() -> dict:
 
 
 def _seconds(name: str, default: int) -> int:
-    """A timeout from the query string (kept within bounds), else the content default."""
+    """A timeout from the query string (kept within bounds), else the content default.
+    Only up to 9 plain ASCII digits count: str.isdigit() takes "\u00b2", which int()
+    refuses, and int() takes Arabic-Indic or full-width digits."""
     low, high = KIOSK_SECONDS_RANGE
     given = request.args.get(name, "")
-    return min(max(int(given), low), high) if given.isdigit() else int(default)
+    if not re.fullmatch(r"[0-9]{1,9}", given):
+        return int(default)
+    return min(max(int(given), low), high)
 
 
 @blueprint.get("/kiosk")
@@ -117,6 +121,14 @@ def _signposted_urls(mtime: float) -> frozenset[str]:
     )
 
 
+OWN_PAGES = ("/privacy",)  # this site's pages the chat names, shown on the kiosk as QR codes
+
+
+def own_page(url: str) -> bool:
+    """One of this site's own pages the chat names, at the address the kiosk was served from."""
+    return url in {f"{request.scheme}://{request.host}{page}" for page in OWN_PAGES}
+
+
 def qr_url_allowed(url: str) -> bool:
     """Only https links we signpost to: the kiosk must not become a QR code generator for any
     site (a QR code served from an NHS address lends it trust). Without a signposting catalogue,
@@ -144,7 +156,7 @@ def _qr_svg(url: str) -> bytes:
 def kiosk_qr():
     """An SVG QR code for one signposted link, shown on the kiosk instead of the link."""
     url = request.args.get("url", "")
-    if not qr_url_allowed(url):
+    if not (own_page(url) or qr_url_allowed(url)):
         abort(404)
     response = Response(_qr_svg(url), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=3600"
@@ -153,7 +165,15 @@ def kiosk_qr():
 
 @blueprint.get("/healthz")
 def health():
-    return {"status": "ok"}
+    """200 while the app answers; `degraded` when a Rasa process does not answer or cannot
+    store conversations (its tracker store), or the action server's outbox has a record
+    waiting longer than OUTBOX_ALERT_SECONDS, a refused token, or records that failed and
+    need an operator. Counts and ages only (intake/outbox_status.py)."""
+    settings = current_app.config["SETTINGS"]
+    outbox = outbox_status.read_status(settings.outbox_db)
+    rasa = chat_gateway.rasa_health()
+    degraded = outbox.degraded(settings.outbox_alert_seconds) or not all(p["ok"] for p in rasa)
+    return {"status": "degraded" if degraded else "ok", "rasa": rasa, "outbox": outbox.as_json()}
 
 
 @blueprint.get("/privacy")

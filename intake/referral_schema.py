@@ -26,6 +26,9 @@ RED_FLAG_ID_PATTERN = "^[a-z][a-z0-9_]{0,63}$"
 LEVELS = ("emergency", "urgent", "soon")
 SOURCES = ("message", "screening", "check_question")
 EARLIEST_BIRTH = date(1900, 1, 1)
+# JSON objects and lists inside one another, the body itself counting as one: a referral
+# needs 3 (body, signposting, a card). Deeper bodies are refused before the schema is checked.
+MAX_DEPTH = 32
 
 BODY_PROBLEM = "the body must be a JSON object"
 
@@ -60,6 +63,26 @@ def optional_value(description: str) -> dict[str, Any]:
     }
 
 
+SIGNPOST_CARD = {
+    "type": "object",
+    "description": "A signposting card as the chat showed it.",
+    "properties": {
+        name: {"type": "string", "maxLength": 500} for name in ("id", "title", "url", "summary")
+    },
+}
+
+SIGNPOSTING = {
+    "type": "array",
+    "maxItems": 50,
+    "items": {
+        "anyOf": [{"type": "string", "maxLength": 64}, SIGNPOST_CARD],
+        "x-problem": "must be a signposting id, or a card whose id, title, url and summary "
+        "are text",
+    },
+    "description": "The self-help offered in the conversation: ids, or cards.",
+    "x-problem": "must be a list of signposting ids or cards",
+}
+
 DATE_TIME = {
     "type": "string",
     "maxLength": 40,
@@ -73,7 +96,8 @@ REFERRAL_SCHEMA: dict[str, Any] = {
     "title": "Referral",
     "description": (
         "A completed self-referral, as the action server builds it from the conversation. "
-        "Fields not listed here are kept as they are."
+        "Fields not listed here are kept as they are. "
+        f"A body nested more than {MAX_DEPTH} levels deep is refused."
     ),
     "type": "object",
     "x-problem": BODY_PROBLEM,
@@ -143,6 +167,7 @@ REFERRAL_SCHEMA: dict[str, Any] = {
             "propertyNames": {"pattern": RED_FLAG_ID_PATTERN, "maxLength": 64},
             "additionalProperties": {"enum": ["yes", "no"], "x-problem": "must be yes or no"},
         },
+        "signposting": SIGNPOSTING,
     },
 }
 
@@ -156,7 +181,10 @@ RED_FLAG_ID = {
 
 ESCALATION_SCHEMA: dict[str, Any] = {
     "title": "Escalation",
-    "description": "A red-flag escalation in a conversation, recorded for staff.",
+    "description": (
+        "A red-flag escalation in a conversation, recorded for staff. "
+        f"A body nested more than {MAX_DEPTH} levels deep is refused."
+    ),
     "type": "object",
     "x-problem": BODY_PROBLEM,
     "required": ["id", "conversation_id", "level", "code", "source", "occurred_at"],
@@ -261,6 +289,20 @@ def validate_escalation(payload: Any) -> list[Problem]:
     if not problems and not _real_date_time(payload["occurred_at"]):
         problems.append({"field": "occurred_at", "message": DATE_TIME["x-problem"]})
     return problems
+
+
+def nesting_depth(payload: Any) -> int:
+    """How many JSON objects and lists lie one inside another (without recursing, so a body
+    deeper than Python's recursion limit is measured too)."""
+    deepest, stack = 0, [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in value)
+    return deepest
 
 
 def encodable(payload: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from intake import storage
-from intake.referral_schema import encodable, validate_referral
+from intake.referral_schema import MAX_DEPTH, encodable, nesting_depth, validate_referral
 
 blueprint = Blueprint("referrals_api", __name__, url_prefix="/api/v1/referrals")
 
@@ -56,14 +56,21 @@ class BodyError(Exception):
         self.message = message
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
 def json_body() -> Any:
-    """The parsed JSON body; BodyError when it is not JSON, not UTF-8 or not storable."""
+    """The parsed JSON body; BodyError when it is not JSON (NaN and Infinity are not: SQLite
+    cannot read them back), not UTF-8, nested too deep, or not storable."""
     if not request.is_json:
         raise BodyError("must be JSON, sent with Content-Type: application/json")
     try:
-        payload = json.loads(request.get_data(cache=True))
+        payload = json.loads(request.get_data(cache=True), parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise BodyError("is not valid JSON") from None
+    if nesting_depth(payload) > MAX_DEPTH:
+        raise BodyError(f"is nested more than {MAX_DEPTH} levels deep")
     if not encodable(payload):
         raise BodyError("holds text that is not valid Unicode")
     return payload

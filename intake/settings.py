@@ -58,6 +58,12 @@ class Settings:
     chat_rate_per_conversation: str = "30/minute"
     chat_rate_per_address: str = "120/minute"
     chat_allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8000", "http://localhost:8000")
+    # retention of conversations with no referral, and the action server's outbox (read and
+    # purged by path, as bot/outbox.py writes it: intake never imports bot/)
+    abandoned_retention_days: int = 30
+    outbox_db: Path = ROOT / "var" / "outbox.db"
+    outbox_body_days: int = 30
+    outbox_alert_seconds: int = 900
     # How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto/-Host
     # (0: none; the client address is the connection's). See intake/proxies.py.
     trusted_proxies: int = 0
@@ -83,6 +89,10 @@ class Settings:
             chat_rate_per_address=env.get("CHAT_RATE_PER_ADDRESS", "120/minute"),
             chat_allowed_origins=_chat_origins(env),
             trusted_proxies=_count(env, "TRUSTED_PROXIES", "0", most=5),
+            abandoned_retention_days=int(env.get("ABANDONED_RETENTION_DAYS", "30")),
+            outbox_db=Path(env.get("OUTBOX_DB", ROOT / "var" / "outbox.db")),
+            outbox_body_days=int(env.get("OUTBOX_BODY_DAYS", "30")),
+            outbox_alert_seconds=int(env.get("OUTBOX_ALERT_SECONDS", "900")),
         )
         known = {field.name for field in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})

@@ -10,7 +10,7 @@ from intake.staff import audit, users
 from intake.staff.auth import role_required
 from intake.staff.blueprint import blueprint
 from intake.staff.queue import page_number
-from intake.staff.retention import run_retention
+from intake.staff.retention import run_configured
 
 AUDIT_PAGE_SIZE = 50
 
@@ -68,18 +68,9 @@ def admin_retention():
     db = storage.database()
     form = ConfirmForm()
     if form.validate_on_submit():
-        result = run_retention(db, settings.tracker_db, settings.retention_days)
-        audit.record(
-            "retention_run",
-            "retention",
-            f"{settings.retention_days} days",
-            {
-                "referrals": result.referrals,
-                "conversations": result.conversations,
-                "tracker_events": result.tracker_events,
-            },
-        )
+        result = run_configured(db, settings)
+        audit.record("retention_run", "retention", f"{result.days} days", result.audit_detail())
         flash(result.summary())
         return redirect(url_for("staff.admin_retention"))
-    preview = run_retention(db, settings.tracker_db, settings.retention_days, dry_run=True)
+    preview = run_configured(db, settings, dry_run=True)
     return render_template("staff/admin_retention.html", form=form, preview=preview)

@@ -89,6 +89,15 @@ def _require_signed_in_and_not_idle():
     return None
 
 
+@blueprint.before_request
+def _forms_not_json():
+    """Staff pages take HTML forms. Flask-WTF would read a JSON body as the form instead (and
+    one that is not an object, such as null, failed with an HTTP 500): 415 Unsupported Media
+    Type. After the sign-in guard, so an anonymous request is still sent to sign in."""
+    if request.method not in ("GET", "HEAD", "OPTIONS") and request.is_json:
+        abort(415)
+
+
 @blueprint.after_request
 def _never_cache(response):
     """Staff pages hold patient data: no browser or proxy keeps a copy."""

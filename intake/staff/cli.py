@@ -1,4 +1,5 @@
-"""`flask --app intake.wsgi create-user NAME --role clinician|admin` and `... retention`."""
+"""`flask --app intake.wsgi create-user NAME --role clinician|admin`, `... retention` and
+`... outbox` (what waits in the action server's outbox; requeue or dismiss what failed)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from intake import storage
-from intake.staff import audit, users
-from intake.staff.retention import run_retention
+from intake import outbox_status, storage
+from intake.staff import audit, outbox_upkeep, users
+from intake.staff.retention import run_configured
 
 PASSWORD_VARIABLE = "STAFF_PASSWORD"
 
@@ -47,28 +48,74 @@ def create_user_command(username: str, role: str, update: bool) -> None:
     default=None,
     help="Age in days (default: RETENTION_DAYS, 365).",
 )
+@click.option(
+    "--abandoned-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Age in days for conversations with no referral (default: ABANDONED_RETENTION_DAYS, 30).",
+)
 @click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
 @with_appcontext
-def retention_command(days: int | None, dry_run: bool) -> None:
-    """Delete closed referrals and conversation transcripts older than the retention age."""
+def retention_command(days: int | None, abandoned_days: int | None, dry_run: bool) -> None:
+    """Delete closed referrals and conversation transcripts older than the retention age,
+    and purge the action server's outbox."""
     settings = current_app.config["SETTINGS"]
-    days = days or settings.retention_days
-    result = run_retention(storage.database(), settings.tracker_db, days, dry_run=dry_run)
+    result = run_configured(
+        storage.database(), settings, days=days, abandoned_days=abandoned_days, dry_run=dry_run
+    )
     if not dry_run:
         audit.record(
-            "retention_run",
-            "retention",
-            f"{days} days",
-            {
-                "referrals": result.referrals,
-                "conversations": result.conversations,
-                "tracker_events": result.tracker_events,
-            },
-            actor="cli",
+            "retention_run", "retention", f"{result.days} days", result.audit_detail(), actor="cli"
         )
     click.echo(result.summary(dry_run=dry_run))
+
+
+@click.command("outbox")
+@click.option(
+    "--requeue",
+    multiple=True,
+    metavar="ID",
+    help="Put a dead-lettered record back in the queue, once its cause is put right.",
+)
+@click.option(
+    "--dismiss",
+    multiple=True,
+    metavar="ID",
+    help="Forget a dead-lettered or rejected record that has been dealt with otherwise.",
+)
+@with_appcontext
+def outbox_command(requeue: tuple[str, ...], dismiss: tuple[str, ...]) -> None:
+    """List the records in the action server's outbox not yet delivered (never their
+    content); requeue or dismiss failed ones by reference or escalation id."""
+    path = current_app.config["SETTINGS"].outbox_db
+    if not path.is_file():
+        click.echo(f"no outbox file at {path}")
+        return
+    for action, done_word, ids, act in (
+        ("requeue", "requeued", requeue, outbox_upkeep.requeue),
+        ("dismiss", "dismissed", dismiss, outbox_upkeep.dismiss),
+    ):
+        if not ids:
+            continue
+        done = act(path, ids)
+        for record in done:
+            audit.record(
+                f"outbox_{action}",
+                "outbox_record",
+                record["record_id"],
+                {"kind": record["kind"], "last_error": record["last_error"]},
+                actor="cli",
+            )
+        click.echo(f"{done_word} {len(done)} of {len(ids)}")
+    for record in outbox_status.records_needing_attention(path):
+        body = "" if record["has_body"] else ", record cleared"
+        click.echo(
+            f"{record['status']:<11} {record['kind']:<10} {record['record_id']}  since "
+            f"{record['created_at']}, {record['attempts']} tries, last {record['last_error']}{body}"
+        )
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(retention_command)
+    app.cli.add_command(outbox_command)

@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 from intake import storage
 from intake.staff import audit, transcripts
 from intake.staff.blueprint import blueprint
-from intake.staff.queue import LIST_COLUMNS, QueueFilters, find_referrals
+from intake.staff.queue import LIST_COLUMNS, QueueFilters, find_referrals, payload_field
 
 MAX_ROWS = 10_000
 # Cells a spreadsheet would read as a formula or split into new cells (CSV injection, OWASP):
@@ -35,13 +35,16 @@ COLUMNS = (
     ("email", "email"),
     ("gp_practice", "gp_practice"),
 )
-EXTRA_COLUMNS = """,
-    json_extract(r.payload, '$.patient.nhs_number') AS nhs_number,
-    json_extract(r.payload, '$.patient.postcode') AS postcode,
-    json_extract(r.payload, '$.patient.phone') AS phone,
-    json_extract(r.payload, '$.patient.email') AS email,
-    json_extract(r.payload, '$.eligibility.gp_practice') AS gp_practice
-"""
+EXTRA_COLUMNS = "".join(
+    f", {payload_field(path)} AS {name}"
+    for name, path in (
+        ("nhs_number", "$.patient.nhs_number"),
+        ("postcode", "$.patient.postcode"),
+        ("phone", "$.patient.phone"),
+        ("email", "$.patient.email"),
+        ("gp_practice", "$.eligibility.gp_practice"),
+    )
+)
 
 
 def safe_cell(value: Any) -> str:

@@ -1,4 +1,5 @@
-"""The referral queue: filters, pagination (newest first) and full-text search."""
+"""The referral queue: filters, pagination (newest first) and full-text search, under a
+banner saying what waits in the action server's outbox, and what failed there."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import current_app, render_template, request
 from sqlite_utils import Database
 from werkzeug.datastructures import MultiDict
 
-from intake import storage
+from intake import outbox_status, storage
 from intake.staff import audit, transcripts
 from intake.staff.blueprint import blueprint
 
@@ -22,9 +23,17 @@ STATUSES = {
     "redirected": "Redirected",
     "closed": "Closed",
 }
+
+
+def payload_field(path: str) -> str:
+    """SQL for one field of a referral's payload. A payload SQLite cannot read as JSON (NaN,
+    say, which Python wrote) gives NULL: json_extract would fail the whole query."""
+    return f"json_extract(CASE WHEN json_valid(r.payload) THEN r.payload END, '{path}')"
+
+
 # Storage fills body_area and escalated (m002); older rows and later escalations are covered
 # by reading the payload and the escalations table as well.
-BODY_AREA = "COALESCE(r.body_area, json_extract(r.payload, '$.problem.body_area'))"
+BODY_AREA = f"COALESCE(r.body_area, {payload_field('$.problem.body_area')})"
 ESCALATED = (
     "(COALESCE(r.escalated, 0) = 1 OR EXISTS "
     "(SELECT 1 FROM escalations e WHERE e.conversation_id = r.conversation_id))"
@@ -32,8 +41,8 @@ ESCALATED = (
 LIST_COLUMNS = f"""
     r.reference, r.status, r.received_at, r.updated_at, r.conversation_id,
     {BODY_AREA} AS body_area, {ESCALATED} AS escalated,
-    json_extract(r.payload, '$.patient.full_name') AS full_name,
-    json_extract(r.payload, '$.patient.date_of_birth') AS date_of_birth
+    {payload_field("$.patient.full_name")} AS full_name,
+    {payload_field("$.patient.date_of_birth")} AS date_of_birth
 """
 
 
@@ -175,6 +184,36 @@ def search_words(text: str) -> str:
     return " ".join(kept.split())[:200]
 
 
+WAITING_KINDS = {"referral": ("referral", "referrals"),
+                 "escalation": ("escalation record", "escalation records")}  # fmt: skip
+
+
+def outbox_notes(status: outbox_status.OutboxStatus) -> list[str]:
+    """What staff should know of the outbox: records that wait, and records that failed."""
+    notes = []
+    for kind, waiting in status.waiting.items():
+        one, many = WAITING_KINDS.get(kind, (f"{kind} record", f"{kind} records"))
+        notes.append(
+            f"{waiting.count} {one if waiting.count == 1 else many} "
+            f"{'is' if waiting.count == 1 else 'are'} waiting to be delivered, the oldest for "
+            f"{outbox_status.how_long(waiting.oldest_seconds)}."
+        )
+    if status.token_refused:
+        notes.append(
+            "The intake API refuses the action server's token (INTAKE_API_TOKEN): nothing is "
+            "delivered until it is put right."
+        )
+    if status.need_operator:
+        count = status.need_operator
+        notes.append(
+            f"{count} failed and {'needs' if count == 1 else 'need'} an operator "
+            "(flask --app intake.wsgi outbox)."
+        )
+    if status.unreadable:
+        notes.append("The action server's outbox cannot be read: ask an operator to check it.")
+    return notes
+
+
 @blueprint.get("/queue")
 def queue():
     db = storage.database()
@@ -194,6 +233,9 @@ def queue():
     )
     return render_template(
         "staff/queue.html",
+        outbox_notes=outbox_notes(
+            outbox_status.read_status(current_app.config["SETTINGS"].outbox_db)
+        ),
         filters=filters,
         rows=rows,
         total=total,

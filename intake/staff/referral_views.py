@@ -12,6 +12,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intake import storage
+from intake.referral_schema import MAX_DEPTH
 from intake.staff import audit, red_flags
 from intake.staff.blueprint import blueprint
 from intake.staff.queue import STATUSES
@@ -31,6 +32,8 @@ SECTIONS = {
     "problem": "Problem",
     "eligibility": "Eligibility",
 }
+# How much of a stored value too deep or too odd to lay out is shown, as text.
+SHOWN_CHARS = 2000
 # Fields in the order the conversation asks for them (bot/actions/submission.py); fields not
 # named here follow in alphabetical order.
 FIELD_ORDER = (
@@ -90,13 +93,35 @@ def _status_form(status: str) -> StatusForm:
     return form
 
 
-def _ordered(value: Any) -> Any:
-    """A payload section with its fields in FIELD_ORDER (nested sections too)."""
-    if not isinstance(value, dict):
+def _ordered(value: Any, depth: int = 0) -> Any:
+    """A payload section with its fields in FIELD_ORDER (nested sections too). Past
+    MAX_DEPTH levels (the intake API refuses deeper bodies; an older row may hold one) the
+    rest is shown as JSON text, so rendering never recurses without end."""
+    if not isinstance(value, (dict, list)):
         return value
+    if depth >= MAX_DEPTH:
+        try:
+            text = json.dumps(value, ensure_ascii=False)
+        except (ValueError, RecursionError):
+            text = "..."
+        return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + " ..."
+    if isinstance(value, list):
+        return [_ordered(item, depth + 1) for item in value]
     rank = {name: n for n, name in enumerate(FIELD_ORDER)}
     keys = sorted(value, key=lambda key: (rank.get(key, len(rank)), str(key)))
-    return {key: _ordered(value[key]) for key in keys}
+    return {key: _ordered(value[key], depth + 1) for key in keys}
+
+
+def _payload(record: dict[str, Any]) -> dict[str, Any]:
+    """The stored referral as an object in FIELD_ORDER; a row that is not one (not JSON,
+    nested past Python's recursion limit, not an object) shows what it holds."""
+    try:
+        payload = json.loads(record["payload"])
+    except (TypeError, ValueError, RecursionError):
+        payload = str(record["payload"])[:SHOWN_CHARS]
+    if not isinstance(payload, dict):
+        payload = {"payload": payload}
+    return _ordered(payload)
 
 
 def _screening(answers: Any) -> list[dict[str, str]]:
@@ -115,8 +140,7 @@ def _screening(answers: Any) -> list[dict[str, str]]:
 
 def _render(record: dict[str, Any], form: StatusForm, status_code: int = 200):
     db = storage.database()
-    payload = json.loads(record["payload"])
-    payload = _ordered(payload)
+    payload = _payload(record)
     sections = [(title, payload.get(key)) for key, title in SECTIONS.items() if key in payload]
     shown = {*SECTIONS, "red_flag_screening", "signposting"}
     top = {k: v for k, v in payload.items() if k not in shown and not isinstance(v, dict)}

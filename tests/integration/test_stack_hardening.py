@@ -89,6 +89,9 @@ def test_a_turn_that_cannot_be_stored_fails_with_503_and_is_stored_when_sent_aga
     holder = rasa_urls[int(sender, 16) % len(rasa_urls)]  # the gateway's choice of process
     health = requests.get(f"{holder}/webhooks/rest/", timeout=5)
     assert health.status_code == 503 and "failed" in health.json()["status"]
+    overall = requests.get(stack.url("WEB_PORT", "/healthz"), timeout=10).json()
+    assert overall["status"] == "degraded"
+    assert [p["ok"] for p in overall["rasa"]].count(False) == 1
 
     replies = patient.say("yes please")  # the patient sends it again: it is taken
     assert replies
@@ -96,6 +99,9 @@ def test_a_turn_that_cannot_be_stored_fails_with_503_and_is_stored_when_sent_aga
     assert all(
         requests.get(f"{url}/webhooks/rest/", timeout=5).status_code == 200 for url in rasa_urls
     ), "healthy again once a save works"
+    assert requests.get(stack.url("WEB_PORT", "/healthz"), timeout=10).json()["rasa"] == [
+        {"process": n, "ok": True, "status": "ok"} for n in range(1, len(rasa_urls) + 1)
+    ]
 
 
 def test_the_rasa_channel_and_the_action_server_refuse_calls_without_their_token(stack):

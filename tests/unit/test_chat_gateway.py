@@ -186,7 +186,9 @@ def test_a_configured_origin_may_use_the_chat(make_client):
 class FakeRasa:
     """A stand-in for Rasa's REST channel: answers `status` and `body`, keeps what it got."""
 
-    def __init__(self, status: int = 200, body: bytes = b"[]") -> None:
+    def __init__(
+        self, status: int = 200, body: bytes = b"[]", health: tuple[int, bytes] = (200, b"{}")
+    ) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -204,6 +206,12 @@ class FakeRasa:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                self.send_response(health[0])
+                self.send_header("Content-Length", str(len(health[1])))
+                self.end_headers()
+                self.wfile.write(health[1])
+
             def log_message(self, *args):
                 pass
 
@@ -220,8 +228,8 @@ class FakeRasa:
 def fake_rasa():
     started: list[FakeRasa] = []
 
-    def start(status: int = 200, body: bytes = b"[]") -> FakeRasa:
-        started.append(FakeRasa(status, body))
+    def start(status: int = 200, body: bytes = b"[]", **health) -> FakeRasa:
+        started.append(FakeRasa(status, body, **health))
         return started[-1]
 
     yield start
@@ -308,3 +316,17 @@ def test_only_a_whole_conversation_id_names_a_conversation(make_client, given):
         assert _given_conversation() is None
     with app.test_request_context(json={"message": "hi", "conversation_id": CONVERSATION}):
         assert _given_conversation() == RASA_ID
+
+
+def test_healthz_reports_each_rasa_process_and_its_tracker_store(make_client, fake_rasa):
+    healthy = fake_rasa(health=(200, b'{"status": "ok"}'))
+    failing = fake_rasa(health=(503, b'{"status": "saving conversations has failed for 12 s"}'))
+    client = make_client(rasa_url=f"{healthy.url},{failing.url},{CLOSED_PORT}")
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "degraded"
+    assert body["rasa"] == [
+        {"process": 1, "ok": True, "status": "ok"},
+        {"process": 2, "ok": False, "status": "saving conversations has failed for 12 s"},
+        {"process": 3, "ok": False, "status": "not answering"},
+    ]
+    assert make_client(rasa_url=healthy.url).get("/healthz").get_json()["status"] == "ok"

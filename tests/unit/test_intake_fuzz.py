@@ -10,6 +10,7 @@ per endpoint; the counts are printed (pytest -s) and checked.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import string
@@ -24,8 +25,13 @@ from hypothesis_jsonschema import from_schema
 
 from intake import create_app
 from intake.openapi import document
-from intake.referral_schema import validate_escalation, validate_referral
-from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN
+from intake.referral_schema import (
+    MAX_DEPTH,
+    nesting_depth,
+    validate_escalation,
+    validate_referral,
+)
+from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN, VALID_REFERRAL
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
@@ -195,3 +201,97 @@ def test_fuzzed_queries_and_references_never_make_the_api_fail(fuzz_app, counts)
 
     check()
     assert sum(seen.values()) == EXAMPLES
+
+
+# --- inputs that once made the staff app answer 500 -------------------------------------------
+
+
+def nested(levels: int, leaf: Any = "leaf") -> Any:
+    """`levels` JSON containers, one inside the other (objects and lists in turn)."""
+    value = leaf
+    for n in range(levels):
+        value = {"x": value} if n % 2 else [value]
+    return value
+
+
+def a_referral(reference: str, **extra: Any) -> dict[str, Any]:
+    body = copy.deepcopy(VALID_REFERRAL)
+    body["reference"] = reference
+    body.update(extra)
+    return body
+
+
+def test_a_body_nested_deeper_than_the_limit_is_refused_naming_the_body(fuzz_app):
+    """A referral with a field 400 levels deep was stored, and its staff page was a 500."""
+    client = fuzz_app.test_client()
+    for levels in (MAX_DEPTH, 400):  # with the body itself: MAX_DEPTH + 1 levels, and more
+        response = client.post(
+            "/api/v1/referrals",
+            json=a_referral("MIS-DEEP-0001", extra=nested(levels)),
+            headers=AUTH,
+        )
+        assert response.status_code == 422
+        assert response.get_json() == {
+            "error": "the referral is not valid",
+            "problems": [
+                {"field": "body", "message": f"is nested more than {MAX_DEPTH} levels deep"}
+            ],
+        }
+    escalation = {"id": "e" * 32, "conversation_id": "c" * 32, "level": "soon",
+                  "code": "cauda_equina", "source": "message",
+                  "occurred_at": "2026-11-22T10:00:00+00:00", "extra": nested(400)}  # fmt: skip
+    refused = client.post("/api/v1/escalations", json=escalation, headers=AUTH)
+    assert refused.status_code == 422 and refused.get_json()["problems"][0]["field"] == "body"
+    assert client.get("/api/v1/referrals/MIS-DEEP-0001", headers=AUTH).status_code == 404
+    # At the limit is fine: the body, then MAX_DEPTH - 1 levels inside it.
+    at_limit = a_referral("MIS-DEEP-0002", extra=nested(MAX_DEPTH - 1))
+    assert client.post("/api/v1/referrals", json=at_limit, headers=AUTH).status_code == 201
+
+
+def test_nesting_depth_counts_containers_without_recursing():
+    assert nesting_depth("text") == 0 and nesting_depth({}) == 1 and nesting_depth([[], {}]) == 2
+    assert nesting_depth(nested(5000)) == 5000  # deeper than Python's recursion limit
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_and_are_refused(fuzz_app, constant):
+    """Python reads them, SQLite's json_extract does not: one such referral broke the queue."""
+    text = json.dumps(a_referral("MIS-NANN-0001"))[:-1] + f', "extra": {constant}}}'
+    response = fuzz_app.test_client().post(
+        "/api/v1/referrals", data=text, content_type="application/json", headers=AUTH
+    )
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == [{"field": "body", "message": "is not valid JSON"}]
+
+
+@pytest.mark.parametrize(
+    ("signposting", "field"),
+    [
+        ([{"id": "a", "title": "A leaflet", "url": 5}], "signposting.0"),
+        ([{"id": "a", "url": {"href": "https://www.nhs.uk/"}}], "signposting.0"),
+        (["back_pain_nhs", {"title": ["x"]}], "signposting.1"),
+        ([7], "signposting.0"),
+        ([None], "signposting.0"),
+        ("back_pain_nhs", "signposting"),
+        ({"back_pain_nhs": True}, "signposting"),
+    ],
+)
+def test_signposting_of_the_wrong_type_is_refused_naming_the_field(fuzz_app, signposting, field):
+    """A signposting url that was a number made the staff page a 500."""
+    body = a_referral("MIS-SIGN-0009", signposting=signposting)
+    response = fuzz_app.test_client().post("/api/v1/referrals", json=body, headers=AUTH)
+    assert response.status_code == 422
+    assert [problem["field"] for problem in response.get_json()["problems"]] == [field]
+    assert validate_referral(body)
+
+
+@pytest.mark.parametrize(
+    "signposting",
+    [
+        [],
+        ["back_pain_nhs", "selfback"],  # what the action server sends: the ids offered
+        [{"id": "knee", "title": "Knee pain", "url": "https://www.nhs.uk/", "summary": "Advice"}],
+    ],
+)
+def test_signposting_ids_or_cards_are_accepted(signposting):
+    assert validate_referral(a_referral("MIS-SIGN-0001", signposting=signposting)) == []

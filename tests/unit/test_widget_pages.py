@@ -69,6 +69,23 @@ def test_the_kiosk_start_screen_says_it_is_not_for_emergencies_and_where_to_get_
     assert "<a " not in html  # no way out to other sites
 
 
+def test_the_kiosk_banner_wording_comes_from_content_and_agrees_with_the_chat(client):
+    import html
+    import json
+    import re
+
+    from bot.red_flag_catalogue import load
+
+    page = client.get("/kiosk").get_data(as_text=True)
+    given = json.loads(html.unescape(re.search(r"data-banner='([^']*)'", page).group(1)))
+    assert given == pages.kiosk_content()["escalation_banner"]
+    chat = load().levels
+    for level in ("emergency", "urgent"):  # in the emergency department: tell the staff here
+        banner = f"{given[level]['title']} {given[level]['text']}"
+        assert "staff" in banner and "staff" in chat[level]["kiosk_heading"]
+        assert "999" not in banner + chat[level]["kiosk_heading"]
+
+
 @pytest.mark.parametrize(
     ("query", "warning", "reset"),
     [
@@ -76,6 +93,7 @@ def test_the_kiosk_start_screen_says_it_is_not_for_emergencies_and_where_to_get_
         ("?idle_warning_seconds=5&idle_reset_seconds=7", 5, 7),
         ("?idle_warning_seconds=1&idle_reset_seconds=99999", 2, 3600),
         ("?idle_warning_seconds=-3&idle_reset_seconds=soon", 90, 30),
+        ("?idle_warning_seconds=0005&idle_reset_seconds=%007", 5, 30),
     ],
 )
 def test_kiosk_timeouts_come_from_content_and_the_query_within_bounds(
@@ -84,6 +102,23 @@ def test_kiosk_timeouts_come_from_content_and_the_query_within_bounds(
     html = client.get(f"/kiosk{query}").get_data(as_text=True)
     assert f'data-idle-warning-seconds="{warning}"' in html
     assert f'data-idle-reset-seconds="{reset}"' in html
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["\u00b2", "\uff15", "\u0661\u0662", "\u2460", "+5", "5_0", " 5", "9" * 5000, str(10**30)],
+    ids=["superscript-2", "fullwidth-5", "arabic-indic-12", "circled-1", "plus", "underscore",
+         "space", "5000-digits", "10**30"],
+)  # fmt: skip
+def test_kiosk_timeouts_that_are_not_plain_ascii_numbers_fall_back_to_the_default(client, given):
+    """A superscript two passed str.isdigit(), then int() refused it: an HTTP 500 once."""
+    response = client.get(
+        "/kiosk", query_string={"idle_warning_seconds": given, "idle_reset_seconds": given}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-idle-warning-seconds="90"' in html
+    assert 'data-idle-reset-seconds="30"' in html
 
 
 def test_a_qr_code_is_served_for_a_signposted_link(client):
@@ -107,6 +142,13 @@ def test_a_qr_code_is_served_for_a_signposted_link(client):
 )
 def test_no_qr_code_for_links_we_do_not_signpost(client, url):
     assert client.get("/kiosk/qr", query_string={"url": url}).status_code == 404
+
+
+def test_the_kiosk_gets_a_qr_code_for_this_sites_privacy_notice_and_no_other_own_page(client):
+    ok = client.get("/kiosk/qr", query_string={"url": "http://localhost/privacy"})
+    assert ok.status_code == 200 and ok.mimetype == "image/svg+xml"
+    for other in ("http://localhost/staff/queue", "http://elsewhere.example/privacy"):
+        assert client.get("/kiosk/qr", query_string={"url": other}).status_code == 404
 
 
 def test_without_a_signposting_catalogue_any_plain_https_link_gets_a_qr_code(

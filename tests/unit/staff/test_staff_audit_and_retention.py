@@ -104,7 +104,16 @@ def test_retention_deletes_old_closed_referrals_and_old_transcripts(staff_app, t
     assert not rows(staff_app, "SELECT * FROM transcripts_fts WHERE transcripts_fts MATCH 'old'")
     run = rows(staff_app, "SELECT * FROM audit_log WHERE action = 'retention_run'")
     assert [(r["actor"], json.loads(r["detail"])) for r in run] == [
-        ("cli", {"referrals": 1, "conversations": 2, "tracker_events": 3})
+        (
+            "cli",
+            {
+                "referrals": 1,
+                "conversations": 2,
+                "tracker_events": 3,
+                "abandoned_conversations": 1,  # "4" * 32: no referral came of it
+                "outbox": None,  # no outbox file in this test
+            },
+        )
     ]
 
 
@@ -131,3 +140,20 @@ def test_an_admin_can_run_retention_from_the_app(staff_app, tracker, admin):
     assert rows(staff_app, "SELECT actor FROM audit_log WHERE action = 'retention_run'") == [
         {"actor": "ada.admin"}
     ]
+
+
+def test_the_admin_page_runs_the_same_rule_as_the_command_abandoned_chats_and_outbox_too(
+    staff_app, tracker, admin
+):
+    """The page and `flask retention` share one configured rule (run_configured)."""
+    import json
+
+    _seed_old_and_new(staff_app, tracker)
+    page = " ".join(admin.get("/staff/admin/retention").text.split())
+    assert "after 30 days (ABANDONED_RETENTION_DAYS)" in page.replace("<code>", "").replace(
+        "</code>", ""
+    )
+    token = csrf_token(admin, "/staff/admin/retention")
+    admin.post("/staff/admin/retention", data={"csrf_token": token})
+    [run] = rows(staff_app, "SELECT detail FROM audit_log WHERE action = 'retention_run'")
+    assert "abandoned_conversations" in json.loads(run["detail"])

@@ -183,3 +183,53 @@ def test_odd_page_numbers_and_search_syntax_get_a_page_not_a_500(clinician, url)
 
 def test_an_odd_audit_page_number_gets_a_page_not_a_500(admin):
     assert admin.get("/staff/admin/audit?page=99999999999999999999999").status_code == 200
+
+
+ODD_PAGES = [
+    str(10**30),
+    str(-(10**30)),
+    "9" * 5000,
+    "\u00b2",
+    "\u0661\u0662",
+    "\uff15",
+    "1e3",
+    " 2 ",
+]
+
+
+@pytest.mark.parametrize("path", ["/staff/queue", "/staff/escalations", "/staff/admin/audit"])
+@pytest.mark.parametrize("page", ODD_PAGES)
+def test_every_paged_list_clamps_an_odd_page_number(staff_app, admin, path, page):
+    """Pages are counted from 1 up to MAX_PAGE; anything else is page 1 or the last."""
+    store(staff_app, make_referral("MIS-PAGE-0001", "p" * 32))
+    response = admin.get(path, query_string={"page": page})
+    assert response.status_code == 200
+    assert "Page 100001" not in response.text
+
+
+@pytest.mark.parametrize(
+    "q",
+    ['"', '""', '"Sam', "*", "Sam*", "NEAR(", "NEAR(Sam sample", "-", "-Sam", ":", "full_name:Sam",
+     "(", ")", "(Sam", "Sam)", "((", "^Sam", "AND", "Sam OR", "NOT Sam", "+", "\u00b2", "a\x00b"],
+)  # fmt: skip
+def test_full_text_search_syntax_in_the_search_box_is_searched_for_not_run(staff_app, clinician, q):
+    """A lone double quote (FTS5 syntax) was an HTTP 500; every FTS5 operator is plain text."""
+    store(staff_app, make_referral("MIS-FTSQ-0001", "f" * 32))
+    for path in ("/staff/queue", "/staff/queue.csv"):
+        assert clinician.get(path, query_string={"q": q}).status_code == 200, (path, q)
+    if q in ('"Sam', "Sam*", "(Sam", "Sam)", "^Sam"):  # the operator is dropped, the word kept
+        assert "MIS-FTSQ-0001" in clinician.get("/staff/queue", query_string={"q": q}).text
+
+
+def test_a_stored_payload_sqlite_cannot_read_as_json_does_not_break_the_queue(staff_app, clinician):
+    """NaN is not JSON: SQLite's json_extract refused the whole queue over one such row."""
+    payload = make_referral("MIS-NANQ-0001", "n" * 32)
+    payload["extra"] = float("nan")
+    store(staff_app, payload)
+    store(staff_app, make_referral("MIS-GOOD-0001", "g" * 32))
+    page = clinician.get("/staff/queue")
+    assert page.status_code == 200
+    assert {"MIS-NANQ-0001", "MIS-GOOD-0001"} <= set(references(page.text))
+    export = clinician.get("/staff/queue.csv")
+    assert export.status_code == 200 and "MIS-NANQ-0001" in export.text
+    assert clinician.get("/staff/queue?body_area=knee&q=Sam").status_code == 200

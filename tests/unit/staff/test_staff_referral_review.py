@@ -6,6 +6,9 @@ import html
 import re
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from intake import storage
 from tests.unit.staff.conftest import REFERRAL, csrf_token, make_referral, rows, store
 
 NOW = datetime.now(timezone.utc)
@@ -68,6 +71,67 @@ def test_the_detail_page_shows_the_signposting_given(staff_app, clinician):
     assert "Knee pain leaflet" in page
     assert 'href="https://www.versusarthritis.org/about-arthritis/conditions/knee-pain/"' in page
     assert 'href="javascript' not in page
+
+
+def _nested(depth: int, leaf: object = "deep leaf") -> object:
+    value = leaf
+    for n in range(depth):
+        value = {f"level_{n}": value} if n % 2 else [value]
+    return value
+
+
+def _set_payload(app, reference: str, text: str) -> None:
+    with app.app_context():
+        db = storage.database()
+        with db.conn:
+            db.execute("UPDATE referrals SET payload = ? WHERE reference = ?", [text, reference])
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"extra": _nested(400)},  # once a RecursionError (HTTP 500) while rendering
+        {"signposting": [{"id": "a", "title": "A leaflet", "url": 5}]},  # once an UndefinedError
+        {"signposting": [{"id": "b", "url": {"href": "https://www.nhs.uk/"}}, 7, None, ["x"]]},
+        {"signposting": {"not": "a list"}},
+        {"red_flag_screening": {"septic_arthritis": {"odd": [1, 2]}}, "escalated": "maybe"},
+        {"extra": float("nan"), "problem": {"body_area": 3, "pain_score": float("inf")}},
+    ],
+)
+def test_an_odd_stored_payload_still_gets_a_page_not_a_500(staff_app, clinician, odd):
+    """Defence in depth: the intake API refuses these now, but a referral stored earlier (or
+    by another writer) must still be readable by staff."""
+    payload = make_referral("MIS-ODDD-0001", CONVERSATION)
+    payload.update(odd)
+    store(staff_app, payload)
+    page = clinician.get("/staff/referrals/MIS-ODDD-0001")
+    assert page.status_code == 200
+    assert "Sam Sample" in page.text
+
+
+def test_a_stored_payload_nested_too_deep_shows_its_top_and_the_rest_as_text(staff_app, clinician):
+    payload = make_referral("MIS-DEEP-0001", CONVERSATION)
+    payload["extra"] = _nested(400)
+    store(staff_app, payload)
+    text = html.unescape(clinician.get("/staff/referrals/MIS-DEEP-0001").text)
+    assert "Level 399" in text  # the outer levels laid out as summary lists...
+    assert '{"level_' in text  # ...the inner ones as JSON text
+    assert "deep leaf" not in text  # cut short
+    assert 'href="javascript' not in text
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["not JSON at all", "[1, 2, 3]", "null", "[" * 5000 + "]" * 5000, '{"patient": 5}'],
+    ids=["not-json", "a-list", "null", "5000-deep", "patient-not-an-object"],
+)
+def test_a_stored_payload_that_is_not_a_referral_still_gets_a_page(staff_app, clinician, stored):
+    store(staff_app, make_referral("MIS-ODDD-0002", CONVERSATION))
+    _set_payload(staff_app, "MIS-ODDD-0002", stored)
+    page = clinician.get("/staff/referrals/MIS-ODDD-0002")
+    assert page.status_code == 200
+    assert "MIS-ODDD-0002" in page.text
+    assert clinician.get("/staff/queue").status_code == 200
 
 
 def test_an_unknown_reference_is_not_found(clinician):

@@ -4,11 +4,21 @@ every form needs its CSRF token; roles limit the admin pages."""
 import re
 import time
 
+import pytest
+
 from intake import storage
 from intake.staff import users
 from intake.staff.auth import LAST_SEEN
 from intake.staff.sign_in_throttle import MAX_FAILURES
-from tests.unit.staff.conftest import ADMIN, CLINICIAN, csrf_token, rows, sign_in
+from tests.unit.staff.conftest import (
+    ADMIN,
+    CLINICIAN,
+    csrf_token,
+    make_referral,
+    rows,
+    sign_in,
+    store,
+)
 
 
 def test_a_clinician_signs_in_and_sees_the_queue(anonymous):
@@ -127,6 +137,26 @@ def test_a_form_without_its_csrf_token_is_refused(anonymous, clinician):
     assert clinician.post("/staff/sign-out").status_code == 400
     assert clinician.post("/staff/sign-out", data={"csrf_token": "forged"}).status_code == 400
     assert clinician.get("/staff/queue").status_code == 200  # still signed in
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"text"', "5", '{"username": "casey"}', "{"])
+def test_staff_forms_take_form_data_not_json(anonymous, admin, staff_app, body):
+    """Flask-WTF reads a JSON body as the form: one that was not an object (null, a list)
+    with a valid CSRF header was an HTTP 500 on every staff form."""
+    store(staff_app, make_referral("MIS-JSON-0001", "j" * 32))
+    for client, url in (
+        (anonymous, "/staff/sign-in"),
+        (admin, "/staff/referrals/MIS-JSON-0001/status"),
+        (admin, "/staff/admin/retention"),
+        (admin, "/staff/sign-out"),
+    ):
+        token = csrf_token(client, "/staff/sign-in")
+        response = client.post(
+            url, data=body, content_type="application/json", headers={"X-CSRFToken": token}
+        )
+        assert response.status_code == 415, (url, response.status_code)
+    assert admin.get("/staff/queue").status_code == 200  # still signed in
+    assert anonymous.post("/staff/sign-in", json=[]).status_code == 400  # no CSRF token
 
 
 def test_the_json_apis_need_no_csrf_token(anonymous):
