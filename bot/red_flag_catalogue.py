@@ -91,9 +91,13 @@ SCHEMA: dict[str, Any] = {
             "patternProperties": {
                 ".*": {
                     "type": "object",
-                    "required": ["heading", "stop_note"],
+                    "required": ["heading", "kiosk_heading", "stop_note"],
                     "additionalProperties": False,
-                    "properties": {"heading": _TEXT, "stop_note": _TEXT},
+                    "properties": {
+                        "heading": _TEXT,
+                        "kiosk_heading": _TEXT,
+                        "stop_note": _TEXT,
+                    },
                 }
             },
         },

@@ -13,11 +13,15 @@ MODEL_FINGERPRINT = MODELS / "msk-assistant.inputs.sha256"
 # Files merged into the Rasa domain: structure from the root, patient wording from content/.
 DOMAIN_PARTS = (ROOT / "domain.yml", ROOT / "content" / "responses.yml")
 
-# Everything whose change means the model must be retrained.
+# Everything whose change means the model must be retrained. Of content/, only what the model
+# holds: the responses (part of the domain) and what the red-flag component reads. The rest of
+# content/ (kiosk, signposting, service facts, vocabularies) is read by the running processes.
 TRAINING_INPUTS = (
     "config.yml",
     "domain.yml",
-    "content",
+    "content/responses.yml",
+    "content/red_flags.yml",
+    "content/red_flag_context.yml",
     "bot/data",
     "bot/nlu",
     "bot/red_flag_catalogue.py",

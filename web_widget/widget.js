@@ -8,8 +8,11 @@
  * It talks only to the chat gateway (POST {message, conversation_id} -> {conversation_id,
  * messages}). Everything the patient or the bot says is shown with textContent, never parsed
  * as markup. Links come only from the signposting marker and must be https. In "web" mode the
- * conversation survives navigation within the tab (sessionStorage); in "kiosk" mode nothing is
- * stored, links become QR codes, and inactivity clears everything.
+ * conversation survives navigation within the tab (sessionStorage) and, once a referral was sent
+ * or the chat ended, is cleared by "Clear this chat" or after CLEAR_AFTER_MINUTES unused (a
+ * computer may be shared); in "kiosk" mode nothing is stored, links become QR codes, the details
+ * go as soon as the patient has noted their referral reference, and inactivity blurs, then
+ * clears everything.
  */
 (function () {
   "use strict";
@@ -21,6 +24,12 @@
   var OPENING_MESSAGE = "/greet";
   var RESTART_MESSAGE = "/restart";
   var LEVELS = { soon: 1, urgent: 2, emergency: 3 };
+  // Web: after a referral was sent or the chat ended, the chat is cleared after this long with
+  // no activity on the page (shared computers). Said in the end message.
+  var CLEAR_AFTER_MINUTES = 15;
+  var ACTIVITY_EVENTS = ["pointerdown", "keydown", "input", "wheel", "touchstart"];
+  // The bot marks the last words of a chat (content/responses.yml: utter_goodbye,
+  // utter_stopped) with the end marker custom.end: the end message then offers to clear it.
 
   var script = document.currentScript;
   if (!script || !window.customElements || window.customElements.get(TAG)) {
@@ -62,13 +71,32 @@
     confirmFinish: "Finish and clear the screen? Anything you have not finished will not be sent.",
     confirmFinishYes: "Yes, finish",
     confirmNo: "No, carry on",
+    confirmClose: "If other people use this device, clear this chat before you close it.",
+    confirmCloseReferred: "Your referral has been sent. ",
+    confirmCloseKeep: "Keep it and close",
+    clearChat: "Clear this chat",
+    endWeb: {
+      first: "To keep your details private, this chat will be cleared from this screen after ",
+      minutes: " minutes if you do not use it.",
+      shared: "If other people use this device, clear it now.",
+    },
+    endKiosk: "To keep your details private, clear this chat when you have finished.",
+    cleared: "This chat has been cleared.",
+    startNew: "Start a new chat",
     suggested: "Pages that may help:",
-    openLink: "Read this page (opens in a new tab)",
+    // A card's link names its page: "Back pain: read on NHS website (opens in a new tab)".
+    readOn: ": read on ",
+    readPage: ": read this page",
+    newTab: " (opens in a new tab)",
     scan: "Scan with your phone camera to read this later.",
     noLink: "Ask a member of staff for this information.",
     referralLabel: "Your referral reference",
     referralQueued: "Your referral is saved and will be sent shortly.",
     referralSent: "Your referral has been sent.",
+    noteIt:
+      'Write it down or take a photo of it. Then tap "I have noted it" to clear your details from this screen.',
+    noted: "I have noted it",
+    detailsCleared: "Your details have been cleared from this screen.",
     idleTitle: "Are you still there?",
     idleText: "To keep your answers private, this screen will be cleared in ",
     idleSeconds: " seconds.",
@@ -88,21 +116,11 @@
           text: "Contact your GP practice in the next few days. If you feel worse, call NHS 111.",
         },
       },
-      kiosk: {
-        emergency: {
-          title: "Tell a member of staff now",
-          text: "Go to the reception desk now and tell them what you told me.",
-        },
-        urgent: {
-          title: "Get help today",
-          text: "Tell the staff at the reception desk, or call NHS 111 free from any phone.",
-        },
-        soon: {
-          title: "See a GP soon",
-          text: "Contact your GP practice in the next few days. If you feel worse, call NHS 111.",
-        },
-      },
+      // kiosk: from the kiosk page (content/kiosk.yml escalation_banner), see readConfig
     },
+    ownPages: { "/privacy": "the privacy notice" },
+    bannerShow: "Show advice",
+    bannerHide: "Hide advice",
     call999: "Call 999",
     call111: "Call NHS 111",
     call111MentalHealth: "Call NHS 111 and choose the mental health option",
@@ -111,6 +129,22 @@
   function positiveInt(value, fallback) {
     var n = parseInt(value, 10);
     return n > 0 ? n : fallback;
+  }
+
+  // The kiosk page's banner wording for each level (content/kiosk.yml): used only when every
+  // level has a title and a text, else null (the web wording is shown).
+  function bannerWords(json) {
+    var words;
+    try {
+      words = JSON.parse(json || "null");
+    } catch (error) {
+      return null;
+    }
+    var complete = words && typeof words === "object" && Object.keys(LEVELS).every(function (level) {
+      var one = words[level];
+      return one && typeof one.title === "string" && typeof one.text === "string";
+    });
+    return complete ? words : null;
   }
 
   function readConfig(node) {
@@ -127,6 +161,7 @@
       startScreen: data.startScreen || "",
       idleWarningSeconds: positiveInt(data.idleWarningSeconds, 90),
       idleResetSeconds: positiveInt(data.idleResetSeconds, 30),
+      banner: bannerWords(data.banner),
     };
   }
 
@@ -235,8 +270,25 @@
     );
   }
 
+  // referred: a referral was sent; ended: the bot said goodbye (or stopped); lastActivity: when
+  // the page was last used (ms), kept so the chat is cleared in time across the site's pages.
   function emptyState() {
-    return { conversationId: null, open: false, history: [], replies: [], escalation: null };
+    return {
+      conversationId: null,
+      open: false,
+      history: [],
+      replies: [],
+      escalation: null,
+      referred: false,
+      ended: false,
+      lastActivity: 0,
+    };
+  }
+
+  // "Back pain (NHS website)" -> "Back pain: read on NHS website (opens in a new tab)".
+  function linkText(title) {
+    var named = /^(.+?)\s*\(([^()]+)\)$/.exec(title);
+    return named ? named[1] + TEXT.readOn + named[2] + TEXT.newTab : title + TEXT.readPage + TEXT.newTab;
   }
 
   class MskChatWidget extends HTMLElement {
@@ -251,6 +303,8 @@
       this.timers = {};
       this.onEnd = null;
       this.onDocumentActivity = this.activity.bind(this);
+      this.onPageActivity = this.pageActivity.bind(this);
+      this.onVisibility = this.checkClear.bind(this);
     }
 
     configure(config, onEnd) {
@@ -271,6 +325,7 @@
       this.build();
       if (!this.kiosk) {
         this.restore();
+        this.watchPage();
       }
     }
 
@@ -350,7 +405,11 @@
         }
       });
       this.confirmNo.addEventListener("click", function () {
-        self.hideConfirm(true);
+        var action = self.pendingNo;
+        self.hideConfirm(!action);
+        if (action) {
+          action();
+        }
       });
 
       this.banner = el("div", { class: "banner", role: "alert", hidden: true });
@@ -361,19 +420,29 @@
         "aria-label": TEXT.log,
         tabindex: "0",
       });
-      // Kept at the newest message whenever the log changes size (buttons drawn, banner shown,
-      // keyboard opened), unless the patient has scrolled up to read.
+      // Kept at the newest message whenever the log or the panel changes size (buttons drawn,
+      // banner shown, keyboard opened), unless the patient has scrolled up to read. On a short
+      // screen the panel scrolls as well as the log (its message box staying at the bottom).
       this.atEnd = true;
-      this.log.addEventListener("scroll", function () {
-        self.atEnd = self.log.scrollTop + self.log.clientHeight >= self.log.scrollHeight - 8;
+      var atEnd = function (node) {
+        return node.scrollTop + node.clientHeight >= node.scrollHeight - 8;
+      };
+      var onScroll = function () {
+        self.atEnd = atEnd(self.log) && atEnd(self.panel);
+      };
+      this.log.addEventListener("scroll", onScroll);
+      // After "Clear this chat": nothing of the chat is left, and a fresh start is offered.
+      var startNew = el("button", { type: "button", class: "button", text: TEXT.startNew });
+      startNew.addEventListener("click", function () {
+        if (!self.busy) {
+          self.focusAfterReply = true;
+          self.send(OPENING_MESSAGE, null);
+        }
       });
-      if (typeof ResizeObserver === "function") {
-        new ResizeObserver(function () {
-          if (self.atEnd) {
-            self.scrollToEnd();
-          }
-        }).observe(this.log);
-      }
+      this.clearedNote = el("div", { class: "msg msg-cleared" }, [
+        el("p", { class: "cleared-text", text: TEXT.cleared }),
+        startNew,
+      ]);
       this.typing = el("div", { class: "typing", role: "status", hidden: true }, [
         el("span", { class: "dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
         el("span", { text: TEXT.typing }),
@@ -413,6 +482,17 @@
       this.panel.addEventListener("keydown", function (event) {
         self.onPanelKey(event);
       });
+      this.panel.addEventListener("scroll", onScroll);
+      if (typeof ResizeObserver === "function") {
+        // (see this.atEnd above)
+        var keepAtEnd = new ResizeObserver(function () {
+          if (self.atEnd) {
+            self.scrollToEnd();
+          }
+        });
+        keepAtEnd.observe(this.log);
+        keepAtEnd.observe(this.panel);
+      }
       this.frame.appendChild(this.panel);
 
       if (this.kiosk) {
@@ -425,7 +505,7 @@
       var button = el("button", { type: "button", class: "tool", "data-action": action, text: label });
       button.addEventListener("click", function () {
         if (action === "close") {
-          self.close();
+          self.requestClose(button);
         } else if (action === "restart") {
           self.askConfirm(button, TEXT.confirmRestart, TEXT.confirmRestartYes, function () {
             self.startAgain();
@@ -516,6 +596,29 @@
       this.save();
     }
 
+    // Closing after a referral was sent or the chat ended first offers to clear it (a computer
+    // may be shared); keeping it is the safe answer, focused first.
+    requestClose(opener) {
+      var self = this;
+      if (this.kiosk || !(this.state.referred || this.state.ended) || !this.state.history.length) {
+        this.close();
+        return;
+      }
+      var question = (this.state.referred ? TEXT.confirmCloseReferred : "") + TEXT.confirmClose;
+      this.askConfirm(
+        opener,
+        question,
+        TEXT.clearChat,
+        function () {
+          self.clearChat(true);
+        },
+        TEXT.confirmCloseKeep,
+        function () {
+          self.close();
+        }
+      );
+    }
+
     close() {
       this.hideConfirm(false);
       this.state.open = false;
@@ -536,7 +639,7 @@
           this.hideConfirm(true);
         } else if (!this.kiosk) {
           event.preventDefault();
-          this.close();
+          this.requestClose(this.panel.querySelector("[data-action='close']"));
         }
       } else if (event.key === "Tab" && this.fillsScreen()) {
         this.keepFocusInside(event);
@@ -571,17 +674,22 @@
       }
     }
 
-    askConfirm(opener, question, yesLabel, action) {
+    // A question before something that cannot be undone. Focus goes to the safe answer ("No,
+    // carry on", "Keep it and close"), so a double tap or Enter never clears anything.
+    askConfirm(opener, question, yesLabel, action, noLabel, noAction) {
       this.pendingConfirm = action;
+      this.pendingNo = noAction || null;
       this.confirmOpener = opener;
       this.confirmText.textContent = question;
       this.confirmYes.textContent = yesLabel;
+      this.confirmNo.textContent = noLabel || TEXT.confirmNo;
       this.confirmBox.hidden = false;
-      this.confirmYes.focus();
+      this.confirmNo.focus();
     }
 
     hideConfirm(returnFocus) {
       this.pendingConfirm = null;
+      this.pendingNo = null;
       this.confirmBox.hidden = true;
       if (returnFocus && this.confirmOpener) {
         this.confirmOpener.focus();
@@ -595,7 +703,11 @@
     send(message, shown) {
       var self = this;
       var generation = this.generation;
+      if (this.clearedNote.parentNode) {
+        this.log.removeChild(this.clearedNote);
+      }
       if (shown !== null) {
+        this.state.ended = false; // the patient carries on after all
         this.addEntry({ kind: "user", text: shown });
       }
       this.setReplies([]);
@@ -672,6 +784,7 @@
     receive(messages) {
       var self = this;
       var buttons = [];
+      var ended = false;
       messages = messages.filter(function (message) {
         return message && typeof message === "object";
       });
@@ -681,6 +794,7 @@
         if (typeof message.text === "string" && message.text && !isTextFallback(message, messages[index + 1])) {
           self.addEntry({ kind: "bot", text: message.text });
         }
+        ended = ended || custom.end === true;
         var offered = cleanButtons(message.buttons);
         if (offered.length) {
           buttons = offered;
@@ -698,9 +812,15 @@
             reference: clip(referral.reference),
             status: referral.status === "queued" ? "queued" : "submitted",
           });
+          self.state.referred = true;
         }
       });
+      if (ended && !buttons.length) {
+        this.state.ended = true;
+        this.addEntry({ kind: "end" });
+      }
       this.setReplies(buttons);
+      this.armClear();
     }
 
     // ---- rendering --------------------------------------------------------------------------
@@ -722,10 +842,14 @@
         return this.renderSignposts(entry.items);
       }
       if (entry.kind === "referral") {
-        return el("div", { class: "msg msg-referral" }, [
-          el("p", { class: "referral-label", text: TEXT.referralLabel }),
-          el("p", { class: "referral-ref", text: entry.reference }),
-          el("p", { text: entry.status === "queued" ? TEXT.referralQueued : TEXT.referralSent }),
+        return this.renderReferral(entry);
+      }
+      if (entry.kind === "end") {
+        return this.renderEnd();
+      }
+      if (entry.kind === "note") {
+        return el("div", { class: "msg msg-note" }, [
+          el("span", { class: "msg-text", text: TEXT.detailsCleared }),
         ]);
       }
       var who = entry.kind === "user" ? TEXT.you : TEXT.assistant;
@@ -737,22 +861,73 @@
       ]);
     }
 
+    // On the kiosk the patient says when they have noted the reference: then their details
+    // (everything up to the reference) leave the screen at once, not at the inactivity reset.
+    renderReferral(entry) {
+      var self = this;
+      var node = el("div", { class: "msg msg-referral" }, [
+        el("p", { class: "referral-label", text: TEXT.referralLabel }),
+        el("p", { class: "referral-ref", text: entry.reference }),
+        el("p", { text: entry.status === "queued" ? TEXT.referralQueued : TEXT.referralSent }),
+      ]);
+      if (this.kiosk) {
+        var noted = el("button", { type: "button", class: "button", text: TEXT.noted });
+        noted.addEventListener("click", function () {
+          self.clearDetails(node);
+        });
+        node.appendChild(el("p", { class: "referral-note", text: TEXT.noteIt }));
+        node.appendChild(noted);
+      }
+      return node;
+    }
+
+    // The end message: when the chat will be cleared, and a button to clear it now.
+    renderEnd() {
+      var self = this;
+      var clear = el("button", { type: "button", class: "button button-secondary", text: TEXT.clearChat });
+      clear.addEventListener("click", function () {
+        if (self.kiosk) {
+          self.finish();
+        } else {
+          self.clearChat(true);
+        }
+      });
+      var words = this.kiosk
+        ? [el("p", { text: TEXT.endKiosk })]
+        : [
+            el("p", { text: TEXT.endWeb.first + CLEAR_AFTER_MINUTES + TEXT.endWeb.minutes }),
+            el("p", { text: TEXT.endWeb.shared }),
+          ];
+      return el("div", { class: "msg msg-end" }, words.concat([clear]));
+    }
+
     // The bot's text, with this site's own pages it names ("/privacy") as links that open
-    // beside the chat (text nodes and one anchor each: never markup). On the kiosk the
-    // text stays as it is: there is nowhere to open a page.
+    // beside the chat (text nodes and one anchor each: never markup). On the kiosk, where
+    // there is nowhere to open a page, the page's address stays text and a QR code follows
+    // the message, to read it later on a phone.
     withOwnLinks(text) {
+      var self = this;
       var span = el("span", { class: "msg-text" });
-      var parts = this.kiosk ? [text] : String(text).split(OWN_PAGE);
-      parts.forEach(function (part, index) {
-        if (index % 2 === 1) {
+      var pages = [];
+      String(text).split(OWN_PAGE).forEach(function (part, index) {
+        if (index % 2 === 1 && !self.kiosk) {
           span.appendChild(
             el("a", { href: part, target: "_blank", rel: "noopener noreferrer", text: part })
           );
         } else if (part) {
           span.appendChild(document.createTextNode(part));
+          if (index % 2 === 1) {
+            pages.push(part);
+          }
         }
       });
-      return span;
+      if (!pages.length) {
+        return span;
+      }
+      var origin = new URL(this.config.gateway).origin;
+      return el("div", { class: "msg-text" }, [span].concat(pages.map(function (path) {
+        return self.qrFor({ url: origin + path, title: TEXT.ownPages[path] || path });
+      })));
     }
 
     renderSignposts(items) {
@@ -780,7 +955,7 @@
         href: item.url,
         target: "_blank",
         rel: "noopener noreferrer",
-        text: TEXT.openLink,
+        text: linkText(item.title),
       });
     }
 
@@ -875,10 +1050,36 @@
       if (!escalation) {
         return;
       }
-      var words = TEXT.banner[this.config.mode][escalation.level];
+      var self = this;
+      var words = (this.kiosk && this.config.banner ? this.config.banner : TEXT.banner.web)[
+        escalation.level
+      ];
       this.banner.className = "banner banner-" + escalation.level;
       this.banner.setAttribute("data-level", escalation.level);
-      var parts = [el("h3", { class: "banner-title", text: words.title }), el("p", { text: words.text })];
+      // On a short screen (phone keyboard open, high zoom) the banner is one line, its title
+      // and a button that shows the rest (the stylesheet hides the button elsewhere). Screen
+      // readers still hear the whole advice when the alert comes.
+      var toggle = el("button", {
+        type: "button",
+        class: "banner-toggle",
+        "aria-expanded": "false",
+        "aria-controls": "msk-banner-body",
+        text: TEXT.bannerShow,
+      });
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        toggle.textContent = open ? TEXT.bannerHide : TEXT.bannerShow;
+        self.banner.classList.toggle("banner-open", open);
+        if (self.atEnd) {
+          self.scrollToEnd();
+        }
+      });
+      var body = el("div", { id: "msk-banner-body", class: "banner-body" }, [el("p", { text: words.text })]);
+      this.banner.appendChild(
+        el("div", { class: "banner-head" }, [el("h3", { class: "banner-title", text: words.title }), toggle])
+      );
+      this.banner.appendChild(body);
       if (!this.kiosk) {
         var calls = [];
         if (escalation.level === "emergency") {
@@ -890,15 +1091,17 @@
           calls.push(el("a", { class: "call call-111", href: "tel:111", text: TEXT.call111 }));
           calls.push(el("a", { class: "call call-999 call-secondary", href: "tel:999", text: TEXT.call999 }));
         }
-        parts.push(el("div", { class: "banner-actions" }, calls));
+        body.appendChild(el("div", { class: "banner-actions" }, calls));
       }
-      parts.forEach(function (part) {
-        this.banner.appendChild(part);
-      }, this);
     }
 
+    // The newest message in view: the log's end and, on a screen too short for the whole panel
+    // (which then scrolls, its message box staying at the bottom), the panel's end too.
     scrollToEnd() {
       this.log.scrollTop = this.log.scrollHeight;
+      if (this.panel && this.panel.scrollHeight > this.panel.clientHeight) {
+        this.panel.scrollTop = this.panel.scrollHeight;
+      }
       this.atEnd = true;
     }
 
@@ -917,6 +1120,58 @@
       this.setReplies([]);
       this.renderBanner();
       this.input.value = "";
+      clearTimeout(this.timers.clear);
+    }
+
+    // Tell the server to forget a conversation (its half-finished form); nobody waits.
+    restartOnServer(conversationId) {
+      if (!conversationId) {
+        return;
+      }
+      fetch(this.config.gateway, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ message: RESTART_MESSAGE, conversation_id: conversationId }),
+        credentials: "omit",
+        keepalive: true,
+      }).catch(function () {});
+    }
+
+    // "Clear this chat", or the time after a referral or the end is up: nothing of the chat is
+    // left on the screen or in the tab. An open panel says so and offers a fresh start.
+    clearChat(moveFocus) {
+      var previous = this.state.conversationId;
+      this.hideConfirm(false);
+      this.clearConversation();
+      this.restartOnServer(previous);
+      this.forget();
+      this.labelLauncher();
+      this.clearedNote.removeAttribute("tabindex");
+      this.log.appendChild(this.clearedNote);
+      if (moveFocus && this.state.open) {
+        this.clearedNote.setAttribute("tabindex", "-1");
+        this.clearedNote.focus();
+      }
+      this.scrollToEnd();
+    }
+
+    // Kiosk: the patient has noted their reference, so everything up to it (their answers, the
+    // summary with their details) leaves the screen; what came after it (pages to read, the
+    // next question) stays.
+    clearDetails(referralNode) {
+      var nodes = Array.prototype.slice.call(this.log.children);
+      var upTo = nodes.indexOf(referralNode);
+      if (upTo < 0) {
+        return;
+      }
+      nodes.slice(0, upTo + 1).forEach(function (node) {
+        node.remove();
+      });
+      this.state.history.splice(0, upTo + 1);
+      var note = { kind: "note" };
+      this.state.history.unshift(note);
+      this.log.insertBefore(this.render(note), this.log.firstChild);
+      this.placeFocus();
     }
 
     // ---- start again, end chat ---------------------------------------------------------------
@@ -938,16 +1193,7 @@
     endChat() {
       var previous = this.state.conversationId;
       this.clearConversation();
-      if (previous) {
-        // Clear the half-finished form on the server too; nobody waits for the answer.
-        fetch(this.config.gateway, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ message: RESTART_MESSAGE, conversation_id: previous }),
-          credentials: "omit",
-          keepalive: true,
-        }).catch(function () {});
-      }
+      this.restartOnServer(previous); // the half-finished form goes on the server too
       this.forget();
       this.close();
     }
@@ -995,6 +1241,17 @@
       }
       var self = this;
       this.state.conversationId = /^[0-9a-f]{32,64}$/.test(saved.conversationId) ? saved.conversationId : null;
+      if (
+        (saved.referred === true || saved.ended === true) &&
+        typeof saved.lastActivity === "number" &&
+        Date.now() - saved.lastActivity >= CLEAR_AFTER_MINUTES * 60000
+      ) {
+        // The tab was left unused for longer than the end message said: nothing comes back.
+        this.restartOnServer(this.state.conversationId);
+        this.state.conversationId = null;
+        this.forget();
+        return;
+      }
       saved.history.slice(-MAX_HISTORY).forEach(function (entry) {
         var clean = self.cleanEntry(entry);
         if (clean) {
@@ -1006,6 +1263,9 @@
         this.setEscalation(saved.escalation);
       }
       this.setReplies(cleanButtons(saved.replies));
+      this.state.referred = saved.referred === true;
+      this.state.ended = saved.ended === true;
+      this.state.lastActivity = typeof saved.lastActivity === "number" ? saved.lastActivity : 0;
       if (saved.open) {
         this.open(false);
       } else if (this.state.history.length) {
@@ -1029,10 +1289,69 @@
           status: entry.status === "queued" ? "queued" : "submitted",
         };
       }
+      if (entry.kind === "end" || entry.kind === "note") {
+        return { kind: entry.kind };
+      }
       if (["user", "bot", "system"].indexOf(entry.kind) >= 0 && typeof entry.text === "string") {
         return { kind: entry.kind, text: entry.text };
       }
       return null;
+    }
+
+    // ---- web: clearing after a referral or the end, when nobody uses the page --------------
+
+    watchPage() {
+      var self = this;
+      ACTIVITY_EVENTS.forEach(function (name) {
+        document.addEventListener(name, self.onPageActivity, true);
+      });
+      document.addEventListener("visibilitychange", this.onVisibility);
+      this.armClear();
+    }
+
+    clearArmed() {
+      return !this.kiosk && (this.state.referred || this.state.ended) && this.state.history.length > 0;
+    }
+
+    // From a referral or the end on, the chat is cleared CLEAR_AFTER_MINUTES after the page was
+    // last used. The time is kept with the chat, so it counts across the site's pages too.
+    armClear() {
+      if (!this.clearArmed()) {
+        return;
+      }
+      if (!this.state.lastActivity) {
+        this.state.lastActivity = Date.now();
+        this.save();
+      }
+      this.checkClear();
+    }
+
+    checkClear() {
+      var self = this;
+      clearTimeout(this.timers.clear);
+      if (!this.clearArmed()) {
+        return;
+      }
+      var left = this.state.lastActivity + CLEAR_AFTER_MINUTES * 60000 - Date.now();
+      if (left <= 0) {
+        this.clearChat(false);
+        return;
+      }
+      // Checked again then: activity in between moves the time on, and a new timer is set.
+      this.timers.clear = setTimeout(function () {
+        self.checkClear();
+      }, Math.min(left + 50, 60000));
+    }
+
+    pageActivity() {
+      if (!this.clearArmed()) {
+        return;
+      }
+      var now = Date.now();
+      if (now - this.state.lastActivity > 5000) {
+        this.state.lastActivity = now; // written to sessionStorage at most every 5 seconds
+        this.save();
+      }
     }
 
     // ---- kiosk inactivity --------------------------------------------------------------------
@@ -1043,7 +1362,7 @@
         return;
       }
       this.watching = true;
-      ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+      ACTIVITY_EVENTS.forEach(function (name) {
         document.addEventListener(name, self.onDocumentActivity, true);
       });
       this.activity();
@@ -1059,6 +1378,8 @@
       clearInterval(this.timers.count);
       if (!this.idleBox.hidden) {
         this.idleBox.hidden = true;
+        this.frame.classList.remove("frame-idle");
+        this.panel.inert = false;
         this.input.focus();
       }
       this.timers.warning = setTimeout(function () {
@@ -1070,6 +1391,9 @@
       var self = this;
       var left = this.config.idleResetSeconds;
       this.idleCount.textContent = String(left);
+      // The chat behind the warning is blurred (and out of reach), so a passer-by cannot read it.
+      this.frame.classList.add("frame-idle");
+      this.panel.inert = true;
       this.idleBox.hidden = false;
       this.idleStay.focus({ preventScroll: true });
       this.timers.count = setInterval(function () {
@@ -1089,10 +1413,13 @@
       }
       clearTimeout(this.timers.warning);
       clearTimeout(this.timers.reset);
+      clearTimeout(this.timers.clear);
       clearInterval(this.timers.count);
-      ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (name) {
+      ACTIVITY_EVENTS.forEach(function (name) {
         document.removeEventListener(name, self.onDocumentActivity, true);
+        document.removeEventListener(name, self.onPageActivity, true);
       });
+      document.removeEventListener("visibilitychange", this.onVisibility);
       this.watching = false;
       this.state = emptyState();
       this.shadowRoot.replaceChildren();

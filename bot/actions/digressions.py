@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import answered_slot, as_answer
+from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
 from bot.service_facts import privacy_notice_url, service_phone
 
@@ -22,7 +23,8 @@ def service_values() -> dict[str, str]:
 
 
 class ActionAnswerDigression(Action):
-    """Answer ask_* intents with the response of the same name (utter_ask_what_is_mis...)."""
+    """Answer ask_* intents with the response of the same name (utter_answer_what_is_mis...),
+    or on the kiosk with its `_kiosk` variant where content/responses.yml has one."""
 
     def name(self) -> str:
         return "action_answer_digression"
@@ -35,8 +37,11 @@ class ActionAnswerDigression(Action):
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
+        responses = domain.get("responses") or {}
         response = f"utter_answer_{intent.removeprefix('ask_')}"
-        if response not in (domain.get("responses") or {}):
+        if is_kiosk(tracker) and f"{response}_kiosk" in responses:
+            response = f"{response}_kiosk"
+        if response not in responses:
             response = "utter_answer_help"
         dispatcher.utter_message(response=response, **service_values())
         return []

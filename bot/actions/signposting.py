@@ -18,6 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.repeated_answer import answered_slot, as_answer
+from bot.dialogue.channel import is_kiosk
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
 from bot.signposting import (
@@ -62,12 +63,6 @@ def band_of(duration: Any) -> str | None:
     """The duration band of a stored answer such as "3 months"."""
     parsed = parse_duration(str(duration or ""))
     return duration_band(parsed.days) if parsed else None
-
-
-def is_kiosk(tracker: Tracker) -> bool:
-    """The emergency-department kiosk says so in the message metadata."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    return bool(metadata.get("kiosk")) or metadata.get("channel") == "kiosk"
 
 
 def conversation_context(tracker: Tracker, moment: str, catalogue: Catalogue) -> Context:

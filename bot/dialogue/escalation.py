@@ -22,6 +22,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import outbox
+from bot.dialogue.channel import is_kiosk
 from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, RedFlag, load
 
 logger = logging.getLogger(__name__)
@@ -57,10 +58,17 @@ def flags_in_message(tracker: Tracker) -> list[RedFlag]:
     return sorted(flags, key=lambda flag: -LEVEL_RANK[flag.level])
 
 
-def tell_patient(dispatcher: CollectingDispatcher, flag: RedFlag) -> None:
-    """What to do now, why, and the escalation marker, in one reply."""
+def tell_patient(dispatcher: CollectingDispatcher, flag: RedFlag, *, kiosk: bool = False) -> None:
+    """What to do now, why, and the escalation marker, in one reply.
+
+    On the kiosk, which stands in the emergency department, what to do is the level's
+    kiosk wording (tell the staff here), not a flag's own advice to call 999 or go to A&E.
+    """
     wording = catalogue().levels[flag.level]
-    dispatcher.utter_message(text=flag.advice or wording["heading"])
+    if kiosk:
+        dispatcher.utter_message(text=wording["kiosk_heading"])
+    else:
+        dispatcher.utter_message(text=flag.advice or wording["heading"])
     if flag is UNCLASSIFIED:
         dispatcher.utter_message(response="utter_red_flag_unclassified")
     else:
@@ -114,7 +122,7 @@ async def escalate(
     source: str,
 ) -> dict[str, Any]:
     """Tell, mark and record an escalation; return the slots to set."""
-    tell_patient(dispatcher, flags[0])
+    tell_patient(dispatcher, flags[0], kiosk=is_kiosk(tracker))
     await record(tracker, flags, source)
     return escalation_slots(tracker, flags)
 

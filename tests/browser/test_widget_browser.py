@@ -4,221 +4,29 @@ against the real stack (action server, Rasa, web app) on free ports with its own
 Covers issue 7's evidence: a whole referral through the widget, the escalation banner, a
 script-injection attempt shown as text, the kiosk clearing itself after inactivity, keyboard
 use, small and zoomed screens, and axe-core scans. Screenshots go to docs/screenshots/.
+The fixtures are in conftest.py, the patient's helpers in widget_driver.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
-from contextlib import closing
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
-from sqlite_utils import Database
+from playwright.sync_api import expect
 
-from intake import migrations
-from scripts.layout import ROOT
-from scripts.running_stack import RunningStack
-
-SCREENSHOTS = ROOT / "docs" / "screenshots"
-# Debian's Chromium (scripts/setup.sh installs it where missing); never a downloaded browser.
-CHROMIUM = Path(shutil.which("chromium") or "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-REPLY_TIMEOUT_MS = 30_000
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """pytest-playwright's browser, but Debian's Chromium: no downloaded browser."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is not installed: run `make setup` as root or "
-            "`sudo apt-get install -y chromium`, then retry."
-        )
-    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("browser-stack")
-    # The intake database is created before the stack starts: two gunicorn workers migrating
-    # a brand-new database at the same moment can fail with "database is locked".
-    with closing(Database(state / "intake.db")) as db:
-        db.enable_wal()
-        migrations.apply(db)
-    # Generous chat rate limits: one test client sends every message from one address, faster
-    # than a patient types.
-    running = RunningStack(
-        state, {"CHAT_RATE_PER_CONVERSATION": "200/minute", "CHAT_RATE_PER_ADDRESS": "600/minute"}
-    )
-    try:
-        running.wait_ready()
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture
-def web(stack):
-    return lambda path: stack.url("WEB_PORT", path)
-
-
-class Chat:
-    """The widget on a page, driven the way a patient would."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.input = page.get_by_label("Type your answer")
-
-    def open(self) -> None:
-        self.page.get_by_role(
-            "button", name=re.compile("Refer yourself|Continue your chat")
-        ).click()
-        self.wait_for_reply()
-
-    def wait_for_reply(self) -> None:
-        expect(self.page.locator(".typing")).to_be_hidden(timeout=REPLY_TIMEOUT_MS)
-        self.page.wait_for_function(
-            "() => { const w = document.querySelector('msk-chat-widget'); return w && !w.busy; }",
-            timeout=REPLY_TIMEOUT_MS,
-        )
-
-    def say(self, text: str) -> None:
-        sent = self.page.locator(".msg-user").count()
-        self.input.fill(text)
-        self.input.press("Enter")
-        expect(self.page.locator(".msg-user")).to_have_count(sent + 1)
-        self.wait_for_reply()
-
-    def reply_buttons(self) -> list[str]:
-        return self.page.locator(".replies .reply").all_text_contents()
-
-    def tap(self, title: str) -> None:
-        sent = self.page.locator(".msg-user").count()
-        self.page.locator(".replies .reply").filter(
-            has_text=re.compile(f"^{re.escape(title)}$")
-        ).click()
-        expect(self.page.locator(".msg-user")).to_have_count(sent + 1)
-        self.wait_for_reply()
-
-    def last_bot_text(self) -> str:
-        return self.page.locator(".msg-bot .msg-text").last.text_content() or ""
-
-    def log_text(self) -> str:
-        return self.page.locator(".log").inner_text()
-
-
-@pytest.fixture
-def new_page(browser):
-    """Pages in fresh browser contexts (no storage shared); at the end, no script errors and
-    no Content-Security-Policy violations on any of them (except where axe-core, which adds
-    inline styles of its own while it scans, has run: `check_csp=False`)."""
-    contexts, problems = [], []
-
-    def make(viewport: dict, check_csp: bool = True) -> Page:
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-        if check_csp:
-            page.on(
-                "console",
-                lambda message: (
-                    problems.append(message.text)
-                    if "Content Security Policy" in message.text
-                    else None
-                ),
-            )
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert problems == []
-
-
-def serious_violations(page: Page) -> list[dict]:
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-# A simulated patient: the first cue found in the bot's last message picks the answer; "Yes"
-# and "No" are tapped when the bot offers them as buttons, everything else is typed.
-PATIENT_ANSWERS = [
-    ("please check your answers", "Yes"),  # first: the summary quotes the other questions
-    ("want to carry on", "Yes, carry on"),
-    ("date of birth", "2nd November 1971"),
-    ("home postcode", "ws11 1db"),
-    ("gp practice (surgery)", "Example Street Surgery"),
-    ("already being seen", "No"),
-    ("where is the problem", "my knee"),
-    ("which side", "the right one"),
-    ("how did it start", "I twisted it playing football"),
-    ("how long have you had it", "about 3 months"),
-    ("0 (no pain) to 10", "six out of ten"),
-    ("daily life", "I struggle with stairs and it wakes me at night"),
-    ("what about work", "I'm in work"),
-    ("what is your job", "delivery driver"),
-    ("what have you tried", "ibuprofen and some exercises off the internet"),
-    ("get back to doing", "playing football with my son"),
-    ("full name", "Sam Sample"),
-    ("nhs number", "485 777 3457"),
-    ("first line of your address", "12 Example Street"),
-    ("phone number", "07700 900123"),
-    ("email address", "sam.sample@example.com"),
-    ("voicemail, or send you text", "both are fine"),
-    ("help to talk with us", "No"),
-]
-MAX_PATIENT_TURNS = 40
-
-
-def answer(chat: Chat) -> None:
-    question = chat.last_bot_text().lower()
-    buttons = chat.reply_buttons()
-    for cue, reply in PATIENT_ANSWERS:
-        if cue in question:
-            if reply in buttons:
-                chat.tap(reply)
-            else:
-                chat.say(reply)
-            return
-    if "No" in buttons:  # a red-flag screening question: this patient has none
-        chat.tap("No")
-        return
-    raise AssertionError(f"the simulated patient has no answer for: {question!r}")
-
-
-def focused_is_newest_message(page: Page) -> bool:
-    return page.evaluate(
-        """() => {
-            const root = document.querySelector("msk-chat-widget").shadowRoot;
-            const bots = root.querySelectorAll(".msg-bot");
-            return root.activeElement === bots[bots.length - 1];
-        }"""
-    )
-
-
-def newest_message_in_view(page: Page) -> bool:
-    """The newest bot message is inside the visible part of the log."""
-    return page.evaluate(
-        """() => {
-            const root = document.querySelector("msk-chat-widget").shadowRoot;
-            const log = root.querySelector(".log").getBoundingClientRect();
-            const bots = root.querySelectorAll(".msg-bot");
-            const last = bots[bots.length - 1].getBoundingClientRect();
-            return last.top >= log.top - 1 && last.top < log.bottom;
-        }"""
-    )
+from tests.browser.widget_driver import (
+    DESKTOP,
+    MAX_PATIENT_TURNS,
+    PHONE,
+    REPLY_TIMEOUT_MS,
+    SCREENSHOTS,
+    Chat,
+    answer,
+    focused_is_newest_message,
+    newest_message_in_view,
+    serious_violations,
+)
 
 
 def test_focus_follows_the_reply_and_the_newest_question_stays_in_view(new_page, web):
@@ -523,7 +331,7 @@ def test_kiosk_signposting_shows_qr_codes_not_links(new_page, web, stack):
     cards = page.locator(".card")
     expect(cards.first).to_be_visible()
     assert page.locator("a").count() == 0
-    qr = page.locator(".card-qr").first
+    qr = page.locator(".card .card-qr").first  # a signposting card's
     expect(qr).to_be_visible()
     page.wait_for_function(  # every QR code loaded from /kiosk/qr (none hidden as broken)
         "() => [...document.querySelector('msk-chat-widget').shadowRoot.querySelectorAll('img')]"

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from scripts.simulated_patient import SUMMARY_CUE, TERSE, TYPICAL, answer_for, last_text
@@ -209,3 +210,38 @@ def test_a_check_question_yes_escalates_and_no_returns_to_the_same_question(stac
         "level": marker["level"],
         "code": marker["code"],
     }
+
+
+def over_the_gateway(stack, channel: str):
+    """A patient on the website or the kiosk: messages through the chat gateway."""
+    conversation: dict[str, str] = {}
+
+    def say(text: str) -> list[dict]:
+        body = {"message": text, "channel": channel, **conversation}
+        response = requests.post(stack.url("WEB_PORT", "/api/v1/chat"), json=body, timeout=60)
+        assert response.status_code == 200, response.text
+        conversation["conversation_id"] = response.json()["conversation_id"]
+        return response.json()["messages"]
+
+    return say
+
+
+def test_after_an_emergency_the_nearest_ae_question_gets_999_and_the_nhs_finder(stack):
+    say = over_the_gateway(stack, "web")
+    assert escalation(say(RED_FLAG))["level"] == "emergency"
+    replies = say("where's the nearest A&E?")
+    text = " ".join(r.get("text") or "" for r in replies)
+    assert "999" in text and "111" in text
+    cards = [card for r in replies for card in (r.get("custom") or {}).get("signpost", [])]
+    assert "find_ae" in {card["id"] for card in cards}
+    assert escalation(replies) is None, "a question about A&E is not itself a red flag"
+
+
+def test_on_the_kiosk_the_chat_and_the_banner_both_say_tell_the_staff(stack):
+    say = over_the_gateway(stack, "kiosk")
+    replies = say(RED_FLAG)
+    assert escalation(replies)["level"] == "emergency"
+    first = replies[0]["text"]
+    assert "member of staff" in first and "999" not in first
+    answer = " ".join(r.get("text") or "" for r in say("where is the nearest a and e"))
+    assert "reception desk" in answer

@@ -148,3 +148,33 @@ def test_escalations_api_checks_fields_refuses_strangers_and_is_idempotent(clien
     assert client.post("/api/v1/escalations", json=record, headers=auth).status_code == 200
     listed = client.get("/api/v1/escalations?level=urgent", headers=auth).get_json()
     assert [e["code"] for e in listed["escalations"]] == ["septic_arthritis"]
+
+
+@pytest.mark.parametrize("level", ["emergency", "urgent", "soon"])
+def test_on_the_kiosk_an_escalation_says_what_the_kiosk_banner_says(monkeypatch, level):
+    """The kiosk stands in the emergency department: tell the staff here, not "go to A&E"."""
+    monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    flag = next(f for f in catalogue().flags.values() if f.level == level)
+    entities = [{"entity": "red_flag", "value": flag.id}]
+    tracker = make_tracker({}, text="...", intent="red_flag", entities=entities)
+    tracker.latest_message["metadata"] = {"channel": "kiosk"}
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionEscalateRedFlag().run(dispatcher, tracker, {}))
+    said = dispatcher.messages[0]["text"]
+    assert said == catalogue().levels[level]["kiosk_heading"]
+    if level != "soon":
+        assert "staff" in said and "999" not in said
+    assert markers(dispatcher) == [{"level": level, "code": flag.id}]
+
+
+def test_on_the_website_an_escalation_keeps_the_flags_own_advice(monkeypatch):
+    monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    flag = next(f for f in catalogue().flags.values() if f.advice)
+    tracker = make_tracker(
+        {}, text="...", intent="red_flag", entities=[{"entity": "red_flag", "value": flag.id}]
+    )
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionEscalateRedFlag().run(dispatcher, tracker, {}))
+    assert dispatcher.messages[0]["text"] == flag.advice

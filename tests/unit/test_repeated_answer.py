@@ -137,3 +137,31 @@ def test_a_problem_answer_in_the_vocabulary_fills_it_the_first_time(slot, text, 
     dispatcher, events = run_for(slot, text, "ask_what_next")
     assert (slot, stored) in [(e["name"], e["value"]) for e in events]
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "expected"),
+    [("web", "utter_answer_nearest_ae"), ("kiosk", "utter_answer_nearest_ae_kiosk")],
+)
+def test_where_is_the_nearest_ae_is_answered_for_where_the_patient_is(channel, expected):
+    tracker = make_tracker({}, text="where is the nearest a&e", intent="ask_nearest_ae")
+    tracker.latest_message["metadata"] = {"channel": channel}
+    dispatcher = CollectingDispatcher()
+    responses = {"utter_answer_nearest_ae": [], "utter_answer_nearest_ae_kiosk": []}
+    asyncio.run(ActionAnswerDigression().run(dispatcher, tracker, {"responses": responses}))
+    assert [m.get("response") for m in dispatcher.messages] == [expected]
+
+
+def test_the_nearest_ae_answer_gives_999_111_and_the_nhs_finder_as_cards():
+    import yaml
+
+    from scripts.layout import ROOT
+
+    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    [web] = responses["utter_answer_nearest_ae"]
+    assert "999" in web["text"] and "111" in web["text"]
+    cards = web["custom"]["signpost"]
+    assert {card["id"] for card in cards} == {"find_ae", "find_utc"}
+    assert all(card["url"].startswith("https://www.nhs.uk/") for card in cards)
+    [kiosk] = responses["utter_answer_nearest_ae_kiosk"]
+    assert "staff" in kiosk["text"] and "custom" not in kiosk

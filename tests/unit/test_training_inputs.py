@@ -72,3 +72,13 @@ def test_the_red_flag_component_fingerprint_follows_the_context_rules_and_the_co
     (corpus / "a.jsonl").write_text('{"text": "y", "label": "none"}\n')
     assert RedFlagClassifier.fingerprint_addon({"context": str(context)}) != after_context
     assert "bot/red_flag_context.py" in TRAINING_INPUTS
+
+
+def test_every_content_file_the_model_holds_is_a_training_input():
+    """The domain's parts and the files the red-flag component reads at training time."""
+    from bot.red_flag_catalogue import CATALOGUE_PATH
+    from bot.red_flag_context import CONTEXT_PATH
+    from scripts.layout import DOMAIN_PARTS, ROOT
+
+    held = {CATALOGUE_PATH, CONTEXT_PATH, *DOMAIN_PARTS}
+    assert {str(path.relative_to(ROOT)) for path in held} <= set(TRAINING_INPUTS)
