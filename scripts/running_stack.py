@@ -19,8 +19,8 @@ from pathlib import Path
 
 import requests
 
+from intake.settings import read_dotenv
 from scripts.layout import ROOT
-from scripts.stack import read_dotenv
 
 READY_TIMEOUT_SECONDS = 240
 PORT_NAMES = ("WEB_PORT", "RASA_PORT", "ACTION_PORT")

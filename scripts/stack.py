@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from intake.settings import read_dotenv  # one reader of .env for the app and the stack
 from scripts.layout import MODEL_FILE, ROOT, VAR
 
 DEFAULTS = {
@@ -56,19 +57,6 @@ class Service:
 
 class StackError(Exception):
     """Something that stops the stack starting, said in one line."""
-
-
-def read_dotenv(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a .env file; comments and blank lines ignored."""
-    if not path.exists():
-        return {}
-    values = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#") and "=" in line:
-            key, value = line.split("=", 1)
-            values[key.strip()] = value.strip()
-    return values
 
 
 def rasa_ports(env: dict[str, str]) -> list[str]:
