@@ -33,6 +33,7 @@ LISTS = (
     "on_purpose",
     "on_purpose_categories",
     "on_behalf",
+    "condition_names",
     "terminators",
 )
 WINDOWS = ("negation", "following_negation", "other_person", "hypothetical")

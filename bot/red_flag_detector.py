@@ -29,6 +29,19 @@ SPACY_PIPELINE = Path(
 )
 
 FIRST_PERSON = {"i", "me", "myself", "my"}
+ADVERBS = {"just", "only", "also", "really", "still", "now", "'ve", "'m"}
+# Levels a message about someone else, happening now, is answered at.
+SOMEONE_ELSE_LEVELS = ("emergency", "urgent")
+PRESENT_WORDS = {
+    "is", "are", "'s", "'re", "has", "can't", "cant", "cannot", "won't", "wont", "isn't",
+    "doesn't", "says", "keeps", "now",
+}  # fmt: skip
+OWN = {"my", "mine", "myself"}  # before a body part, the writer's own problem
+# After "I": the writer speaks of their own body or health ("I have", "I'm in agony").
+COMPLAINT_VERBS = {
+    "have", "'ve", "ve", "got", "get", "had", "am", "'m", "m", "hurt", "ache", "feel", "felt",
+    "can't", "cant", "cannot", "keep", "suffer", "fell", "broke", "injured", "twisted",
+}  # fmt: skip
 QUESTION_WORDS = {
     "be", "can", "could", "do", "what", "who", "how", "should", "would", "will", "why",
 }  # fmt: skip
@@ -265,14 +278,40 @@ class RedFlagDetector:
             return Detection([], [])
         doc = self.parse(text)
         all_cues = self._cues(doc)
+        age = stated_age(text)
         if self._for_the_patient(doc, all_cues):
             # "I'm filling this in for my mum, she can't feel her bum": she is the patient, and
             # her symptoms are read as the patient's own words ("I can't feel my bum")
-            doc = self.parse(as_the_patient(text))
-            all_cues = [c for c in self._cues(doc) if c.key != "third"]
+            return self._analyse(*self._as_the_patient(text), age)
+        found = self._analyse(doc, all_cues, age)
+        if self._about_someone_else(doc, all_cues) and self._happening_now(doc, all_cues):
+            # A message about nobody but someone else, happening now ("my nan's vision has
+            # gone dark in one eye"): whoever types it, that person needs the advice today.
+            # Not for what only counts as history of the patient's own (a relative's cancer).
+            theirs = self._analyse(*self._as_the_patient(text), age)
+            own = {hit.id for hit in found.hits}
+            names = set(self.context["condition_names"])
+            extra = [
+                hit
+                for hit in theirs.hits
+                if hit.level in SOMEONE_ELSE_LEVELS
+                and hit.category not in self.context["history_still_counts"]
+                and hit.text.lower() not in names
+                and hit.id not in own
+            ]
+            if extra:
+                hits = sorted([*found.hits, *extra], key=lambda hit: -LEVEL_RANK[hit.level])
+                held = found.held_back - {hit.id for hit in extra}
+                found = Detection(hits, found.unsure, found.context_cues, held)
+        return found
+
+    def _as_the_patient(self, text: str) -> tuple[Doc, list[_Mention]]:
+        doc = self.parse(as_the_patient(text))
+        return doc, [c for c in self._cues(doc) if c.key != "third"]
+
+    def _analyse(self, doc: Doc, all_cues: list[_Mention], age: int | None) -> Detection:
         mentions = self._mentions(doc, all_cues)
         cues = self._context_cues(all_cues)
-        age = stated_age(text)
         hits, unsure, held_back = [], [], set()
         # Mentions that are there but not plainly someone else's, denied, past...: when every
         # mention is asserted or only distantly denied, nothing can be held back.
@@ -316,6 +355,36 @@ class RedFlagDetector:
         return any(
             cue.key == "behalf" and any(cue.end <= start < cue.end + 3 for start in people)
             for cue in cues
+        )
+
+    @staticmethod
+    def _about_someone_else(doc: Doc, cues: list[_Mention]) -> bool:
+        """The message speaks of another person and of nothing of the writer's own: no "my"
+        before anything but a person ("my dad's face", "my 17 yo son", not "my wrist"), and
+        no "I have", "I've got", "I'm in pain"... ("what do I do" is not a complaint)."""
+        people = [c.start for c in cues if c.key == "third"]
+        if not people:
+            return False
+        for i, token in enumerate(doc):
+            word = token.lower_
+            if word in OWN and not any(i < start <= i + 3 for start in people):
+                return False
+            following = [t.lower_ for t in doc[i + 1 : i + 4] if t.lower_ not in ADVERBS]
+            if word == "i" and following[:1] and following[0] in COMPLAINT_VERBS:
+                return False  # "I have", "I just have", "I've got"
+            if word == "me" and following[:2] == ["with", "the"]:
+                return False  # "it's me with the bad shoulder"
+        return True
+
+    @staticmethod
+    def _happening_now(doc: Doc, cues: list[_Mention]) -> bool:
+        """Something in the message is about now: a present tense ("is", "has", "can't",
+        "says"), or a word that carries the past into the present ("since", "this morning"),
+        and no time long past ("years ago", "last year", "as a child")."""
+        if any(c.key == "historical" for c in cues):
+            return False
+        return any(c.key == "ongoing" for c in cues) or any(
+            token.lower_ in PRESENT_WORDS for token in doc
         )
 
     @staticmethod

@@ -171,7 +171,8 @@ def test_no_to_a_check_asked_with_the_opening_message_gives_the_introduction():
 
 
 def test_the_learned_detector_steps_down_once_when_the_words_say_it_is_someone_else():
-    text = "my husband says his legs are weak"
+    # someone else's symptom, and the patient's own problem is another
+    text = "my husband says his legs are weak, my shoulder is what I am here about"
     assert decide(default_detector(), text, opinion("flag", "neuro_deficit")) == (
         [],
         "neuro_deficit",
@@ -187,7 +188,10 @@ def test_a_sure_learned_emergency_is_never_stepped_down_by_a_cue_alone():
 
 
 def test_a_learned_emergency_the_rules_read_as_someone_elses_asks_instead_of_escalating():
-    text = "my husband has crushing chest pain when he walks up the hill"
+    text = (
+        "my husband has crushing chest pain when he walks up the hill, "
+        "my knee is what I need help with"
+    )
     assert "chest_pain" in default_detector().analyse(text).held_back
     assert decide(default_detector(), text, opinion("flag", "chest_pain")) == ([], "chest_pain")
     assert decide(default_detector(), text, opinion("ask", "chest_pain")) == ([], None)

@@ -264,3 +264,35 @@ def test_a_carer_writing_for_the_patient_and_an_overdose_just_taken_still_flag(t
 )
 def test_someone_elses_symptom_when_referring_oneself_and_an_old_resolved_one_do_not(text):
     assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my nan says her vision went fuzzy and dark in one eye", "gca_vision"),
+        ("Mum 79 suddenly cant lift her right arm and her speech is slurred", "stroke"),
+        ("my husband says his legs are weak", "cauda_equina"),
+        ("my mate says she's taken an overdose, she's here with me, what do I do", None),
+    ],
+)
+def test_a_message_about_nobody_but_someone_else_happening_now_gets_their_advice(text, expected):
+    """Whoever types it, the person it describes needs the advice (a carer, a partner)."""
+    found = flags(text)
+    assert found, text
+    if expected:
+        assert expected in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mum has cauda equina",  # a relative's named condition is their history
+        "my dad had a stroke years ago",
+        "my mum had breast cancer",
+        "my husband's legs are weak but I'm here about my shoulder",  # the patient's own problem
+        "my sister has sepsis, I just have a sore ankle",
+        "My mate broke his back falling off a ladder",  # over, and no present tense
+    ],
+)
+def test_someone_elses_history_or_a_message_with_the_writers_own_problem_is_not_a_flag(text):
+    assert flags(text) == []
