@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from intake import storage
 from intake.chat_gateway import CONVERSATION_ID_PATTERN, MAX_MESSAGE_CHARS
 from intake.referral_schema import ESCALATION_SCHEMA, LEVELS, REFERENCE_PATTERN, REFERRAL_SCHEMA
-from intake.referrals_api import LIST_LIMIT
+from intake.referrals_api import FHIR_JSON, LIST_LIMIT
 
 blueprint = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -78,6 +78,31 @@ def _schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["referrals"],
             "properties": {"referrals": {"type": "array", "items": _ref("StoredReferral")}},
+        },
+        "FhirBundle": {
+            "type": "object",
+            "description": (
+                "A FHIR R4 Bundle of type collection: Patient, ServiceRequest, "
+                "QuestionnaireResponse and its Questionnaire, the GP practice (Organization) "
+                "and a Flag per escalated red flag (docs/fhir.md). UK Core identifier systems: "
+                "https://fhir.nhs.uk/Id/nhs-number, https://fhir.nhs.uk/Id/ods-organization-code."
+            ),
+            "required": ["resourceType", "type", "entry"],
+            "properties": {
+                "resourceType": {"const": "Bundle"},
+                "type": {"const": "collection"},
+                "entry": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["fullUrl", "resource"],
+                        "properties": {
+                            "fullUrl": {"type": "string", "pattern": "^urn:uuid:"},
+                            "resource": {"type": "object", "required": ["resourceType", "id"]},
+                        },
+                    },
+                },
+            },
         },
         "StoredEscalation": {
             **copy.deepcopy(ESCALATION_SCHEMA),
@@ -201,6 +226,28 @@ def document() -> dict[str, Any]:
                     ],
                     "responses": {
                         "200": _json(_ref("StoredReferral"), "the referral"),
+                        **_errors(401, 404),
+                    },
+                },
+            },
+            "/api/v1/referrals/{reference}/fhir": {
+                "get": {
+                    "operationId": "getReferralFhir",
+                    "summary": "One referral as a FHIR R4 Bundle (the same export every time)",
+                    "security": BEARER,
+                    "parameters": [
+                        {
+                            "name": "reference",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "the Bundle",
+                            "content": {FHIR_JSON: {"schema": _ref("FhirBundle")}},
+                        },
                         **_errors(401, 404),
                     },
                 },

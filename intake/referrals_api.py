@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from intake import storage
+from intake import fhir, storage
 from intake.referral_schema import MAX_DEPTH, encodable, nesting_depth, validate_referral
 
 blueprint = Blueprint("referrals_api", __name__, url_prefix="/api/v1/referrals")
 
 LIST_LIMIT = 500
+FHIR_JSON = "application/fhir+json"
 
 
 def require_token(view: Callable) -> Callable:
@@ -116,6 +117,18 @@ def get_referral(reference: str):
     if record is None:
         return _error(404, "no referral has this reference")
     return jsonify(storage.public_view(record))
+
+
+@blueprint.get("/<reference>/fhir")
+@require_token
+def get_referral_fhir(reference: str):
+    """The referral as a FHIR R4 Bundle (intake/fhir.py, docs/fhir.md)."""
+    exported = fhir.export(reference)
+    if exported is None:
+        return _error(404, "no referral has this reference")
+    response = jsonify(exported)
+    response.mimetype = FHIR_JSON
+    return response
 
 
 @blueprint.get("")

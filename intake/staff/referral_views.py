@@ -1,17 +1,19 @@
 """One referral: every field the patient gave, the red-flag answers, the signposting, the
-status history; and the status workflow (who, when and why for every change)."""
+status history; the status workflow (who, when and why for every change); and its download
+as a FHIR R4 Bundle (intake/fhir.py)."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from intake import storage
+from intake import fhir, storage
 from intake.referral_schema import MAX_DEPTH
 from intake.staff import audit, red_flags
 from intake.staff.blueprint import blueprint
@@ -183,6 +185,20 @@ def referral(reference: str):
     record = _referral(reference)
     audit.record("view_referral", "referral", reference)
     return _render(record, _status_form(record["status"]))
+
+
+@blueprint.get("/referrals/<reference>/fhir")
+def referral_fhir(reference: str):
+    exported = fhir.export(reference)
+    if exported is None:
+        abort(404)
+    audit.record("export_fhir", "referral", reference)
+    filename = re.sub(r"[^A-Za-z0-9-]", "_", reference)
+    return Response(
+        json.dumps(exported, ensure_ascii=False, indent=2),
+        content_type="application/fhir+json; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}-fhir.json"'},
+    )
 
 
 @blueprint.post("/referrals/<reference>/status")
