@@ -26,7 +26,7 @@ def _signature(secret_key: str, conversation: str) -> str:
 
 
 def public_id(secret_key: str, conversation: str) -> str:
-    """The id given to the client for `conversation` (32 hex digits)."""
+    """The id given to the client (64 hex digits) for `conversation` (32)."""
     return conversation + _signature(secret_key, conversation)
 
 

@@ -72,8 +72,11 @@ def widget_file(filename: str):
 def _kiosk_content(mtime: float) -> dict:
     del mtime  # only the cache key: an edit to the file is picked up without a restart
     content = yaml.safe_load(KIOSK_CONTENT.read_text())
-    needed = {"title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts"}
-    missing = (needed | {"escalation_banner"}) - set(content)
+    needed = {
+        "title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts",
+        "escalation_banner",
+    }  # fmt: skip
+    missing = needed - set(content)
     if missing:
         raise RuntimeError(f"{KIOSK_CONTENT} is missing {sorted(missing)}")
     return content

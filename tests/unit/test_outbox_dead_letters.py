@@ -78,7 +78,7 @@ def try_again(box: outbox.Outbox, tmp_path) -> str:
 
 
 @pytest.mark.parametrize("status", [400, 404, 405, 409, 410, 413, 415, 422])
-def test_an_answer_that_will_never_change_dead_letters_the_record_at_once(stub, tmp_path, status):
+def test_an_answer_that_will_never_change_rejects_the_record_at_once(stub, tmp_path, status):
     """409: the API already holds this reference with a different body; that stays so."""
     stub.status = status
     box = make_box(tmp_path, stub)

@@ -29,6 +29,12 @@ def rasa_answers(monkeypatch):
     monkeypatch.setattr("intake.chat_gateway.rasa_health", lambda: RASA_UP)
 
 
+def test_a_refused_token_is_read_as_the_outbox_records_it():
+    assert {f"HTTP {status}" for status in outbox.TOKEN_REFUSALS} == set(
+        outbox_status.TOKEN_REFUSED
+    )
+
+
 def test_the_statuses_are_the_ones_the_outbox_writes():
     assert (outbox_status.PENDING, outbox_status.DELIVERED) == (outbox.PENDING, outbox.DELIVERED)
     assert (outbox_status.REJECTED, outbox_status.DEAD_LETTER) == (
