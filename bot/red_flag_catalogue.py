@@ -127,6 +127,7 @@ SCHEMA: dict[str, Any] = {
                     "title": _TEXT,
                     "why": _TEXT,
                     "advice": _TEXT,
+                    "kiosk_advice": _TEXT,
                     "check_question": _TEXT,
                     "source": _TEXT,
                     "last_reviewed": {"type": "string", "format": "date"},
@@ -167,6 +168,8 @@ class RedFlag:
     screening_question: str | None = None
     # One plain yes/no question naming the symptom, asked when a detector is unsure.
     check_question: str = ""
+    # What to do, said on the emergency-department kiosk instead of `advice` (optional).
+    kiosk_advice: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,7 @@ def parse(raw: dict[str, Any]) -> Catalogue:
             title=item["title"],
             why=item["why"],
             advice=item.get("advice"),
+            kiosk_advice=item.get("kiosk_advice"),
             source=item["source"],
             patterns=tuple(item["patterns"]),
             screening_areas=tuple(item.get("screening", {}).get("areas", ())),

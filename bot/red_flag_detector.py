@@ -29,17 +29,19 @@ SPACY_PIPELINE = Path(
 )
 
 FIRST_PERSON = {"i", "me", "myself", "my"}
-ADVERBS = {"just", "only", "also", "really", "still", "now", "'ve", "'m"}
+ADVERBS = {"just", "only", "also", "really", "still", "now"}
+# "'s" is "is" or "has" before these (not a possessive, "my nan's vision")
+S_PRESENT_NEXT = {"been", "got", "gone", "having", "not", "in", "just", "still", "now", "very"}
 # Levels a message about someone else, happening now, is answered at.
 SOMEONE_ELSE_LEVELS = ("emergency", "urgent")
 PRESENT_WORDS = {
-    "is", "are", "'s", "'re", "has", "can't", "cant", "cannot", "won't", "wont", "isn't",
+    "is", "are", "'re", "has", "can't", "cant", "cannot", "won't", "wont", "isn't",
     "doesn't", "says", "keeps", "now",
 }  # fmt: skip
 OWN = {"my", "mine", "myself"}  # before a body part, the writer's own problem
 # After "I": the writer speaks of their own body or health ("I have", "I'm in agony").
 COMPLAINT_VERBS = {
-    "have", "'ve", "ve", "got", "get", "had", "am", "'m", "m", "hurt", "ache", "feel", "felt",
+    "have", "'ve", "ve", "got", "get", "had", "hurt", "ache", "feel", "felt",
     "can't", "cant", "cannot", "keep", "suffer", "fell", "broke", "injured", "twisted",
 }  # fmt: skip
 QUESTION_WORDS = {
@@ -175,6 +177,22 @@ def as_the_patient(text: str) -> str:
     return text
 
 
+def _is_or_has(doc: Doc, i: int) -> bool:
+    """ "'s" meaning is or has ("she's been", "he's got"), not a possessive ("nan's vision")."""
+    following = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    return doc[i].lower_ == "'s" and following in S_PRESENT_NEXT
+
+
+def _a_named_condition(doc: Doc, mention: _Mention, names: frozenset[str]) -> bool:
+    """The mention is only a condition's name ("my mum has cauda equina"), not said to be
+    happening now ("he's having a stroke")."""
+    if doc[mention.start : mention.end].text.lower() not in names:
+        return False
+    return "having" not in {
+        token.lower_ for token in doc[max(mention.start - 2, 0) : mention.start]
+    }
+
+
 def _said_of_a_mood(mention: _Mention, symptoms: list[_Mention]) -> bool:
     """A "can't feel" phrase followed at once by a mental-health crisis word."""
     return mention.key == CANT_SENSE and any(
@@ -288,15 +306,14 @@ class RedFlagDetector:
             # A message about nobody but someone else, happening now ("my nan's vision has
             # gone dark in one eye"): whoever types it, that person needs the advice today.
             # Not for what only counts as history of the patient's own (a relative's cancer).
-            theirs = self._analyse(*self._as_the_patient(text), age)
+            names = frozenset(self.context["condition_names"])
+            theirs = self._analyse(*self._as_the_patient(text), age, without_names=names)
             own = {hit.id for hit in found.hits}
-            names = set(self.context["condition_names"])
             extra = [
                 hit
                 for hit in theirs.hits
                 if hit.level in SOMEONE_ELSE_LEVELS
                 and hit.category not in self.context["history_still_counts"]
-                and hit.text.lower() not in names
                 and hit.id not in own
             ]
             if extra:
@@ -309,8 +326,18 @@ class RedFlagDetector:
         doc = self.parse(as_the_patient(text))
         return doc, [c for c in self._cues(doc) if c.key != "third"]
 
-    def _analyse(self, doc: Doc, all_cues: list[_Mention], age: int | None) -> Detection:
-        mentions = self._mentions(doc, all_cues)
+    def _analyse(
+        self,
+        doc: Doc,
+        all_cues: list[_Mention],
+        age: int | None,
+        without_names: frozenset[str] = frozenset(),
+    ) -> Detection:
+        mentions = [
+            (mention, reason)
+            for mention, reason in self._mentions(doc, all_cues)
+            if not _a_named_condition(doc, mention, without_names)
+        ]
         cues = self._context_cues(all_cues)
         hits, unsure, held_back = [], [], set()
         # Mentions that are there but not plainly someone else's, denied, past...: when every
@@ -372,6 +399,8 @@ class RedFlagDetector:
             following = [t.lower_ for t in doc[i + 1 : i + 4] if t.lower_ not in ADVERBS]
             if word == "i" and following[:1] and following[0] in COMPLAINT_VERBS:
                 return False  # "I have", "I just have", "I've got"
+            if word == "i" and following[:2] in (["'m", "in"], ["am", "in"], ["m", "in"]):
+                return False  # "I'm in agony"
             if word == "me" and following[:2] == ["with", "the"]:
                 return False  # "it's me with the bad shoulder"
         return True
@@ -384,7 +413,7 @@ class RedFlagDetector:
         if any(c.key == "historical" for c in cues):
             return False
         return any(c.key == "ongoing" for c in cues) or any(
-            token.lower_ in PRESENT_WORDS for token in doc
+            token.lower_ in PRESENT_WORDS or _is_or_has(doc, token.i) for token in doc
         )
 
     @staticmethod

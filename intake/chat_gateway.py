@@ -13,6 +13,7 @@ bound to loopback; only this route reaches it.
 from __future__ import annotations
 
 import json
+import logging
 
 import urllib3
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -22,6 +23,8 @@ from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from intake import conversation_ids
+
+logger = logging.getLogger(__name__)
 
 blueprint = Blueprint("chat_gateway", __name__, url_prefix="/api/v1/chat")
 
@@ -119,8 +122,12 @@ def rasa_url_for(conversation: str) -> str:
     RASA_URL may list several Rasa processes (comma-separated). Each keeps its conversations'
     locks and trackers in memory, so a conversation must never move between them.
     """
-    urls = [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
+    urls = _rasa_urls()
     return urls[int(conversation, 16) % len(urls)]
+
+
+def _rasa_urls() -> list[str]:
+    return [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
 
 
 HEALTH_TIMEOUT_SECONDS = 2
@@ -129,11 +136,15 @@ HEALTH_TIMEOUT_SECONDS = 2
 def rasa_health() -> list[dict[str, object]]:
     """Each Rasa process's own health, as its REST channel reports it: whether it answers, and
     whether it can store conversations (bot/runtime/rest_channel.py). For /healthz."""
-    urls = [url.strip() for url in _settings().rasa_url.split(",") if url.strip()]
     found = []
-    for number, url in enumerate(urls, start=1):
+    for number, url in enumerate(_rasa_urls(), start=1):
         try:
-            reply = _rasa.request("GET", f"{url}/webhooks/rest/", timeout=HEALTH_TIMEOUT_SECONDS)
+            reply = _rasa.request(
+                "GET",
+                f"{url}/webhooks/rest/",
+                headers={"Authorization": f"Bearer {_settings().rasa_channel_token}"},
+                timeout=HEALTH_TIMEOUT_SECONDS,
+            )
             detail = json.loads(reply.data).get("status", "?") if reply.data else "?"
             ok = reply.status == 200
         except (urllib3.exceptions.HTTPError, ValueError, AttributeError):
@@ -201,6 +212,8 @@ def chat():
         if reply.status >= 400:
             raise ValueError(f"Rasa answered {reply.status}")
         messages = json.loads(reply.data)
-    except (urllib3.exceptions.HTTPError, ValueError):
+    except (urllib3.exceptions.HTTPError, ValueError) as error:
+        # The conversation and the failure only (a 401 is a wrong RASA_CHANNEL_TOKEN)
+        logger.error("chat: conversation %s not answered: %s", conversation, error)
         return jsonify({"error": "the assistant is not available just now; please try again"}), 503
     return jsonify({"conversation_id": public_id, "messages": messages})

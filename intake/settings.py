@@ -34,10 +34,13 @@ def _chat_origins(env: dict[str, str]) -> tuple[str, ...]:
     return tuple(origin.strip().rstrip("/") for origin in given.split(",") if origin.strip())
 
 
-def _count(env: dict[str, str], name: str, default: str, *, most: int) -> int:
+def _count(
+    env: dict[str, str], name: str, default: str, *, least: int = 0, most: int = 10**9
+) -> int:
+    """A whole number setting within bounds; anything else stops the app starting."""
     value = env.get(name, default).strip()
-    if not (value.isascii() and value.isdigit()) or int(value) > most:
-        raise RuntimeError(f"{name} must be a whole number from 0 to {most}, not {value!r}")
+    if not (value.isascii() and value.isdigit()) or not least <= int(value) <= most:
+        raise RuntimeError(f"{name} must be a whole number from {least} to {most}, not {value!r}")
     return int(value)
 
 
@@ -89,10 +92,10 @@ class Settings:
             chat_rate_per_address=env.get("CHAT_RATE_PER_ADDRESS", "120/minute"),
             chat_allowed_origins=_chat_origins(env),
             trusted_proxies=_count(env, "TRUSTED_PROXIES", "0", most=5),
-            abandoned_retention_days=int(env.get("ABANDONED_RETENTION_DAYS", "30")),
+            abandoned_retention_days=_count(env, "ABANDONED_RETENTION_DAYS", "30", least=1),
             outbox_db=Path(env.get("OUTBOX_DB", ROOT / "var" / "outbox.db")),
-            outbox_body_days=int(env.get("OUTBOX_BODY_DAYS", "30")),
-            outbox_alert_seconds=int(env.get("OUTBOX_ALERT_SECONDS", "900")),
+            outbox_body_days=_count(env, "OUTBOX_BODY_DAYS", "30", least=1),
+            outbox_alert_seconds=_count(env, "OUTBOX_ALERT_SECONDS", "900", least=1),
         )
         known = {field.name for field in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})

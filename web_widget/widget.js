@@ -1240,7 +1240,7 @@
         return;
       }
       var self = this;
-      this.state.conversationId = /^[0-9a-f]{32,64}$/.test(saved.conversationId) ? saved.conversationId : null;
+      this.state.conversationId = /^[0-9a-f]{64}$/.test(saved.conversationId) ? saved.conversationId : null;
       if (
         (saved.referred === true || saved.ended === true) &&
         typeof saved.lastActivity === "number" &&

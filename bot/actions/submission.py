@@ -166,7 +166,7 @@ class ActionSubmitReferral(Action):
         except Exception:  # the outbox could not be written: nothing is promised
             logger.exception("referral %s could not be written to the outbox", reference)
             status = outbox.REJECTED
-        if status == outbox.REJECTED:
+        if status in (outbox.REJECTED, outbox.DEAD_LETTER):  # never delivered: say so
             dispatcher.utter_message(response="utter_referral_not_delivered", phone=service_phone())
             # No second-problem offer after a failure: wait for the patient instead.
             return [FollowupAction("action_listen")]

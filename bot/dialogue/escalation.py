@@ -61,12 +61,13 @@ def flags_in_message(tracker: Tracker) -> list[RedFlag]:
 def tell_patient(dispatcher: CollectingDispatcher, flag: RedFlag, *, kiosk: bool = False) -> None:
     """What to do now, why, and the escalation marker, in one reply.
 
-    On the kiosk, which stands in the emergency department, what to do is the level's
-    kiosk wording (tell the staff here), not a flag's own advice to call 999 or go to A&E.
+    On the kiosk, which stands in the emergency department, what to do is the flag's own
+    kiosk advice, else the level's kiosk wording (tell the staff here), never advice to
+    call 999 or go to A&E.
     """
     wording = catalogue().levels[flag.level]
     if kiosk:
-        dispatcher.utter_message(text=wording["kiosk_heading"])
+        dispatcher.utter_message(text=flag.kiosk_advice or wording["kiosk_heading"])
     else:
         dispatcher.utter_message(text=flag.advice or wording["heading"])
     if flag is UNCLASSIFIED:

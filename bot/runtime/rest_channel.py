@@ -12,7 +12,8 @@ its URL (`/webhooks/rest/webhook`), request and reply, and:
 - refuses (401) a request without the gateway's bearer token (`token` in credentials.yml,
   from RASA_CHANNEL_TOKEN), compared in constant time;
 - reports the tracker store's health at `GET /webhooks/rest/` (503 when conversations cannot
-  be stored), which the stack's health checks read.
+  be stored; 401 when a caller shows a token that is not this one), which the gateway's
+  /healthz reads.
 
 Only the non-streaming form is offered: the gateway never asks for a stream.
 """
@@ -75,6 +76,9 @@ class GatewayRestInput(RestInput):
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
+            if "Authorization" in request.headers and not self.authorised(request):
+                # the gateway shows its token: say at once when it is the wrong one
+                return response.json({"status": "the gateway's token is refused"}, status=401)
             ok, detail = _tracker_store_health(request)
             return response.json({"status": "ok" if ok else detail}, status=200 if ok else 503)
 

@@ -84,6 +84,11 @@ def test_a_turn_that_cannot_be_stored_fails_with_503_and_is_stored_when_sent_aga
 
     assert refused.status_code == 503, "a turn that was not stored must not look answered"
     assert "again" in refused.json()["error"]
+    rasa_logs = " ".join(
+        path.read_text(errors="replace") for path in Path(stack.env["LOG_DIR"]).glob("rasa*.log")
+    )
+    assert f"could not save conversation {sender}" in rasa_logs, "the tracker store said why"
+    assert f"turn of conversation {sender} failed: save" in rasa_logs, "and the channel failed it"
     assert "yes please" not in user_texts(stack, sender), "nothing half-stored"
     rasa_urls = [f"http://127.0.0.1:{port}" for port in stack.rasa_ports]
     holder = rasa_urls[int(sender, 16) % len(rasa_urls)]  # the gateway's choice of process
@@ -113,6 +118,11 @@ def test_the_rasa_channel_and_the_action_server_refuse_calls_without_their_token
         headers={"Authorization": "Bearer not-the-token-at-all-0123456789"},
     )
     assert (no_token.status_code, wrong.status_code) == (401, 401)
+    health = requests.get(
+        stack.url("RASA_PORT", "/webhooks/rest/"),
+        headers={"Authorization": "Bearer not-the-token-at-all-0123456789"},
+    )
+    assert health.status_code == 401, "a gateway with a wrong token hears so from its health check"
 
     tracker = {"sender_id": "made-up", "slots": {}, "latest_message": {}, "events": []}
     call = {"next_action": "action_submit_referral", "sender_id": "made-up", "tracker": tracker,

@@ -178,3 +178,18 @@ def test_on_the_website_an_escalation_keeps_the_flags_own_advice(monkeypatch):
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionEscalateRedFlag().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["text"] == flag.advice
+
+
+def test_on_the_kiosk_a_crisis_gets_its_own_kiosk_advice_with_the_samaritans_number(monkeypatch):
+    monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
+    flag = catalogue().flags["mental_health_crisis"]
+    tracker = make_tracker(
+        {}, text="...", intent="red_flag", entities=[{"entity": "red_flag", "value": flag.id}]
+    )
+    tracker.latest_message["metadata"] = {"channel": "kiosk"}
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionEscalateRedFlag().run(dispatcher, tracker, {}))
+    said = dispatcher.messages[0]["text"]
+    assert said == flag.kiosk_advice
+    assert "member of staff" in said and "116 123" in said and "999" not in said

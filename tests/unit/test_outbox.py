@@ -318,3 +318,11 @@ def test_a_second_problem_in_the_same_conversation_gets_its_own_reference():
     assert reference_for("another-conversation", 0) != first
     sent = [{"event": "action", "name": "action_submit_referral"}]
     assert referrals_sent_before(make_tracker({}, events=sent)) == 1
+
+
+def test_a_referral_dead_lettered_at_its_first_try_is_not_promised(intake, tmp_path, monkeypatch):
+    monkeypatch.setenv("OUTBOX_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")  # nothing answers: not delivered
+    messages, _ = submit()
+    assert [m.get("response") for m in messages] == ["utter_referral_not_delivered"]
+    assert outbox_rows(tmp_path)[0]["status"] == "dead_letter"

@@ -296,3 +296,15 @@ def test_a_message_about_nobody_but_someone_else_happening_now_gets_their_advice
 )
 def test_someone_elses_history_or_a_message_with_the_writers_own_problem_is_not_a_flag(text):
     assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("my dad is having a stroke, his face has dropped and his speech is slurred", "stroke"),
+        ("my mum's face has dropped and her speech is slurred, is it a stroke", "stroke"),
+        ("my husband is having a stroke", "stroke"),
+    ],
+)
+def test_naming_the_condition_does_not_hide_the_symptoms_told_about_someone_else(text, expected):
+    assert expected in flags(text)
