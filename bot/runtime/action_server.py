@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 
@@ -23,27 +22,26 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.runtime.bearer import checked_token, shows
+
 logger = logging.getLogger(__name__)
 
-MIN_TOKEN_CHARS = 16
 OPEN_PATHS = frozenset({"/health"})
 FAILED = {"error": "the action failed"}
 
 
 def secure(app: Sanic, token: str) -> Sanic:
     """Add the token check and the plain failure answer to rasa-sdk's app."""
-    if len(token) < MIN_TOKEN_CHARS:
-        raise SystemExit(
-            "ACTION_SERVER_TOKEN is missing or too short: run `make run`, which writes it to .env"
-        )
-    expected = f"Bearer {token}".encode()
+    try:
+        token = checked_token(token, "ACTION_SERVER_TOKEN")
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
     @app.middleware("request")
     async def require_token(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
-        given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
+        if not shows(request.headers.get("Authorization", ""), token):
             return response.json({"error": "not authorised"}, status=401)
         return None
 

@@ -21,7 +21,6 @@ Only the non-streaming form is offered: the gateway never asks for a stream.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,12 +31,12 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.runtime.bearer import checked_token, shows
 from bot.tracker_cache import watching_turn
 
 logger = logging.getLogger(__name__)
 
 NOT_STORED = "the message could not be stored; please send it again"
-MIN_TOKEN_CHARS = 16
 
 
 def _tracker_store_health(request: Request) -> tuple[bool, str]:
@@ -52,12 +51,7 @@ def _tracker_store_health(request: Request) -> tuple[bool, str]:
 
 class GatewayRestInput(RestInput):
     def __init__(self, token: str) -> None:
-        if len(token) < MIN_TOKEN_CHARS:
-            raise ValueError(
-                "RASA_CHANNEL_TOKEN is missing or too short: "
-                "run `make run`, which writes it to .env"
-            )
-        self.token = token
+        self.token = checked_token(token, "RASA_CHANNEL_TOKEN")
 
     @classmethod
     def name(cls) -> str:
@@ -68,8 +62,7 @@ class GatewayRestInput(RestInput):
         return cls(str((credentials or {}).get("token") or ""))
 
     def authorised(self, request: Request) -> bool:
-        given = request.headers.get("Authorization", "")
-        return hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode())
+        return shows(request.headers.get("Authorization", ""), self.token)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
