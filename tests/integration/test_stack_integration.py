@@ -259,7 +259,7 @@ def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):
     )
     assert first.status_code == 200
     conversation_id = first.json()["conversation_id"]
-    assert len(conversation_id) == 32
+    assert len(conversation_id) == 64  # the conversation's 32 hex digits, then its signature
     assert "999" in texts(first.json()["messages"])
     second = requests.post(
         stack.url("WEB_PORT", "/api/v1/chat"),
