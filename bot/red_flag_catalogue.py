@@ -11,8 +11,8 @@ import jsonschema
 import yaml
 
 CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flags.yml"
-LEVELS = ("emergency", "urgent", "soon")
-LEVEL_RANK = {"soon": 1, "urgent": 2, "emergency": 3}
+LEVELS = ("emergency", "urgent", "soon")  # most serious first
+LEVEL_RANK = {level: len(LEVELS) - index for index, level in enumerate(LEVELS)}  # soon 1 ... 3
 CATEGORIES = (
     "cauda_equina",
     "cord_compression",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import render_template, request
 
 from intake import storage
+from intake.referral_schema import LEVELS  # the levels the intake API accepts
 from intake.staff import audit, red_flags
 from intake.staff.blueprint import blueprint
 from intake.staff.queue import PAGE_SIZE, page_number
-
-LEVELS = ("emergency", "urgent", "soon")
 
 
 @blueprint.get("/escalations")
