@@ -20,6 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from intake.other_databases import existing_table
+
 PENDING, DELIVERED, REJECTED, DEAD_LETTER = "pending", "delivered", "rejected", "dead_letter"
 TOKEN_REFUSED = ("HTTP 401", "HTTP 403")  # the record waits for INTAKE_API_TOKEN to be fixed
 
@@ -30,19 +32,11 @@ def outbox_connection(path: Path, *, write: bool = False) -> Iterator[sqlite3.Co
 
     Autocommit: a writer says BEGIN IMMEDIATE and COMMIT itself, a batch at a time.
     """
-    if not path.is_file():
-        yield None
-        return
-    uri = path.resolve().as_uri() + ("?mode=rw" if write else "?mode=ro")
-    connection = sqlite3.connect(uri, uri=True, timeout=5, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    try:
-        has_table = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'"
-        ).fetchone()
-        yield connection if has_table else None
-    finally:
-        connection.close()
+    mode = "rw" if write else "ro"
+    with existing_table(path, "outbox", mode=mode, timeout=5, isolation_level=None) as connection:
+        if connection is not None:
+            connection.row_factory = sqlite3.Row
+        yield connection
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from flask import abort, current_app, render_template
 from sqlite_utils import Database
 
 from intake import storage
+from intake.other_databases import existing_table
 from intake.staff import audit, red_flags
 from intake.staff.blueprint import blueprint
 
@@ -37,18 +38,8 @@ class Line:
 @contextmanager
 def tracker_connection(path: Path, *, write: bool = False) -> Iterator[sqlite3.Connection | None]:
     """The tracker store, read-only unless asked; None when Rasa has not made it yet."""
-    if not path.exists():
-        yield None
-        return
-    uri = path.resolve().as_uri() + ("" if write else "?mode=ro")
-    connection = sqlite3.connect(uri, uri=True, timeout=5)
-    try:
-        has_events = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'"
-        ).fetchone()
-        yield connection if has_events else None
-    finally:
-        connection.close()
+    with existing_table(path, "events", mode="" if write else "ro", timeout=5) as connection:
+        yield connection
 
 
 def read_events(tracker_path: Path, conversation_id: str) -> list[tuple[int, str, float, str]]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import string
 from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
@@ -32,14 +31,10 @@ from intake.referral_schema import (
     validate_referral,
 )
 from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN, VALID_REFERRAL
+from tests.support.fuzz import fuzz_settings
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,  # no .hypothesis/ folder in the tree
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings("FUZZ_EXAMPLES", 200)
+EXAMPLES = FUZZ.max_examples
 AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
 DOCUMENT = document()
 SCHEMAS = DOCUMENT["components"]["schemas"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 import re
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
@@ -27,7 +26,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from argon2 import PasswordHasher
 from flask import has_request_context, request
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
@@ -36,15 +35,11 @@ from intake import create_app, storage
 from intake.referral_schema import REFERENCE_PATTERN
 from intake.staff import users
 from tests.conftest import TEST_SECRET_KEY, TEST_TOKEN, VALID_REFERRAL
+from tests.support.fuzz import fuzz_settings
 from tests.unit.staff.conftest import ADMIN, Tracker, csrf_token
 
-EXAMPLES = int(os.environ.get("ROUTE_FUZZ_EXAMPLES", "25"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    database=None,  # no .hypothesis/ folder in the tree
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = fuzz_settings("ROUTE_FUZZ_EXAMPLES", 25)
+EXAMPLES = FUZZ.max_examples
 AUTH = {"Authorization": f"Bearer {TEST_TOKEN}"}
 # 5xx answers a route documents (endpoint -> codes); every other 5xx fails the test.
 DOCUMENTED_5XX = {"chat_gateway.chat": {503}}  # Rasa is not running here
