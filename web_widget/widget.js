@@ -21,6 +21,9 @@
   var STORAGE_KEY = "msk-chat-widget:v1";
   var MAX_HISTORY = 300;
   var MAX_FIELD_CHARS = 600;
+  // The most quick-reply buttons shown (the read-back's "What would you like to change?" has 13;
+  // once the widget showed only 12 and "Work" could not be tapped).
+  var MAX_BUTTONS = 20;
   var OPENING_MESSAGE = "/greet";
   var RESTART_MESSAGE = "/restart";
   var LEVELS = { soon: 1, urgent: 2, emergency: 3 };
@@ -75,12 +78,6 @@
     confirmCloseReferred: "Your referral has been sent. ",
     confirmCloseKeep: "Keep it and close",
     clearChat: "Clear this chat",
-    endWeb: {
-      first: "To keep your details private, this chat will be cleared from this screen after ",
-      minutes: " minutes if you do not use it.",
-      shared: "If other people use this device, clear it now.",
-    },
-    endKiosk: "To keep your details private, clear this chat when you have finished.",
     cleared: "This chat has been cleared.",
     startNew: "Start a new chat",
     suggested: "Pages that may help:",
@@ -101,23 +98,15 @@
     idleText: "To keep your answers private, this screen will be cleared in ",
     idleSeconds: " seconds.",
     idleStay: "I am still here",
-    banner: {
-      web: {
-        emergency: {
-          title: "Get help now",
-          text: "Call 999 or go to A&E (the emergency department) now. Do not wait.",
-        },
-        urgent: {
-          title: "Get help today",
-          text: "Contact your GP practice today for an urgent appointment, or call NHS 111.",
-        },
-        soon: {
-          title: "See a GP soon",
-          text: "Contact your GP practice in the next few days. If you feel worse, call NHS 111.",
-        },
-      },
-      // kiosk: from the kiosk page (content/kiosk.yml escalation_banner), see readConfig
+    // The banner's and the end message's wording come from the page (data-banner and
+    // data-end-of-chat, from content/web_chat.yml or content/kiosk.yml). These are only a last
+    // resort for a page that embeds the widget without them: short, and never silent.
+    fallbackBanner: {
+      emergency: { title: "Emergency", text: "Call 999 now." },
+      urgent: { title: "Urgent", text: "Get medical help today: call NHS 111." },
+      soon: { title: "See a GP", text: "Contact your GP practice." },
     },
+    fallbackEnd: ["This chat has ended."],
     ownPages: { "/privacy": "the privacy notice" },
     bannerShow: "Show advice",
     bannerHide: "Hide advice",
@@ -131,8 +120,8 @@
     return n > 0 ? n : fallback;
   }
 
-  // The kiosk page's banner wording for each level (content/kiosk.yml): used only when every
-  // level has a title and a text, else null (the web wording is shown).
+  // The page's banner wording for each level (content/web_chat.yml or content/kiosk.yml): used
+  // only when every level has a title and a text, else null (the fallback is shown).
   function bannerWords(json) {
     var words;
     try {
@@ -145,6 +134,24 @@
       return one && typeof one.title === "string" && typeof one.text === "string";
     });
     return complete ? words : null;
+  }
+
+  // The page's end-of-chat paragraphs (content/web_chat.yml or content/kiosk.yml): a list of
+  // strings, else null (the fallback is shown).
+  function endWords(json) {
+    var words;
+    try {
+      words = JSON.parse(json || "null");
+    } catch (error) {
+      return null;
+    }
+    var complete =
+      Array.isArray(words) &&
+      words.length > 0 &&
+      words.every(function (line) {
+        return typeof line === "string" && line.trim();
+      });
+    return complete ? words.slice(0, 5).map(clip) : null;
   }
 
   function readConfig(node) {
@@ -162,6 +169,8 @@
       idleWarningSeconds: positiveInt(data.idleWarningSeconds, 90),
       idleResetSeconds: positiveInt(data.idleResetSeconds, 30),
       banner: bannerWords(data.banner),
+      endOfChat: endWords(data.endOfChat),
+      launcherSlot: data.launcherSlot || "",
     };
   }
 
@@ -236,7 +245,7 @@
       .filter(function (b) {
         return b && typeof b.title === "string" && typeof b.payload === "string" && b.payload;
       })
-      .slice(0, 12)
+      .slice(0, MAX_BUTTONS)
       .map(function (b) {
         return { title: clip(b.title), payload: b.payload.slice(0, 1000) };
       });
@@ -307,9 +316,10 @@
       this.onVisibility = this.checkClear.bind(this);
     }
 
-    configure(config, onEnd) {
+    configure(config, onEnd, inSlot) {
       this.config = config;
       this.onEnd = onEnd || null;
+      this.inSlot = inSlot === true;
       return this;
     }
 
@@ -373,6 +383,7 @@
           self.open(true);
         });
         this.frame.appendChild(this.launcher);
+        this.labelLauncher();
       }
 
       var tools = [
@@ -892,12 +903,10 @@
           self.clearChat(true);
         }
       });
-      var words = this.kiosk
-        ? [el("p", { text: TEXT.endKiosk })]
-        : [
-            el("p", { text: TEXT.endWeb.first + CLEAR_AFTER_MINUTES + TEXT.endWeb.minutes }),
-            el("p", { text: TEXT.endWeb.shared }),
-          ];
+      // The page's paragraphs (content/); "{minutes}" is the time after which it is cleared.
+      var words = (this.config.endOfChat || TEXT.fallbackEnd).map(function (line) {
+        return el("p", { text: line.split("{minutes}").join(String(CLEAR_AFTER_MINUTES)) });
+      });
       return el("div", { class: "msg msg-end" }, words.concat([clear]));
     }
 
@@ -1020,6 +1029,11 @@
       if (!this.launcher) {
         return;
       }
+      // Before a chat has started, a page's launcher slot (data-launcher-slot) holds the
+      // launcher in the page's flow on a phone, so it covers nothing the page says first ("not
+      // for emergencies"); once there is a chat to come back to, it floats, always in reach.
+      var inline = this.inSlot && !this.state.history.length && !this.state.escalation;
+      this.frame.setAttribute("data-launcher", inline ? "inline" : "float");
       var escalation = this.state.escalation;
       if (escalation && TEXT.launcherEscalated[escalation.level]) {
         this.launcherText.textContent = TEXT.launcherEscalated[escalation.level];
@@ -1051,9 +1065,7 @@
         return;
       }
       var self = this;
-      var words = (this.kiosk && this.config.banner ? this.config.banner : TEXT.banner.web)[
-        escalation.level
-      ];
+      var words = (this.config.banner || TEXT.fallbackBanner)[escalation.level];
       this.banner.className = "banner banner-" + escalation.level;
       this.banner.setAttribute("data-level", escalation.level);
       // On a short screen (phone keyboard open, high zoom) the banner is one line, its title
@@ -1474,7 +1486,10 @@
     if (config.mode === "kiosk") {
       startKiosk(config);
     } else {
-      document.body.appendChild(document.createElement(TAG).configure(config));
+      // In the page's launcher slot when it has one (its launcher then sits in the page's flow
+      // on a phone until a chat starts, see labelLauncher); else at the end of the page.
+      var slot = config.launcherSlot ? document.getElementById(config.launcherSlot) : null;
+      (slot || document.body).appendChild(document.createElement(TAG).configure(config, null, !!slot));
     }
   }
   if (document.body) {
