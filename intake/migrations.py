@@ -139,3 +139,68 @@ def m004_sign_in_security(db: Database) -> None:
     )
     _table(db, "sign_in_attempts").create_index(["username", "address", "at"], if_not_exists=True)
     _table(db, "sign_in_attempts").create_index(["address", "at"], if_not_exists=True)
+
+
+@migrations()
+def m005_triage_worklist(db: Database) -> None:
+    """The triage worklist (issue 24): priority set by staff, assignment, what the queue
+    sorts and matches by (filled from each stored payload by storage.py, which also fills
+    them for rows stored before this migration: `derived_version`), notes and contact
+    attempts, escalations as work, and the channel a conversation came from.
+
+    The transcript search copy is emptied: it held the assistant's words as well as the
+    patient's, and is rebuilt from the tracker store (its source) at the next refresh.
+    """
+    referrals = _table(db, "referrals")
+    existing = referrals.columns_dict
+    for name, kind in (
+        ("priority", str),  # set by staff: high, medium, routine (NULL: not yet)
+        ("assigned_to", str),  # a staff username
+        ("channel", str),  # web or kiosk, when the payload says so
+        ("duration_days", int),
+        ("nhs_key", str),  # the NHS number's ten digits, for duplicates
+        ("person_key", str),  # folded name + date of birth, for duplicates
+        ("phone_key", str),  # the phone number's digits, for search
+    ):
+        if name not in existing:
+            referrals.add_column(name, kind)
+    if "derived_version" not in existing:
+        referrals.add_column("derived_version", int, not_null_default=0)
+    referrals.create_index(["nhs_key"], if_not_exists=True)
+    referrals.create_index(["person_key"], if_not_exists=True)
+    referrals.create_index(["assigned_to"], if_not_exists=True)
+    referrals.create_index(["phone_key"], if_not_exists=True)
+    _table(db, "referral_notes").create(
+        {
+            "id": int,
+            "reference": str,
+            "kind": str,  # note or contact_attempt
+            "method": str,  # contact attempts: phone, text, email, letter
+            "outcome": str,  # contact attempts: reached, no_answer, left_message, ...
+            "text": str,
+            "created_by": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("reference", "referrals", "reference")],
+        if_not_exists=True,
+    )
+    _table(db, "referral_notes").create_index(["reference"], if_not_exists=True)
+    _table(db, "escalation_work").create(
+        {
+            "escalation_id": str,
+            "state": str,  # new, acknowledged, actioned
+            "acknowledged_by": str,
+            "acknowledged_at": str,
+            "actioned_by": str,
+            "actioned_at": str,
+            "action_note": str,
+        },
+        pk="escalation_id",
+        foreign_keys=[("escalation_id", "escalations", "id")],
+        if_not_exists=True,
+    )
+    transcripts = _table(db, "transcripts")
+    if "channel" not in transcripts.columns_dict:
+        transcripts.add_column("channel", str)
+    db.execute("DELETE FROM transcripts")

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,17 @@ def _count(
     return int(value)
 
 
+def _time_zone(name: str) -> str:
+    """An IANA time zone name the system knows (Europe/London); anything else stops the app."""
+    try:
+        ZoneInfo(name.strip())
+    except (ValueError, ZoneInfoNotFoundError):
+        raise RuntimeError(
+            f"STAFF_TIME_ZONE must be a time zone such as Europe/London, not {name!r}"
+        ) from None
+    return name.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     intake_db: Path
@@ -70,6 +82,10 @@ class Settings:
     # How many reverse proxies in front of the app to trust for X-Forwarded-For/-Proto/-Host
     # (0: none; the client address is the connection's). See intake/proxies.py.
     trusted_proxies: int = 0
+    # staff worklist (issue 24): open referrals (new, in review) waiting more than this many
+    # days since they arrived are highlighted; dates and times are shown in this time zone.
+    staff_waiting_alert_days: int = 14
+    staff_time_zone: str = "Europe/London"
 
     @classmethod
     def from_env(cls, overrides: dict[str, Any]) -> Settings:
@@ -96,6 +112,8 @@ class Settings:
             outbox_db=Path(env.get("OUTBOX_DB", ROOT / "var" / "outbox.db")),
             outbox_body_days=_count(env, "OUTBOX_BODY_DAYS", "30", least=1),
             outbox_alert_seconds=_count(env, "OUTBOX_ALERT_SECONDS", "900", least=1),
+            staff_waiting_alert_days=_count(env, "STAFF_WAITING_ALERT_DAYS", "14", least=1),
+            staff_time_zone=_time_zone(env.get("STAFF_TIME_ZONE", "Europe/London")),
         )
         known = {field.name for field in fields(cls)}
         settings = replace(settings, **{k: v for k, v in overrides.items() if k in known})

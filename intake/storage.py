@@ -5,8 +5,9 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from intake import migrations
 # The staff workflow's statuses (intake/staff/queue.py shows them); a new referral is "new".
 STATUSES = ("new", "in_review", "accepted", "redirected", "closed")
 
-# Free-text answers about the problem that staff search (with reference, name, postcode, area).
+# The referral's fields staff search by (with its reference): identifiers and free text.
+# The phone number is matched by its digits (phone_key), not through the text index.
+SEARCHED_PATIENT_FIELDS = ("full_name", "nhs_number", "postcode", "email")
 SEARCHED_PROBLEM_FIELDS = (
     "body_area",
     "side",
@@ -50,6 +53,7 @@ def migrate(path: Path) -> None:
             db.execute("PRAGMA busy_timeout = 10000")
             db.enable_wal()
             migrations.apply(db)
+            refresh_derived(db)
         finally:
             db.close()
 
@@ -83,13 +87,156 @@ def canonical_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+# Identifiers typed in many ways: a run of digits with spaces, hyphens or brackets (NHS and
+# phone numbers), and UK postcodes with or without their space.
+_DIGIT_RUN = re.compile(r"(?<![\w+])\+?\d[\d \t()-]{4,}\d(?!\w)")
+_POSTCODE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z]{1,2}\d[A-Za-z\d]?) ?(\d[A-Za-z]{2})(?![A-Za-z0-9])"
+)
+MIN_IDENTIFIER_DIGITS = 6
+
+
+def _digits(run: str) -> str:
+    digits = re.sub(r"\D", "", run)
+    if run.lstrip().startswith("+44"):  # +44 7700 900123 is 07700 900123
+        digits = "0" + digits[2:]
+    return digits
+
+
+def identifier_forms(text: str) -> list[str]:
+    """The compact forms of the NHS numbers, phone numbers and postcodes in the text:
+    "485 777 3457" -> "4857773457", "+44 7700 900123" -> "07700900123", "ws11 1db" ->
+    "WS111DB". Indexed beside the text, and put in place of them in a search, so each is
+    found however it was typed."""
+    forms = [_digits(m.group(0)) for m in _DIGIT_RUN.finditer(text)]
+    forms = [form for form in forms if len(form) >= MIN_IDENTIFIER_DIGITS]
+    forms += [(m.group(1) + m.group(2)).upper() for m in _POSTCODE.finditer(text)]
+    return forms
+
+
+def normalise_identifiers(text: str) -> str:
+    """The text with each NHS number, phone number and postcode in its compact form."""
+    text = _POSTCODE.sub(lambda m: (m.group(1) + m.group(2)).upper(), text)
+
+    def compact(match: re.Match) -> str:
+        digits = _digits(match.group(0))
+        return digits if len(digits) >= MIN_IDENTIFIER_DIGITS else match.group(0)
+
+    return _DIGIT_RUN.sub(compact, text)
+
+
+def fts_match(query: str) -> str | None:
+    """A full-text MATCH expression for what staff typed: each word as a quoted phrase (all
+    must match), identifiers in their compact form; never FTS syntax, so no query can fail.
+    None when there is no word to look for."""
+    words = re.findall(r"\w+", normalise_identifiers(query))
+    return " ".join(f'"{word}"' for word in words[:32]) or None
+
+
 def search_text(payload: dict[str, Any]) -> str:
-    """What the staff full-text search (referrals_fts) finds a referral by, as plain text."""
+    """What the staff full-text search (referrals_fts) finds a referral by, as plain text:
+    the referral's own fields (never the assistant's words), identifiers also compact."""
     patient = payload.get("patient") or {}
     problem = payload.get("problem") or {}
-    parts = [payload.get("reference"), patient.get("full_name"), patient.get("postcode")]
-    parts += [problem.get(name) for name in SEARCHED_PROBLEM_FIELDS]
-    return " ".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
+    if not isinstance(patient, dict):
+        patient = {}
+    if not isinstance(problem, dict):
+        problem = {}
+    parts = [_text(payload.get("reference"))]
+    parts += [_text(patient.get(name)) for name in SEARCHED_PATIENT_FIELDS]
+    parts += [_text(problem.get(name)) for name in SEARCHED_PROBLEM_FIELDS]
+    text = " ".join(part for part in parts if part)
+    return " ".join([text, *identifier_forms(text)]).strip()
+
+
+# Durations as the conversation stores them ("3 months", "2.5 years", "since March 2024").
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(day|week|fortnight|month|year)s?\b", re.I)
+_SINCE_YEAR = re.compile(r"\bsince\s+(?:([A-Za-z]+)\s+)?(\d{4})\b", re.I)
+_UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 30, "year": 365}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def duration_days(text: Any, on: date | None = None) -> int | None:
+    """How many days a stored duration is, for sorting; None when it cannot be read."""
+    if not isinstance(text, str):
+        return None
+    match = _DURATION.search(text)
+    if match:
+        return int(float(match.group(1)) * _UNIT_DAYS[match.group(2).lower()])
+    since = _SINCE_YEAR.search(text)
+    if since:
+        month = since.group(1) or ""
+        number = _MONTHS.index(month[:3].lower()) + 1 if month[:3].lower() in _MONTHS else 1
+        on = on or date.today()
+        days = (on - date(int(since.group(2)), number, 1)).days
+        return days if days >= 0 else None
+    return None
+
+
+def person_keys(payload: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(NHS number's ten digits, folded name + date of birth): how duplicates are matched."""
+    patient = payload.get("patient") if isinstance(payload.get("patient"), dict) else {}
+    digits = re.sub(r"\D", "", _text(patient.get("nhs_number")))
+    name = " ".join(_text(patient.get("full_name")).casefold().split())
+    born = _text(patient.get("date_of_birth"))
+    return (digits if len(digits) == 10 else None), (f"{name}|{born}" if name and born else None)
+
+
+def phone_key(payload: dict[str, Any]) -> str | None:
+    """The phone number's digits (+44 read as 0), which a search for it is matched against."""
+    patient = payload.get("patient") if isinstance(payload.get("patient"), dict) else {}
+    digits = _digits(_text(patient.get("phone")))
+    return digits if len(digits) >= MIN_IDENTIFIER_DIGITS else None
+
+
+# Bumped when what derived_columns fills changes: migrate() refills the older rows.
+DERIVED_VERSION = 1
+CHANNELS = ("web", "kiosk")
+
+
+def derived_columns(payload: dict[str, Any], received_at: str = "") -> dict[str, Any]:
+    """The columns the staff worklist searches, sorts and matches by, from the payload."""
+    problem = payload.get("problem") if isinstance(payload.get("problem"), dict) else {}
+    try:
+        on = date.fromisoformat(received_at[:10]) if received_at else None
+    except ValueError:
+        on = None
+    nhs_key, person_key = person_keys(payload)
+    channel = payload.get("channel")
+    return {
+        "search_text": search_text(payload),
+        "duration_days": duration_days(problem.get("duration"), on),
+        "nhs_key": nhs_key,
+        "person_key": person_key,
+        "phone_key": phone_key(payload),
+        "channel": channel if channel in CHANNELS else None,
+        "derived_version": DERIVED_VERSION,
+    }
+
+
+def refresh_derived(db: Database) -> int:
+    """Fill the derived columns of rows stored before DERIVED_VERSION; how many."""
+    stale = db.execute(
+        "SELECT reference, payload, received_at FROM referrals WHERE derived_version < ?",
+        [DERIVED_VERSION],
+    ).fetchall()
+    with db.conn:
+        for reference, text, received_at in stale:
+            try:
+                payload = json.loads(text)
+            except (TypeError, ValueError, RecursionError):
+                payload = {}
+            columns = derived_columns(payload if isinstance(payload, dict) else {}, received_at)
+            db.execute(
+                f"UPDATE referrals SET {', '.join(f'{k} = :{k}' for k in columns)} "
+                "WHERE reference = :reference",
+                {**columns, "reference": reference},
+            )
+    return len(stale)
 
 
 def store_referral(payload: dict[str, Any]) -> StoreResult:
@@ -106,7 +253,7 @@ def store_referral(payload: dict[str, Any]) -> StoreResult:
         "payload_sha256": digest,
         "body_area": payload["problem"]["body_area"],
         "updated_at": received,
-        "search_text": search_text(payload),
+        **derived_columns(payload, received),
         "flagged": 1 if payload.get("escalated") is True else 0,
     }
     columns = [column for column in row if column != "flagged"]

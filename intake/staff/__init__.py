@@ -1,4 +1,4 @@
-"""Staff review app at /staff: sign-in, the referral queue, referral details, transcripts,
+"""Staff review app at /staff: sign-in, the triage worklist, referral details, transcripts,
 status workflow, escalations, CSV export, audit log, retention (see intake/README.md)."""
 
 from __future__ import annotations
@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
 
 from intake.staff import (  # noqa: F401  (each module adds its routes to the blueprint)
     admin,
     assets,
     auth,
+    bulk,
     cli,
+    display,
     escalations,
     exports,
     queue,
@@ -29,24 +32,15 @@ def init_app(app: Flask) -> None:
 
 @blueprint.context_processor
 def _template_globals() -> dict[str, Any]:
-    return {"status_labels": queue.STATUSES}
+    signed_in = current_user and current_user.is_authenticated
+    return {
+        "status_labels": queue.STATUSES,
+        "new_escalations": escalations.count_new() if signed_in else 0,
+    }
 
 
-@blueprint.app_template_filter("when")
-def _when(value: Any, seconds: bool = False) -> str:
-    """An ISO time or datetime as 'YYYY-MM-DD HH:MM' (UTC), with ':SS' if asked."""
-    if value is None or value == "":
-        return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return text.replace("T", " ")[: 19 if seconds else 16]
-
-
-LABEL_WORDS = {"nhs": "NHS", "gp": "GP", "line1": "line 1", "min": "minimum"}
-
-
-@blueprint.app_template_filter("field_label")
-def _field_label(key: Any) -> str:
-    """A payload key as a label: 'gp_practice' -> 'GP practice'."""
-    words = [LABEL_WORDS.get(word, word) for word in str(key).split("_")]
-    label = " ".join(words)
-    return label[:1].upper() + label[1:]
+blueprint.add_app_template_filter(display.local_time, "when")
+blueprint.add_app_template_filter(display.field_label, "field_label")
+blueprint.add_app_template_filter(display.pain, "pain")
+blueprint.add_app_template_global(display.value_label, "field_value")
+blueprint.add_app_template_global(display.iso, "iso_time")

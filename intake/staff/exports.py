@@ -8,12 +8,12 @@ import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
 from intake import storage
 from intake.staff import audit, transcripts
 from intake.staff.blueprint import blueprint
-from intake.staff.queue import LIST_COLUMNS, QueueFilters, find_referrals, payload_field
+from intake.staff.queue import WORKLIST_COLUMNS, QueueFilters, find_referrals, payload_field
 
 MAX_ROWS = 10_000
 # Cells a spreadsheet would read as a formula or split into new cells (CSV injection, OWASP):
@@ -34,6 +34,11 @@ COLUMNS = (
     ("phone", "phone"),
     ("email", "email"),
     ("gp_practice", "gp_practice"),
+    ("priority", "priority"),
+    ("priority_set_by_staff", "set_priority"),
+    ("assigned_to", "assigned_to"),
+    ("days_waiting", "days_waiting"),
+    ("channel", "channel"),
 )
 EXTRA_COLUMNS = "".join(
     f", {payload_field(path)} AS {name}"
@@ -61,10 +66,12 @@ def safe_cell(value: Any) -> str:
 @blueprint.get("/queue.csv")
 def export_csv():
     db = storage.database()
-    filters = QueueFilters.from_args(request.args)
+    filters = QueueFilters.from_request()
     if filters.q:
         transcripts.refresh_index(db, current_app.config["SETTINGS"].tracker_db)
-    rows, total = find_referrals(db, filters, limit=MAX_ROWS, columns=LIST_COLUMNS + EXTRA_COLUMNS)
+    rows, total = find_referrals(
+        db, filters, limit=MAX_ROWS, columns=WORKLIST_COLUMNS + EXTRA_COLUMNS
+    )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([header for header, _ in COLUMNS])

@@ -1,32 +1,29 @@
-"""One referral: every field the patient gave, the red-flag answers, the signposting, the
-status history; the status workflow (who, when and why for every change); and its download
-as a FHIR R4 Bundle (intake/fhir.py)."""
+"""One referral: every field the patient gave (in words, from the field registry), the
+red-flag answers, the signposting, its timeline (status changes, notes, contact attempts);
+its triage (priority with the suggestion, assignment, other referrals of the same person,
+previous and next in the queue as filtered); the status workflow (who, when and why for
+every change); and its download as a FHIR R4 Bundle (intake/fhir.py)."""
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intake import fhir, storage
 from intake.referral_schema import MAX_DEPTH
-from intake.staff import audit, red_flags
+from intake.staff import audit, display, duplicates, notes, red_flags, triage, workflow
 from intake.staff.blueprint import blueprint
-from intake.staff.queue import STATUSES
+from intake.staff.queue import QueueFilters, neighbours
+from intake.staff.workflow import OPEN_STATUSES, STATUSES, TRANSITIONS
 
-# Which status can follow which. A closed referral can be reopened for review.
-TRANSITIONS = {
-    "new": ("in_review", "closed"),
-    "in_review": ("accepted", "redirected", "closed", "new"),
-    "accepted": ("closed", "in_review"),
-    "redirected": ("closed", "in_review"),
-    "closed": ("in_review",),
-}
 # Sections of the payload shown under their own heading, in this order; anything else
 # the payload holds is shown too, under "Other details".
 SECTIONS = {
@@ -140,20 +137,32 @@ def _screening(answers: Any) -> list[dict[str, str]]:
     ]
 
 
-def _render(record: dict[str, Any], form: StatusForm, status_code: int = 200):
+def _days_waiting(record: dict[str, Any]) -> int | None:
+    try:
+        received = datetime.fromisoformat(record["received_at"])
+    except (TypeError, ValueError):
+        return None
+    return (datetime.now(timezone.utc) - received).days
+
+
+def nav_args() -> dict[str, str]:
+    """The queue's filters and sort this page was opened with, kept on every link and form."""
+    return QueueFilters.from_request().query_args()
+
+
+def _render(
+    record: dict[str, Any],
+    form: StatusForm,
+    status_code: int = 200,
+    errors: list[tuple[str, str]] | None = None,
+    note_form: dict[str, str] | None = None,
+):
     db = storage.database()
     payload = _payload(record)
     sections = [(title, payload.get(key)) for key, title in SECTIONS.items() if key in payload]
     shown = {*SECTIONS, "red_flag_screening", "signposting"}
     top = {k: v for k, v in payload.items() if k not in shown and not isinstance(v, dict)}
     other = {k: v for k, v in payload.items() if k not in shown and isinstance(v, dict)}
-    history = list(
-        db.query(
-            "SELECT from_status, to_status, reason, changed_by, changed_at FROM status_changes "
-            "WHERE reference = ? ORDER BY changed_at, id",
-            [record["reference"]],
-        )
-    )
     escalations = list(
         db.query(
             "SELECT level, code, source, occurred_at FROM escalations "
@@ -162,6 +171,10 @@ def _render(record: dict[str, Any], form: StatusForm, status_code: int = 200):
         )
     )
     signposting = payload.get("signposting")
+    escalated = bool(escalations or record.get("escalated"))
+    suggestion = triage.suggest(triage.facts_of(payload, record.get("duration_days"), escalated))
+    filters = QueueFilters.from_request()
+    waiting = _days_waiting(record)
     return render_template(
         "staff/referral.html",
         record=record,
@@ -172,12 +185,34 @@ def _render(record: dict[str, Any], form: StatusForm, status_code: int = 200):
         has_screening="red_flag_screening" in payload,
         signposting=signposting if isinstance(signposting, list) else None,
         signposting_raw=signposting,
-        history=history,
+        timeline=notes.timeline(db, record["reference"]),
         escalations=escalations,
         flag_title=red_flags.title,
         statuses=STATUSES,
         form=form,
+        errors=errors or [],
+        note_form=note_form or {},
+        suggestion=suggestion,
+        priorities=display.words("priorities"),
+        contact_methods=display.words("contact_methods"),
+        contact_outcomes=display.words("contact_outcomes"),
+        duplicates=duplicates.others(db, record),
+        nav=neighbours(db, filters, record["reference"]),
+        nav_args=filters.query_args(),
+        waiting=waiting,
+        overdue=record["status"] in OPEN_STATUSES
+        and waiting is not None
+        and waiting > current_app.config["SETTINGS"].staff_waiting_alert_days,
     ), status_code
+
+
+def _back(reference: str):
+    return redirect(url_for("staff.referral", reference=reference, **nav_args()))
+
+
+def _form_errors(form: StatusForm) -> list[tuple[str, str]]:
+    return [(name, error) for name, errors in form.errors.items() for error in errors
+            if name != "csrf_token"]  # fmt: skip
 
 
 @blueprint.get("/referrals/<reference>")
@@ -206,39 +241,47 @@ def change_status(reference: str):
     record = _referral(reference)
     form = _status_form(record["status"])
     if not form.validate_on_submit():
-        return _render(record, form, 400)
-    if form.from_status.data != record["status"]:
-        flash("Someone else changed the status while you were reading: check it and try again.")
-        return redirect(url_for("staff.referral", reference=reference))
-    db = storage.database()
-    changed_at = audit.now_iso()
-    with db.conn:
-        cursor = db.execute(
-            "UPDATE referrals SET status = ?, updated_at = ? WHERE reference = ? AND status = ?",
-            [form.to_status.data, changed_at, reference, record["status"]],
-        )
-        if cursor.rowcount == 1:
-            db.execute(
-                "INSERT INTO status_changes "
-                "(reference, from_status, to_status, reason, changed_by, changed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    reference,
-                    record["status"],
-                    form.to_status.data,
-                    form.reason.data.strip(),
-                    audit.actor_name(),
-                    changed_at,
-                ],
-            )
-    if cursor.rowcount != 1:
-        flash("Someone else changed the status while you were reading: check it and try again.")
-        return redirect(url_for("staff.referral", reference=reference))
-    audit.record(
-        "change_status",
-        "referral",
-        reference,
-        {"from": record["status"], "to": form.to_status.data},
+        return _render(record, form, 400, _form_errors(form))
+    moved = form.from_status.data == record["status"] and workflow.change_status(
+        storage.database(), reference, record["status"], form.to_status.data, form.reason.data
     )
+    if not moved:
+        flash("Someone else changed the status while you were reading: check it and try again.")
+        return _back(reference)
     flash(f"Status changed to {STATUSES[form.to_status.data].lower()}.")
-    return redirect(url_for("staff.referral", reference=reference))
+    return _back(reference)
+
+
+@blueprint.post("/referrals/<reference>/assign")
+def assign(reference: str):
+    _referral(reference)
+    me = request.form.get("action") != "unassign"
+    workflow.set_assignee(storage.database(), reference, current_user.username if me else None)
+    flash("Assigned to you." if me else "No longer assigned to anyone.")
+    return _back(reference)
+
+
+@blueprint.post("/referrals/<reference>/priority")
+def set_priority(reference: str):
+    record = _referral(reference)
+    priority = request.form.get("priority", "")
+    if priority not in (*triage.PRIORITIES, "suggested"):
+        return _render(record, _status_form(record["status"]), 400,
+                       [("priority", "Choose a priority.")])  # fmt: skip
+    chosen = None if priority == "suggested" else priority
+    workflow.set_priority(storage.database(), reference, chosen)
+    label = display.words("priorities").get(chosen or "", "the suggestion")
+    flash(f"Priority set to {label.lower() if chosen else label}.")
+    return _back(reference)
+
+
+@blueprint.post("/referrals/<reference>/notes")
+def add_note(reference: str):
+    record = _referral(reference)
+    entry = notes.NoteInput.from_form(request.form)
+    errors = entry.problems(display.words("contact_methods"), display.words("contact_outcomes"))
+    if errors:
+        return _render(record, _status_form(record["status"]), 400, errors, entry.as_form())
+    notes.add(storage.database(), reference, entry)
+    flash("Contact attempt recorded." if entry.kind == notes.CONTACT else "Note added.")
+    return _back(reference)

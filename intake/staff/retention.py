@@ -124,6 +124,7 @@ def _delete_from_intake(db: Database, conversations: list[str], references: list
         marks = ", ".join("?" * len(chunk))
         with db.conn:
             db.execute(f"DELETE FROM status_changes WHERE reference IN ({marks})", chunk)
+            db.execute(f"DELETE FROM referral_notes WHERE reference IN ({marks})", chunk)
             db.execute(f"DELETE FROM referrals WHERE reference IN ({marks})", chunk)
 
 

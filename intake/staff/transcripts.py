@@ -33,6 +33,12 @@ class Line:
     text: str
     at: datetime
     notes: list[str] = field(default_factory=list)
+    tapped: bool = False  # the patient tapped a button: text is the button's title
+
+
+# A tapped button whose message is not in the transcript (deleted, or sent by an older
+# version): the intents whose meaning is plain.
+TAPPED_INTENTS = {"/affirm": "Yes", "/deny": "No"}
 
 
 @contextmanager
@@ -82,32 +88,73 @@ def _notes(message: dict[str, Any]) -> list[str]:
     return notes
 
 
+def _button_titles(message: dict[str, Any]) -> dict[str, str]:
+    """payload -> title of the buttons a bot message offered."""
+    buttons = message.get("buttons") or []
+    return {
+        str(b.get("payload")): str(b.get("title") or "")
+        for b in buttons
+        if isinstance(b, dict) and b.get("payload")
+    }
+
+
+def _patient_line(text: str, at: datetime, offered: dict[str, str]) -> Line:
+    """What the patient said, or the title of the button they tapped (its payload, such as
+    /inform{"work_status": "at_risk"}, is never shown as their words)."""
+    if text.startswith("/"):
+        title = offered.get(text) or TAPPED_INTENTS.get(text.split("{", 1)[0])
+        return Line("patient", title or "(a button)", at, tapped=True)
+    return Line("patient", text, at)
+
+
+def _event(data: str) -> dict[str, Any] | None:
+    try:
+        event = json.loads(data or "{}")
+    except json.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
 def transcript_lines(events: list[tuple[int, str, float, str]]) -> list[Line]:
-    lines = []
+    lines: list[Line] = []
+    offered: dict[str, str] = {}  # the buttons of the assistant's latest messages
     for _id, kind, timestamp, data in events:
-        try:
-            event = json.loads(data or "{}")
-        except json.JSONDecodeError:
+        event = _event(data)
+        if event is None:
             continue
         at = datetime.fromtimestamp(timestamp or 0, tz=timezone.utc)
-        text = event.get("text") or ""
+        text = str(event.get("text") or "")
         if kind == "user":
-            lines.append(Line("patient", text, at))
+            lines.append(_patient_line(text, at, offered))
+            offered = {}
         else:
-            notes = _notes(event.get("data") or {})
+            message = event.get("data") if isinstance(event.get("data"), dict) else {}
+            offered.update(_button_titles(message))
+            notes = _notes(message)
             if text or notes:
                 lines.append(Line("assistant", text, at, notes))
     return lines
 
 
+def channel_of(events: list[tuple[int, str, float, str]]) -> str | None:
+    """web or kiosk, as the chat gateway told Rasa in each message's metadata."""
+    for _id, kind, _timestamp, data in events:
+        event = _event(data) if kind == "user" else None
+        metadata = (event or {}).get("metadata")
+        if isinstance(metadata, dict):
+            if metadata.get("kiosk") or metadata.get("channel") == "kiosk":
+                return "kiosk"
+            if metadata.get("channel") == "web":
+                return "web"
+    return None
+
+
 def transcript_text(lines: list[Line]) -> str:
-    """The conversation as plain text, for the search index."""
-    out = []
-    for line in lines:
-        speaker = "Patient" if line.speaker == "patient" else "Assistant"
-        out.append(f"{speaker}: {line.text}")
-        out.extend(f"  {note}" for note in line.notes)
-    return "\n".join(out)
+    """What the search index holds of a conversation: the patient's own words only (the
+    assistant's examples, such as a sample postcode, would match every conversation), with
+    NHS numbers, phone numbers and postcodes also in their compact form."""
+    said = "\n".join(line.text for line in lines if line.speaker == "patient" and not line.tapped)
+    return " ".join([said, *storage.identifier_forms(said)]).strip()
 
 
 def _index_one(db: Database, tracker_path: Path, conversation_id: str) -> list[Line]:
@@ -120,6 +167,7 @@ def _index_one(db: Database, tracker_path: Path, conversation_id: str) -> list[L
                     "conversation_id": conversation_id,
                     "text": transcript_text(lines),
                     "last_event_id": max(event[0] for event in events),
+                    "channel": channel_of(events),
                     "updated_at": audit.now_iso(),
                 },
                 pk="conversation_id",

@@ -32,8 +32,22 @@ def test_the_detail_page_shows_every_field_of_the_referral(staff_app, clinician)
     page = clinician.get("/staff/referrals/MIS-DETL-0001")
     assert page.status_code == 200
     text = html.unescape(page.text)
+    # Coded answers and times are shown in words (the field registry), the rest as given.
+    in_words = {
+        "2026-11-22T10:00:00+00:00": "22 Nov 2026, 10:00",
+        "1971-11-02": "2 November 1971 (age ",
+        "in_area": "In the service's area",
+        "working": "In work",
+        "both": "Voicemail and texts are fine",
+        "injury": "After an injury",
+        "right": "Right",
+        "knee": "Knee",
+    }
     for value in _leaf_values({k: v for k, v in payload.items() if k != "red_flag_screening"}):
-        assert value in text, value
+        assert in_words.get(value, value) in text, value
+    for code in ("in_area", "working", "injury"):
+        assert f">{code}<" not in text.replace("\n", "").replace(" ", "")
+    assert "6/10" in text
     for key in ("Full name", "Date of birth", "NHS number", "GP practice", "Pain score", "Goals"):
         assert key in text
     assert text.index("Full name") < text.index("Date of birth") < text.index("Postcode")
@@ -52,7 +66,7 @@ def test_the_detail_page_escapes_what_the_patient_typed(staff_app, clinician):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<img src=x" not in page
-    assert "<script" not in page.lower()  # no script at all on staff pages
+    assert "<script" not in page.lower()  # no script at all on staff pages (CSP: none inline)
 
 
 def test_the_detail_page_shows_the_signposting_given(staff_app, clinician):
