@@ -1,6 +1,8 @@
 """Public pages: the demo ICB pages with the chat widget, the emergency-department kiosk,
 the widget's files, QR codes for the kiosk, the privacy notice and the health check.
 
+The demo pages and the kiosk are templates (web_widget/templates/widget/) that give the widget
+its wording from content/ (web_chat.yml, kiosk.yml) in data attributes of its script tag.
 Every page here is CSP-clean: no inline script or style, only same-origin files from /widget/.
 """
 
@@ -31,6 +33,7 @@ from intake.settings import ROOT
 blueprint = Blueprint("pages", __name__, template_folder=str(ROOT / "web_widget" / "templates"))
 
 KIOSK_CONTENT = ROOT / "content" / "kiosk.yml"
+WEB_CONTENT = ROOT / "content" / "web_chat.yml"
 WIDGET_BUILD = ROOT / "var" / "build" / "widget"
 SIGNPOSTING_CONTENT = ROOT / "content" / "signposting.yml"
 # Only the widget's own assets are served from web_widget/ (not its templates or README).
@@ -46,13 +49,13 @@ def _widget_dir() -> Path:
 
 @blueprint.get("/")
 def index():
-    return send_from_directory(_widget_dir(), "index.html")
+    return render_template("widget/index.html", content=web_content())
 
 
 @blueprint.get("/msk-advice")
 def advice():
     """A second demo page: the chat carries on across pages within the tab."""
-    return send_from_directory(_widget_dir(), "advice.html")
+    return render_template("widget/advice.html", content=web_content())
 
 
 @blueprint.get("/widget/<path:filename>")
@@ -68,22 +71,32 @@ def widget_file(filename: str):
     return response
 
 
-@lru_cache(maxsize=4)
-def _kiosk_content(mtime: float) -> dict:
+# Patient-facing wording clinicians edit, by page: the keys each file must have. The pages give
+# the widget its wording in data attributes of its script tag (data-banner, data-end-of-chat).
+KIOSK_KEYS = {
+    "title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts",
+    "escalation_banner", "end_of_chat",
+}  # fmt: skip
+WEB_KEYS = {"escalation_banner", "end_of_chat"}
+
+
+@lru_cache(maxsize=8)
+def _content(path: Path, mtime: float, needed: frozenset[str]) -> dict:
     del mtime  # only the cache key: an edit to the file is picked up without a restart
-    content = yaml.safe_load(KIOSK_CONTENT.read_text())
-    needed = {
-        "title", "not_for_emergencies", "help_now", "privacy", "start", "timeouts",
-        "escalation_banner",
-    }  # fmt: skip
+    content = yaml.safe_load(path.read_text())
     missing = needed - set(content)
     if missing:
-        raise RuntimeError(f"{KIOSK_CONTENT} is missing {sorted(missing)}")
+        raise RuntimeError(f"{path} is missing {sorted(missing)}")
     return content
 
 
 def kiosk_content() -> dict:
-    return _kiosk_content(KIOSK_CONTENT.stat().st_mtime)
+    return _content(KIOSK_CONTENT, KIOSK_CONTENT.stat().st_mtime, frozenset(KIOSK_KEYS))
+
+
+def web_content() -> dict:
+    """The widget's wording on the website's pages (content/web_chat.yml)."""
+    return _content(WEB_CONTENT, WEB_CONTENT.stat().st_mtime, frozenset(WEB_KEYS))
 
 
 def _seconds(name: str, default: int) -> int:

@@ -375,18 +375,56 @@ def test_the_demo_page_phone_number_is_a_tel_link(new_page, web):
     expect(link).to_have_attribute("href", "tel:+441632960000")
 
 
-def test_the_launcher_does_not_cover_the_not_for_emergencies_box_on_a_phone(new_page, web):
-    page = new_page(PHONE)
+def overlap(a: dict, b: dict) -> bool:
+    """Two bounding boxes share any area."""
+    across = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+    down = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+    return across > 0 and down > 0
+
+
+PHONES = [
+    pytest.param({"width": 360, "height": 640}, id="360x640"),
+    pytest.param({"width": 320, "height": 568}, id="320x568"),
+    pytest.param(PHONE, id="390x844"),
+]
+
+
+@pytest.mark.parametrize("viewport", PHONES)
+def test_the_launcher_does_not_cover_the_not_for_emergencies_box_on_a_phone(
+    new_page, web, viewport
+):
+    """Once, on a phone's first load, the floating launcher sat on the "not for emergencies"
+    box. Until a chat has started it now sits in the page's own flow, after the box (the
+    page's launcher slot); once there is a chat to come back to, it floats again."""
+    page = new_page(viewport, check_csp=viewport != PHONE)  # axe-core runs on the last
     page.goto(web("/"))
     card = page.locator(".care-card")
     launcher = page.get_by_role("button", name="Refer yourself: start a chat")
     expect(launcher).to_be_visible()
     expect(card).to_contain_text("This is not for emergencies")
-    expect(card).to_be_in_viewport(ratio=1)
-    a, b = card.bounding_box(), launcher.bounding_box()
-    overlap_x = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
-    overlap_y = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
-    assert overlap_x <= 0 or overlap_y <= 0, (a, b)
+    expect(card.get_by_role("heading")).to_be_in_viewport(ratio=1)
+    assert not overlap(card.bounding_box(), launcher.bounding_box())
+    # Nothing else the page says is under it either: it is in the flow, after the box.
+    assert launcher.evaluate("node => getComputedStyle(node).position") == "static"
+    assert launcher.bounding_box()["y"] > card.bounding_box()["y"] + card.bounding_box()["height"]
+    if viewport == PHONE:
+        expect(card).to_be_in_viewport(ratio=1)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "widget-phone-first-load.png")
+        found = {"phone first load": wcag_violations(page)}
+        launcher.scroll_into_view_if_needed()
+        expect(launcher).to_be_in_viewport()
+        page.screenshot(path=SCREENSHOTS / "widget-phone-launcher.png")
+        assert found == {"phone first load": []}, found
+
+    # It opens the chat; closed again, the chat to come back to floats, in reach anywhere.
+    launcher.click()
+    Chat(page).wait_for_reply()
+    page.get_by_role("button", name="Close chat").click()
+    again = page.get_by_role("button", name="Continue your chat")
+    expect(again).to_be_focused()
+    assert again.evaluate("node => getComputedStyle(node).position") == "fixed"
+    expect(again).to_be_in_viewport()
 
 
 def test_signposting_links_name_the_page_they_open(new_page, web):

@@ -86,6 +86,51 @@ def test_the_kiosk_banner_wording_comes_from_content_and_agrees_with_the_chat(cl
         assert "999" not in banner + chat[level]["kiosk_heading"]
 
 
+def attribute(page: str, name: str):
+    """A JSON data attribute of the widget's script tag, as the browser reads it."""
+    import html
+    import json
+
+    return json.loads(html.unescape(re.search(rf"{name}='([^']*)'", page).group(1)))
+
+
+@pytest.mark.parametrize("path", ["/", "/msk-advice"])
+def test_the_web_banner_and_end_wording_come_from_content_and_agree_with_the_chat(client, path):
+    """content/web_chat.yml, given to the widget as the kiosk's wording is (data attributes):
+    a clinician rewords it there. The banner says what the chat's advice says for each level
+    (content/red_flags.yml `levels`), and the widget itself holds none of these words."""
+    from bot.red_flag_catalogue import load
+
+    page = client.get(path).get_data(as_text=True)
+    content = pages.web_content()
+    banner = attribute(page, "data-banner")
+    assert banner == content["escalation_banner"]
+    assert attribute(page, "data-end-of-chat") == content["end_of_chat"]
+    assert 'data-launcher-slot="chat-start"' in page and 'id="chat-start"' in page
+    chat = load().levels
+    # What each level tells the patient to do, in the banner and in the chat's own advice.
+    must_say = {
+        "emergency": ["999", "A&E"],
+        "urgent": ["GP practice", "today", "111"],
+        "soon": ["GP practice", "next few days"],
+    }
+    for level, words in must_say.items():
+        said = f"{banner[level]['title']} {banner[level]['text']}"
+        for word in words:
+            assert word in said and word in chat[level]["heading"], (level, word)
+    assert "999" not in f"{banner['soon']['text']} {banner['urgent']['text']}"
+    for line in [*content["end_of_chat"], *(b[k] for b in banner.values() for k in b)]:
+        assert line.replace("{minutes}", "") not in WIDGET_JS, line
+    assert "{minutes}" in content["end_of_chat"][0]
+
+
+def test_the_kiosk_end_wording_comes_from_content(client):
+    page = client.get("/kiosk").get_data(as_text=True)
+    assert attribute(page, "data-end-of-chat") == pages.kiosk_content()["end_of_chat"]
+    for line in pages.kiosk_content()["end_of_chat"]:
+        assert line not in WIDGET_JS
+
+
 @pytest.mark.parametrize(
     ("query", "warning", "reset"),
     [
