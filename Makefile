@@ -8,13 +8,18 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_CACHE_DIRECTORY := $(CURDIR)/var/rasa-cache
 
-.PHONY: setup run test quick eval bench lint format pytest validate rasa-test lock clean
+.PHONY: setup run run-cluster test quick eval bench bench-cluster lint format pytest validate rasa-test lock clean
 
 setup:
 	@bash scripts/setup.sh
 
 run: setup
 	@exec $(PY) -m scripts.stack
+
+# Cluster mode on one machine (docs/scaling.md): PostgreSQL, Redis, HAProxy, 3 Rasa nodes and
+# 2 action-server nodes; TRACKER_STORE_URL / LOCK_STORE_URL point at servers elsewhere instead.
+run-cluster: setup
+	@exec $(PY) -m scripts.cluster
 
 test: setup lint pytest validate rasa-test
 	@echo "make test: all checks passed"
@@ -55,6 +60,10 @@ eval: setup
 # Load: concurrent simulated patients through the chat gateway; writes docs/performance.md.
 bench: setup
 	$(PY) -m scripts.bench
+
+# The same load on cluster mode, beside the embedded mode's figures; writes docs/performance_cluster.md.
+bench-cluster: setup
+	$(PY) -m scripts.bench --cluster --levels 150 --report docs/performance_cluster.md
 
 lock:
 	$(PY) -m pip install -r requirements.in

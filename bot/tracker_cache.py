@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -79,16 +79,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        url = self.engine.url
+        self.engine.dispose()
         if self.engine.dialect.name == "sqlite":
             # SQLAlchemy 1.4 opens a new SQLite connection for every query (NullPool); keep
             # one open per thread instead. Several Rasa processes share the file: in WAL mode
             # readers never wait for a writer, and a commit does not wait for the disk (a
             # crash may lose the last turns, never corrupt the file).
-            url = self.engine.url
-            self.engine.dispose()
             self.engine = sa.create_engine(url, poolclass=sa.pool.SingletonThreadPool)
             sa.event.listen(self.engine, "connect", _sqlite_wal_normal_sync)
-            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        else:
+            # A database server (cluster mode, docs/scaling.md) may restart: each pooled
+            # connection is tested before a turn uses it, so a restart costs no turn.
+            self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.engine.hide_parameters = True  # no patient words in any database error
         self.cache_size = int(cache_size)
         # sender id -> (the tracker as saved, id of the last event stored for it)

@@ -31,7 +31,7 @@ from pathlib import Path
 import aiohttp
 
 from scripts.layout import ROOT
-from scripts.running_stack import RunningStack, memory_kib
+from scripts.running_stack import RunningCluster, RunningStack, memory_kib
 from scripts.simulated_patient import PERSONAS, answer_for, last_text, referral_marker
 
 REPORT = ROOT / "docs" / "performance.md"
@@ -144,6 +144,7 @@ class MemoryWatch:
     def __init__(self, stack: RunningStack) -> None:
         self.stack = stack
         self.peak_kib: dict[str, int] = {}
+        self.processes: dict[str, int] = {}  # most processes seen per service
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -153,6 +154,7 @@ class MemoryWatch:
             for name, pids in self.stack.processes().items():
                 kib = sum(memory_kib(pid) for pid in pids)
                 self.peak_kib[name] = max(self.peak_kib.get(name, 0), kib)
+                self.processes[name] = max(self.processes.get(name, 0), len(pids))
                 total += kib
             self.peak_kib["total"] = max(self.peak_kib.get("total", 0), total)
             self._stop.wait(0.5)
@@ -194,20 +196,38 @@ def row(run: Run) -> str:
     )
 
 
-def report(runs: list[Run], memory: dict[str, int], ready_seconds: float, held: int) -> str:
+def report(
+    runs: list[Run], memory: MemoryWatch, ready_seconds: float, held: int, cluster: bool = False
+) -> str:
     gateway, bare = runs[1] if len(runs) > 1 else None, runs[2] if len(runs) > 2 else None
     ratio = (
         f"{gateway.percentile(0.95) / bare.percentile(0.95):.2f}"
         if gateway and bare and bare.latencies
         else "n/a"
     )
+    mode = (
+        [
+            "# Performance in cluster mode",
+            "",
+            "Produced by `make bench-cluster` (`python -m scripts.bench --cluster`): cluster mode",
+            "(scripts/cluster.py, docs/scaling.md: PostgreSQL, Redis, HAProxy, 3 Rasa nodes and 2",
+            "action-server nodes) on the same 2-core machine as [performance.md](performance.md).",
+            "Bare Rasa REST goes through HAProxy to the nodes, as the gateway does.",
+            "",
+        ]
+        if cluster
+        else [
+            "# Performance",
+            "",
+            "Produced by `make bench` (`python -m scripts.bench`) on this 2-core machine:",
+        ]
+    )
     lines = [
-        "# Performance",
-        "",
-        "Produced by `make bench` (`python -m scripts.bench`) on this 2-core machine: the whole",
-        "stack started fresh, simulated patients (scripts/simulated_patient.py) each completing a",
-        "referral through the public chat gateway, waiting a think time between a reply and",
-        "their next message. Latency is per turn, from sending a message to having every reply.",
+        *mode,
+        "The whole stack started fresh, simulated patients (scripts/simulated_patient.py) each",
+        "completing a referral through the public chat gateway, waiting a think time between a",
+        "reply and their next message. Latency is per turn, from sending a message to having every",
+        "reply.",
         "",
         "| run | patients | think | turns | p50 ms | p95 ms | p99 ms | turns/s | errors "
         "| referrals |",
@@ -229,9 +249,12 @@ def report(runs: list[Run], memory: dict[str, int], ready_seconds: float, held: 
         "",
         "Peak resident memory during the run (sum over each service's processes):",
         "",
-        "| process | peak MiB |",
-        "| --- | --- |",
-        *[f"| {name} | {kib / 1024:.0f} |" for name, kib in memory.items()],
+        "| process | processes | peak MiB |",
+        "| --- | --- | --- |",
+        *[
+            f"| {name} | {memory.processes.get(name, '')} | {kib / 1024:.0f} |"
+            for name, kib in memory.peak_kib.items()
+        ],
         "",
     ]
     return "\n".join(lines)
@@ -244,10 +267,15 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=100, help="the base load")
     parser.add_argument("--levels", default="150,200,250,300", help="then step up through")
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--cluster", action="store_true", help="cluster mode (scripts/cluster.py)")
     args = parser.parse_args()
     random.seed(2026)
     with tempfile.TemporaryDirectory(prefix="msk-bench-") as state:
-        stack = RunningStack(Path(state), BENCH_ENV)
+        if args.cluster:
+            Path(state).chmod(0o711)  # PostgreSQL runs as its own user under root
+            stack: RunningStack = RunningCluster(Path(state), BENCH_ENV)
+        else:
+            stack = RunningStack(Path(state), BENCH_ENV)
         runs: list[Run] = []
         try:
             stack.wait_ready()
@@ -267,7 +295,7 @@ def main() -> None:
                     if run.percentile(0.95) > P95_CEILING_SECONDS or run.errors:
                         break
                     held = level
-            text = report(runs, memory.peak_kib, stack.ready_seconds or 0.0, held)
+            text = report(runs, memory, stack.ready_seconds or 0.0, held, args.cluster)
         finally:
             stack.stop()
             if any(run.errors for run in runs):  # the services' own account of each error

@@ -73,6 +73,8 @@ def command_line(pid: int) -> str:
 class RunningStack:
     """`python -m scripts.stack` on free ports, with state under `state_dir`."""
 
+    module = "scripts.stack"
+
     def __init__(self, state_dir: Path, extra_env: dict[str, str] | None = None) -> None:
         self.state_dir = state_dir
         self.ports = {name: free_port() for name in PORT_NAMES}
@@ -95,7 +97,7 @@ class RunningStack:
         self.rasa_headers = {"Authorization": f"Bearer {secrets['RASA_CHANNEL_TOKEN']}"}
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.stack"],
+            [sys.executable, "-m", self.module],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -159,3 +161,47 @@ class RunningStack:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=60)
+
+
+class RunningCluster(RunningStack):
+    """`python -m scripts.cluster` (cluster mode) on free ports, with state under `state_dir`.
+
+    RASA_PORT and ACTION_PORT are the load balancer's fronts. PostgreSQL runs as the
+    `postgres` user when this runs as root, so `state_dir` must be searchable by others.
+    """
+
+    module = "scripts.cluster"
+
+    def __init__(self, state_dir: Path, extra_env: dict[str, str] | None = None) -> None:
+        self.cluster_dir = state_dir / "cluster"
+        self.rasa_node_ports = [free_port() for _ in range(3)]
+        self.action_node_ports = [free_port() for _ in range(2)]
+        self.server_ports = {
+            name: free_port() for name in ("BALANCER_STATS_PORT", "POSTGRES_PORT", "REDIS_PORT")
+        }
+        env = {
+            **{name: str(port) for name, port in self.server_ports.items()},
+            "RASA_NODE_PORTS": ",".join(map(str, self.rasa_node_ports)),
+            "ACTION_NODE_PORTS": ",".join(map(str, self.action_node_ports)),
+            "CLUSTER_DIR": str(self.cluster_dir),
+            **(extra_env or {}),
+        }
+        super().__init__(state_dir, env)
+        self.rasa_ports = [self.ports["RASA_PORT"]]  # the load balancer: bare REST goes there
+
+    def processes(self) -> dict[str, list[int]]:
+        """As the stack's, plus the servers: postgres (with its workers), redis, haproxy."""
+        found = {**super().processes(), "postgres": [], "redis": [], "haproxy": []}
+        for pid in children(self.process.pid):
+            line = command_line(pid)
+            for name in ("postgres", "redis", "haproxy"):
+                if name in line.split(" ", 1)[0] or line.startswith(f"{name}:"):
+                    found[name].append(pid)
+        return found
+
+    def pid_of(self, marker: str) -> int:
+        """The one process of the cluster whose command line holds `marker` (e.g. "--port 5101")."""
+        found = [pid for pid in children(self.process.pid) if f"{marker} " in command_line(pid)]
+        if len(found) != 1:
+            raise LookupError(f"{len(found)} processes with {marker!r} in their command line")
+        return found[0]

@@ -90,10 +90,36 @@ ensure_chromium() {
   fi
 }
 
+# Debian's PostgreSQL, Redis and HAProxy, for cluster mode (`make run-cluster`) and its tests.
+# Installed without starting Debian's own services: the cluster starts its own, on loopback.
+ensure_cluster_servers() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's ${missing[*]} for cluster mode..."
+    local made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+      made_policy=1
+    fi
+    if ! { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"; } >>"$LOG" 2>&1; then
+      echo "setup: could not install ${missing[*]} (see $LOG); cluster mode needs them: apt-get install -y ${missing[*]}" >&2
+    fi
+    [ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d
+  else
+    echo "setup: ${missing[*]} missing; cluster mode and its tests need them: run 'sudo apt-get install -y ${missing[*]}'." >&2
+  fi
+  return 0
+}
+
 ensure_venv
 ensure_packages
 ensure_env_file
 ensure_chromium
+ensure_cluster_servers
 bash scripts/node_packages.sh
 "$VENV/bin/python" -m scripts.build_widget_tokens
 "$VENV/bin/python" -m scripts.build_spacy_pipeline 2>>"$LOG" || fail "building the blank spaCy pipeline failed; see $LOG."

@@ -16,7 +16,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from intake.settings import read_dotenv  # one reader of .env for the app and the stack
@@ -47,12 +48,18 @@ class Service:
     command: list[str]
     health_path: str
     process: subprocess.Popen | None = None
+    env: dict[str, str] = field(default_factory=dict)  # this process's own variables
+    probe: Callable[[], bool] | None = None  # readiness, for a service without HTTP health
+    stop_signal: signal.Signals = signal.SIGTERM
 
     def port(self, env: dict[str, str]) -> int:
         return int(env[self.port_variable])
 
     def health_url(self, env: dict[str, str]) -> str:
         return f"http://127.0.0.1:{self.port(env)}{self.health_path}"
+
+    def is_ready(self, env: dict[str, str]) -> bool:
+        return self.probe() if self.probe else is_healthy(self.health_url(env))
 
 
 class StackError(Exception):
@@ -89,76 +96,76 @@ def stack_environment() -> dict[str, str]:
     return env
 
 
+def rasa_command(port: str, model: str, endpoints: str = "endpoints.yml") -> list[str]:
+    """One Rasa server process on loopback `port`."""
+    return [
+        sys.executable,
+        "-m",
+        "bot.runtime.server",  # rasa, with one profiled speed-up (see the module)
+        "run",
+        "--model",
+        model,
+        "--endpoints",
+        endpoints,
+        "--credentials",
+        "credentials.yml",
+        "--interface",
+        "127.0.0.1",
+        "--port",
+        port,
+    ]  # fmt: skip
+
+
+def action_server_command(port: str) -> list[str]:
+    """rasa-sdk's server, taking only calls that carry ACTION_SERVER_TOKEN."""
+    return [sys.executable, "-m", "bot.runtime.action_server", "--actions", "bot.actions",
+            "--port", port]  # fmt: skip
+
+
 def rasa_service(env: dict[str, str], number: int) -> Service:
     """The number-th Rasa server process (1 listens on RASA_PORT, 2 on RASA_PORT_2, ...)."""
     port_variable = "RASA_PORT" if number == 1 else f"RASA_PORT_{number}"
+    command = rasa_command(env[port_variable], env["MODEL"])
+    name = "rasa" if number == 1 else f"rasa-{number}"
+    return Service(name, port_variable, command, "/webhooks/rest/")
+
+
+def web_service(env: dict[str, str]) -> Service:
+    """The Flask app (intake API, staff app, chat gateway) under gunicorn."""
     return Service(
-        "rasa" if number == 1 else f"rasa-{number}",
-        port_variable,
+        "web",
+        "WEB_PORT",
         [
             sys.executable,
             "-m",
-            "bot.runtime.server",  # rasa, with one profiled speed-up (see the module)
-            "run",
-            "--model",
-            env["MODEL"],
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            env[port_variable],
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{env['WEB_PORT']}",
+            "--workers",
+            "2",
+            "--threads",  # a thread waits out each Rasa turn: 100 patients need many
+            "32",
+            "--graceful-timeout",
+            "5",
+            # Keep idle connections longer than clients do (browsers and aiohttp close theirs
+            # after about 15 s): with gunicorn's 2 s, a patient who took 3 s to type could
+            # send on a connection gunicorn was closing, and get "connection reset".
+            "--keep-alive",
+            "75",
+            "--preload",  # migrate the intake database once, before the workers fork
+            "intake.wsgi:app",
         ],  # fmt: skip
-        "/webhooks/rest/",
+        "/healthz",
     )
 
 
 def services(env: dict[str, str]) -> list[Service]:
-    python = sys.executable
     return [
         Service(
-            "action-server",
-            "ACTION_PORT",
-            # rasa-sdk's server, taking only calls that carry ACTION_SERVER_TOKEN
-            [
-                python,
-                "-m",
-                "bot.runtime.action_server",
-                "--actions",
-                "bot.actions",
-                "--port",
-                env["ACTION_PORT"],
-            ],  # fmt: skip
-            "/health",
+            "action-server", "ACTION_PORT", action_server_command(env["ACTION_PORT"]), "/health"
         ),
         *(rasa_service(env, number) for number in range(1, len(env["RASA_PORTS"].split(",")) + 1)),
-        Service(
-            "web",
-            "WEB_PORT",
-            [
-                python,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{env['WEB_PORT']}",
-                "--workers",
-                "2",
-                "--threads",  # a thread waits out each Rasa turn: 100 patients need many
-                "32",
-                "--graceful-timeout",
-                "5",
-                # Keep idle connections longer than clients do (browsers and aiohttp close theirs
-                # after about 15 s): with gunicorn's 2 s, a patient who took 3 s to type could
-                # send on a connection gunicorn was closing, and get "connection reset".
-                "--keep-alive",
-                "75",
-                "--preload",  # migrate the intake database once, before the workers fork
-                "intake.wsgi:app",
-            ],  # fmt: skip
-            "/healthz",
-        ),
+        web_service(env),
     ]
 
 
@@ -217,13 +224,19 @@ def log_tail(path: Path, lines: int = 5) -> str:
 
 
 class Stack:
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], processes: list[Service] | None = None) -> None:
         self.env = env
-        self.services = services(env)
+        self.services = services(env) if processes is None else processes
         self.log_dir = Path(env["LOG_DIR"])
 
     def start(self) -> None:
-        for service in self.services:
+        self.prepare(self.services)
+        self.launch(self.services)
+        self.wait_until_healthy(self.services)
+
+    def prepare(self, processes: list[Service]) -> None:
+        """Free ports, secrets and model present, private folders for databases and logs."""
+        for service in processes:
             check_port_free(service, self.env)
         check_prerequisites(self.env)
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -231,27 +244,29 @@ class Stack:
         for path in databases:
             path.parent.mkdir(parents=True, exist_ok=True)
         make_private([VAR, self.log_dir], databases)
-        for service in self.services:
-            log = (self.log_dir / f"{service.name}.log").open("w")
+
+    def launch(self, processes: list[Service], log_mode: str = "w") -> None:
+        for service in processes:
+            log = (self.log_dir / f"{service.name}.log").open(log_mode)
             make_private([], [Path(log.name)])
             service.process = subprocess.Popen(
                 service.command,
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, **service.env},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C reaches us; we stop the children in order
             )
-        self.wait_until_healthy()
+            log.close()  # the child holds its own copy
 
-    def wait_until_healthy(self) -> None:
+    def wait_until_healthy(self, processes: list[Service]) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        pending = list(self.services)
+        pending = list(processes)
         while pending:
             for service in list(pending):
                 self.raise_if_exited(service)
-                if is_healthy(service.health_url(self.env)):
+                if service.is_ready(self.env):
                     pending.remove(service)
             if time.monotonic() > deadline:
                 names = ", ".join(s.name for s in pending)
@@ -277,15 +292,18 @@ class Stack:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        """SIGTERM every process group, then SIGKILL whatever is left after a grace period."""
-        running = [s.process for s in self.services if s.process and s.process.poll() is None]
-        for process in running:
-            _signal_group(process, signal.SIGTERM)
+        self.stop_processes(self.services)
+
+    def stop_processes(self, processes: list[Service]) -> None:
+        """Each its stop signal (SIGTERM), then SIGKILL whatever is left after a grace period."""
+        running = [s for s in processes if s.process and s.process.poll() is None]
+        for service in running:
+            _signal_group(service.process, service.stop_signal)
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-        for process in running:
+        for service in running:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        for service in self.services:
+                service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        for service in processes:
             if service.process:
                 _signal_group(service.process, signal.SIGKILL)  # stragglers in the group
                 service.process.wait()
@@ -316,21 +334,21 @@ def print_urls(env: dict[str, str]) -> None:
     )
 
 
-def main() -> int:
+def serve(build: Callable[[], Stack], announce: Callable[[dict[str, str]], None]) -> int:
+    """Build the stack, start it, print its URLs, watch it; stop it on Ctrl-C or SIGTERM."""
     os.umask(0o077)  # databases, logs and folders made by any process: this user's only
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _raise_keyboard_interrupt)
     try:
-        env = stack_environment()
+        stack = build()
     except StackError as error:
         print(f"make: {error}", file=sys.stderr, flush=True)
         return 1
-    stack = Stack(env)
     started = time.monotonic()
     try:
         stack.start()
         print(f"stack: ready in {time.monotonic() - started:.1f} s", flush=True)
-        print_urls(env)
+        announce(stack.env)
         stack.watch()
     except StackError as error:
         print(f"make: {error}", file=sys.stderr, flush=True)
@@ -343,6 +361,10 @@ def main() -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stack.stop()
     return 0
+
+
+def main() -> int:
+    return serve(lambda: Stack(stack_environment()), print_urls)
 
 
 if __name__ == "__main__":

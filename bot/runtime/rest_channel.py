@@ -11,9 +11,9 @@ its URL (`/webhooks/rest/webhook`), request and reply, and:
 - logs a failed turn by conversation id and kind of error only, never the message;
 - refuses (401) a request without the gateway's bearer token (`token` in credentials.yml,
   from RASA_CHANNEL_TOKEN), compared in constant time;
-- reports the tracker store's health at `GET /webhooks/rest/` (503 when conversations cannot
-  be stored; 401 when a caller shows a token that is not this one), which the gateway's
-  /healthz reads.
+- reports the tracker store's and the lock store's health at `GET /webhooks/rest/` (503
+  when conversations cannot be stored or locked; 401 when a caller shows a token that is
+  not this one), which the gateway's /healthz and the cluster's load balancer read.
 
 Only the non-streaming form is offered: the gateway never asks for a stream.
 """
@@ -49,6 +49,13 @@ def _tracker_store_health(request: Request) -> tuple[bool, str]:
     return health()
 
 
+def _lock_store_health(request: Request) -> tuple[bool, str]:
+    """Whether the shared lock store answers (cluster mode: Redis); in memory it always does."""
+    agent = getattr(request.app.ctx, "agent", None)
+    health = getattr(getattr(agent, "lock_store", None), "health", None)
+    return health() if health else (True, "ok")
+
+
 class GatewayRestInput(RestInput):
     def __init__(self, token: str) -> None:
         self.token = checked_token(token, "RASA_CHANNEL_TOKEN")
@@ -73,6 +80,10 @@ class GatewayRestInput(RestInput):
                 # the gateway shows its token: say at once when it is the wrong one
                 return response.json({"status": "the gateway's token is refused"}, status=401)
             ok, detail = _tracker_store_health(request)
+            if ok:  # a blocking ping of at most the lock store's socket timeout
+                ok, detail = await asyncio.to_thread(_lock_store_health, request)
+            if not ok:
+                logger.warning("health: %s", detail)
             return response.json({"status": "ok" if ok else detail}, status=200 if ok else 503)
 
         @webhook.route("/webhook", methods=["POST"])
