@@ -113,6 +113,7 @@ CHANNELS = ("web", "kiosk")
 # for proxy, cookie and .netrc handling a call to a local Rasa does not need.
 GATEWAY_THREADS = 32
 RASA_TIMEOUT_SECONDS = 30
+CONVERSATION_HEADER = "X-Conversation-Id"  # read by scripts/cluster.py's load balancer
 _rasa = urllib3.PoolManager(maxsize=GATEWAY_THREADS, retries=False)
 
 
@@ -206,6 +207,9 @@ def chat():
             headers={
                 "Content-Type": "application/json",
                 "Authorization": f"Bearer {_settings().rasa_channel_token}",
+                # a load balancer in front of several Rasa nodes (cluster mode) keeps each
+                # conversation on one node while that node is up: its tracker stays cached
+                CONVERSATION_HEADER: conversation,
             },
             timeout=RASA_TIMEOUT_SECONDS,
         )

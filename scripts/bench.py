@@ -94,7 +94,7 @@ class Channel:
             else {"sender": conversation, "message": text}
         )
         url = self.urls[zlib.crc32((conversation or "").encode()) % len(self.urls)]
-        headers = None if self.gateway else self.rasa_headers
+        headers = None if self.gateway else {**self.rasa_headers, "X-Conversation-Id": conversation}
         async with session.post(url, json=body, headers=headers) as response:
             response.raise_for_status()
             data = await response.json()

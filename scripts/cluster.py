@@ -62,6 +62,14 @@ CLUSTER_DEFAULTS = {
     "REDIS_PORT": "56379",  # only when this starts its own Redis
     "CLUSTER_DIR": str(VAR / "cluster"),
     "TRACKER_CACHE_SIZE": "500",  # trackers each Rasa node keeps in memory (0: none)
+    # How HAProxy picks a Rasa node: "conversation" keeps each conversation on one node while
+    # it is up (consistent hash of the gateway's X-Conversation-Id), so its tracker stays
+    # cached; "roundrobin" sends each turn to the next node.
+    "CLUSTER_BALANCE": "conversation",
+}
+BALANCE = {
+    "conversation": "balance hdr(X-Conversation-Id)\n    hash-type consistent",
+    "roundrobin": "balance roundrobin",
 }
 RESTART_DELAY_SECONDS = 1.0
 TRACKER_DATABASE = "msk_tracker"
@@ -126,6 +134,8 @@ def cluster_environment() -> dict[str, str]:
             f"redis://:{secrets.token_urlsafe(24)}@127.0.0.1:{env['REDIS_PORT']}/1"
         )
     env.update(lock_store_parts(env["LOCK_STORE_URL"]))
+    if env["CLUSTER_BALANCE"] not in BALANCE:
+        raise StackError(f"CLUSTER_BALANCE must be one of {', '.join(BALANCE)}")
     env["RASA_NODE_PORTS"] = ",".join(
         node_ports(env, "RASA_NODE_PORT", "RASA_NODES", "RASA_NODE_PORTS")
     )
@@ -186,7 +196,7 @@ frontend rasa
     default_backend rasa_nodes
 
 backend rasa_nodes
-    balance roundrobin
+    {BALANCE[env["CLUSTER_BALANCE"]]}
     option httpchk GET /webhooks/rest/
     http-check expect status 200
 {servers("rasa", env["RASA_NODE_PORTS"])}

@@ -138,7 +138,7 @@ class RunningStack:
         response = requests.post(
             self.url("RASA_PORT", "/webhooks/rest/webhook"),
             json={"sender": sender, "message": text},
-            headers=self.rasa_headers,
+            headers={**self.rasa_headers, "X-Conversation-Id": sender},  # as the gateway sends
             timeout=30,
         )
         response.raise_for_status()
@@ -149,7 +149,7 @@ class RunningStack:
         found: dict[str, list[int]] = {"rasa": [], "action-server": [], "web": []}
         for pid in children(self.process.pid):
             line = command_line(pid)
-            if "rasa_sdk" in line:
+            if "rasa_sdk" in line or "bot.runtime.action_server" in line:
                 found["action-server"].append(pid)
             elif "-m bot.runtime.server run" in line:  # every Rasa process
                 found["rasa"].append(pid)

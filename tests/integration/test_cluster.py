@@ -30,9 +30,12 @@ from scripts.cluster import (
 from scripts.running_stack import RunningCluster
 from scripts.simulated_patient import TERSE, TYPICAL, answer_for, referral_marker, tapped
 
-GENEROUS_LIMITS = {
+CLUSTER_ENV = {
     "CHAT_RATE_PER_CONVERSATION": "600/minute",
     "CHAT_RATE_PER_ADDRESS": "6000/minute",
+    # Each turn to the next node, not each conversation to its own (the default): the
+    # hardest case for shared state, and every test conversation then uses every node.
+    "CLUSTER_BALANCE": "roundrobin",
 }
 NOT_AVAILABLE = "the assistant is not available just now; please try again"
 
@@ -42,7 +45,7 @@ def cluster() -> Iterator[RunningCluster]:
     # PostgreSQL runs as the `postgres` user under root: its folder must be reachable.
     state = Path(tempfile.mkdtemp(prefix="msk-cluster-test-"))
     state.chmod(0o711)
-    running = RunningCluster(state, GENEROUS_LIMITS)
+    running = RunningCluster(state, CLUSTER_ENV)
     try:
         running.wait_ready()
         yield running

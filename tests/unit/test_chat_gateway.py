@@ -255,6 +255,7 @@ def test_rasa_replies_are_relayed_and_its_failures_become_a_clear_503(
     headers, sent = rasa.received[0]
     assert sent["sender"] == RASA_ID, "Rasa gets the conversation, not the signed public id"
     assert headers["Authorization"] == f"Bearer {RASA_TOKEN}"
+    assert headers["X-Conversation-Id"] == RASA_ID  # a cluster's balancer keeps it on one node
     if expected == 200:
         assert response.get_json() == {
             "conversation_id": CONVERSATION,

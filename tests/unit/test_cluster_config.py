@@ -93,6 +93,7 @@ def test_the_balancer_checks_every_node_and_resends_only_requests_that_never_rea
         "BALANCER_STATS_PORT": "15006",
         "RASA_NODE_PORTS": "15101,15102,15103",
         "ACTION_NODE_PORTS": "15151,15152",
+        "CLUSTER_BALANCE": "roundrobin",
     }
     config = cluster.haproxy_config(env)
     for number, port in enumerate(env["RASA_NODE_PORTS"].split(","), start=1):
@@ -129,3 +130,16 @@ def test_rasa_reads_the_cluster_endpoints_from_the_environment(monkeypatch):
     assert isinstance(lock_store, AtomicRedisLockStore)
     connection = lock_store.red.connection_pool.connection_kwargs
     assert (connection["port"], connection["db"], connection["password"]) == (16379, 1, "pw")
+
+
+def test_by_default_each_conversation_stays_on_one_node_while_it_is_up(monkeypatch, tmp_path):
+    monkeypatch.setenv("CLUSTER_DIR", str(tmp_path))
+    monkeypatch.delenv("CLUSTER_BALANCE", raising=False)
+    env = cluster.cluster_environment()
+    config = cluster.haproxy_config(env)
+    assert "balance hdr(X-Conversation-Id)" in config and "hash-type consistent" in config
+    monkeypatch.setenv("CLUSTER_BALANCE", "roundrobin")
+    assert "balance roundrobin" in cluster.haproxy_config(cluster.cluster_environment())
+    monkeypatch.setenv("CLUSTER_BALANCE", "random")
+    with pytest.raises(StackError, match="CLUSTER_BALANCE"):
+        cluster.cluster_environment()
