@@ -434,12 +434,17 @@ def every_node_up(env: dict[str, str]) -> bool:
     return bool(nodes) and all(servers[name]["status"] == "UP" for name in nodes)
 
 
+def outbox_path(env: dict[str, str], node: int) -> str:
+    """The durable outbox of the node-th action server."""
+    return str(Path(env["CLUSTER_DIR"]) / f"outbox-{node}.db")
+
+
 def node_services(env: dict[str, str]) -> list[Service]:
     """The action-server nodes and the Rasa nodes, each on its own loopback port."""
     nodes = []
     for number, port in enumerate(env["ACTION_NODE_PORTS"].split(","), start=1):
         name = f"action-server-{number}"
-        outbox = str(Path(env["CLUSTER_DIR"]) / f"outbox-{number}.db")
+        outbox = outbox_path(env, number)
         nodes.append(
             Service(
                 name,
@@ -464,7 +469,7 @@ class Cluster(Stack):
     def __init__(self, env: dict[str, str]) -> None:
         self.postgres = PostgresServer(env) if env["OWN_POSTGRES"] else None
         for service in node_services(env):  # each node's port, for the port and health checks
-            env.update(service.env)
+            env[service.port_variable] = service.env[service.port_variable]
         self.servers: list[Service] = []
         self.front: list[Service] = []
         super().__init__(env, [])
@@ -479,7 +484,11 @@ class Cluster(Stack):
             self.servers.append(self.postgres.service())
         if self.env["OWN_REDIS"]:
             self.servers.append(redis_service(self.env))
-        self.front = [haproxy_service(self.env), web_service(self.env)]
+        web = web_service(self.env)
+        # /healthz and the staff app read one outbox: the first action-server node's (a gap:
+        # the other nodes' outboxes are not shown; docs/scaling.md)
+        web.env = {"OUTBOX_DB": outbox_path(self.env, 1)}
+        self.front = [haproxy_service(self.env), web]
         self.services = [*self.servers, *self.nodes, *self.front]
         self.prepare(self.services)
         self.launch(self.servers)
@@ -490,7 +499,7 @@ class Cluster(Stack):
         self.wait_until_healthy([*self.nodes, *self.front])
 
     def watch(self) -> None:
-        """Start again any process that exits, after a pause; log it in var/log/cluster.log."""
+        """Start again any process that exits, after a pause, saying so on the console."""
         while True:
             for service in self.services:
                 assert service.process is not None

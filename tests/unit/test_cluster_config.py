@@ -143,3 +143,17 @@ def test_by_default_each_conversation_stays_on_one_node_while_it_is_up(monkeypat
     monkeypatch.setenv("CLUSTER_BALANCE", "random")
     with pytest.raises(StackError, match="CLUSTER_BALANCE"):
         cluster.cluster_environment()
+
+
+def test_each_action_server_node_keeps_its_own_outbox_and_nothing_else_is_changed(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("CLUSTER_DIR", str(tmp_path))
+    monkeypatch.setenv("OUTBOX_DB", str(tmp_path / "embedded-outbox.db"))
+    env = cluster.cluster_environment()
+    nodes = cluster.Cluster(env).nodes
+    outboxes = [node.env["OUTBOX_DB"] for node in nodes if node.name.startswith("action")]
+    assert outboxes == [str(tmp_path / "outbox-1.db"), str(tmp_path / "outbox-2.db")]
+    assert env["OUTBOX_DB"] == str(tmp_path / "embedded-outbox.db")  # not a node's
+    rasa_ports = [node.env[node.port_variable] for node in nodes if node.name.startswith("rasa")]
+    assert rasa_ports == env["RASA_NODE_PORTS"].split(",")
