@@ -177,7 +177,9 @@ def varied_section(results: list[Result]) -> list[str]:
     exact = [r for r in done if not r.wrong]
     once = [r for r in results if not r.repeated]
     median = statistics.median(r.messages for r in done) if done else float("nan")
-    misses = [r for r in results if not r.completed or r.wrong or r.repeated]
+    exported = [r for r in results if r.fhir_errors is not None]
+    valid = [r for r in exported if not r.fhir_errors]
+    misses = [r for r in results if not r.completed or r.wrong or r.repeated or r.fhir_errors]
     return [
         "## Generated patients, varied formats and orders",
         "",
@@ -194,8 +196,13 @@ def varied_section(results: list[Result]) -> list[str]:
         f"| every checked field stored as said | {len(exact)}/{len(results)} |",
         f"| no question asked twice | {len(once)}/{len(results)} |",
         f"| median patient messages | {median:g} |",
+        f"| FHIR R4 bundle of the referral accepted by fhir.resources | "
+        f"{len(valid)}/{len(exported)} |",
         "",
-        *[f"- {r.name}: {r.stuck_on or ''} {r.repeated} {r.wrong}".rstrip() for r in misses],
+        *[
+            f"- {r.name}: {r.stuck_on or ''} {r.repeated} {r.wrong} {r.fhir_errors or ''}".rstrip()
+            for r in misses
+        ],
         "",
     ]
 

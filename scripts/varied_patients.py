@@ -364,6 +364,9 @@ class Result:
     # answers that got a red-flag check question (the question after the patient's "no" to
     # it is the open question again, by design, so it is not counted as repeated)
     checked: tuple[str, ...] = ()
+    # what a FHIR library (fhir.resources, R4) refused in the referral's exported bundle;
+    # None when no referral was made
+    fhir_errors: list[str] | None = None
 
 
 def converse(
@@ -411,6 +414,31 @@ def compare(stored: dict, expected: dict) -> dict[str, tuple[object, object]]:
     return wrong
 
 
+NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
+
+
+def fhir_problems(bundle: dict) -> list[str]:
+    """What the FHIR library refuses in an exported bundle, each resource parsed as its own
+    class; and a Patient identifier outside UK Core's NHS number system."""
+    from fhir.resources import get_fhir_model_class
+    from fhir.resources.bundle import Bundle
+
+    problems = []
+    try:
+        Bundle.parse_obj(bundle)
+        for entry in bundle["entry"]:
+            get_fhir_model_class(entry["resource"]["resourceType"]).parse_obj(entry["resource"])
+    except (ValueError, KeyError, TypeError) as error:
+        problems.append(f"{type(error).__name__}: {str(error).splitlines()[0][:120]}")
+    for entry in bundle.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "Patient":
+            systems = {identifier.get("system") for identifier in resource.get("identifier", [])}
+            if systems - {NHS_NUMBER_SYSTEM}:
+                problems.append(f"Patient identifier systems {sorted(systems)}")
+    return problems
+
+
 def run(stack: RunningStack, patients: list[Generated]) -> list[Result]:
     """Every patient through the running stack's REST channel, checked against the intake."""
 
@@ -426,6 +454,12 @@ def run(stack: RunningStack, patients: list[Generated]) -> list[Result]:
                 timeout=10,
             )
             result.wrong = compare(response.json().get("referral", {}), generated.expected)
+            bundle = requests.get(
+                stack.url("WEB_PORT", f"/api/v1/referrals/{reference}/fhir"),
+                headers={"Authorization": f"Bearer {stack.token}"},
+                timeout=10,
+            )
+            result.fhir_errors = fhir_problems(bundle.json()) if bundle.ok else [bundle.text[:80]]
         results.append(result)
     return results
 
@@ -461,6 +495,12 @@ def main() -> None:
     clean = sum(not r.repeated for r in results)
     print(f"completed {done}/{len(results)}; every checked field right {exact}/{len(results)};")
     print(f"no question asked twice {clean}/{len(results)}")
+    exported = [r for r in results if r.fhir_errors is not None]
+    valid = [r for r in exported if not r.fhir_errors]
+    print(f"FHIR bundles the library accepts {len(valid)}/{len(exported)}")
+    for result in exported:
+        for problem in result.fhir_errors or []:
+            print(f"{result.name}: FHIR: {problem}")
 
 
 if __name__ == "__main__":

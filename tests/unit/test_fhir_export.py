@@ -470,3 +470,22 @@ def test_referrals_drawn_from_the_schema_all_export_to_a_valid_bundle(tmp_path, 
 
     check()
     assert seen["examples"] >= EXAMPLES // 2 and seen["flags"] > 0
+
+
+def test_make_evals_fhir_check_accepts_an_export_and_names_what_is_wrong(client):
+    """`make eval` checks the bundle of every generated patient's referral with
+    `scripts.varied_patients.fhir_problems`: it passes a real export and catches a bad one."""
+    from scripts.varied_patients import fhir_problems
+
+    whole = full_referral()
+    post(client, whole)
+    bundle = export(client, whole["reference"])
+    assert fhir_problems(bundle) == []
+    broken = copy.deepcopy(bundle)
+    one(broken, "Patient")["birthDate"] = "the fourth of May"
+    assert fhir_problems(broken) and "ValidationError" in fhir_problems(broken)[0]
+    foreign = copy.deepcopy(bundle)
+    one(foreign, "Patient")["identifier"][0]["system"] = "https://example.org/patient-id"
+    assert fhir_problems(foreign) == [
+        "Patient identifier systems ['https://example.org/patient-id']"
+    ]
