@@ -168,6 +168,15 @@ def _schemas() -> dict[str, Any]:
     }
 
 
+# The path parameter of every route under /api/v1/referrals/{reference}.
+REFERENCE_IN_PATH = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+}
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI document."""
     return {
@@ -216,14 +225,7 @@ def document() -> dict[str, Any]:
                     "operationId": "getReferral",
                     "summary": "One referral",
                     "security": BEARER,
-                    "parameters": [
-                        {
-                            "name": "reference",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [REFERENCE_IN_PATH],
                     "responses": {
                         "200": _json(_ref("StoredReferral"), "the referral"),
                         **_errors(401, 404),
@@ -235,14 +237,7 @@ def document() -> dict[str, Any]:
                     "operationId": "getReferralFhir",
                     "summary": "One referral as a FHIR R4 Bundle (the same export every time)",
                     "security": BEARER,
-                    "parameters": [
-                        {
-                            "name": "reference",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string"},
-                        }
-                    ],
+                    "parameters": [REFERENCE_IN_PATH],
                     "responses": {
                         "200": {
                             "description": "the Bundle",
