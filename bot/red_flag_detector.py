@@ -38,6 +38,8 @@ PRESENT_WORDS = {
     "is", "are", "'re", "has", "can't", "cant", "cannot", "won't", "wont", "isn't",
     "doesn't", "says", "keeps", "now",
 }  # fmt: skip
+# A present tense that says a mention is happening now, not a denial ("isn't a problem").
+NOW_VERBS = {"is", "are", "'re", "has", "keeps", "feels", "looks"}
 OWN = {"my", "mine", "myself"}  # before a body part, the writer's own problem
 # After "I": the writer speaks of their own body or health ("I have", "I'm in agony").
 COMPLAINT_VERBS = {
@@ -85,6 +87,9 @@ DENIED_AT_A_DISTANCE = "denied_at_a_distance"  # a negation with other words in 
 OTHER_PERSON = "other_person"
 HYPOTHETICAL = "hypothetical"
 RESOLVED = "resolved"
+# recovered, then brought back into the present in the same sentence ("it settled but it's back
+# now", or "... been fine, now it's my knee"): an emergency gets its check question
+RETURNED = "returned"
 ON_PURPOSE = "on_purpose"
 
 
@@ -342,23 +347,34 @@ class RedFlagDetector:
         hits, unsure, held_back = [], [], set()
         # Mentions that are there but not plainly someone else's, denied, past...: when every
         # mention is asserted or only distantly denied, nothing can be held back.
-        plain = [m for m, reason in mentions if reason != DENIED_AT_A_DISTANCE]
+        plain = [m for m, reason in mentions if reason not in (DENIED_AT_A_DISTANCE, RETURNED)]
         any_plainly_not_own = any(
-            reason not in (None, DENIED_AT_A_DISTANCE) for _, reason in mentions
+            reason not in (None, DENIED_AT_A_DISTANCE, RETURNED) for _, reason in mentions
         )
+        # What is by nature in the past still counts when said with a past time ("the new knee
+        # they did last year has gone hot"): a concept named in `history_still_counts`.
+        lasting = {f"concept:{name}" for name in self.context["history_still_counts"]}
         for flag in self.catalogue.flags.values():
             counted = {None}
             if flag.category in self.context["history_still_counts"]:
-                counted.add(RESOLVED)
+                counted |= {RESOLVED, RETURNED}
             if not {flag.id, flag.category} & self.on_purpose_flags:
                 counted.add(ON_PURPOSE)
-            asserted = [m for m, reason in mentions if reason in counted]
+            asserted = [
+                m
+                for m, reason in mentions
+                if reason in counted or (reason == RESOLVED and m.key in lasting)
+            ]
             span = self._flag_span(flag.patterns, flag.id, asserted, age)
             if span is not None:
                 hits.append(self._hit(flag, doc, span))
                 continue
             if flag.level == "emergency":
-                maybe = [m for m, reason in mentions if reason in counted | {DENIED_AT_A_DISTANCE}]
+                maybe = [
+                    m
+                    for m, reason in mentions
+                    if reason in counted | {DENIED_AT_A_DISTANCE, RETURNED}
+                ]
                 span = self._flag_span(flag.patterns, flag.id, maybe, age)
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
@@ -500,7 +516,9 @@ class RedFlagDetector:
             elif cue.key == "on_purpose":
                 reasons.append(ON_PURPOSE)
         reasons = [reason for reason in reasons if reason]
-        order = (DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, DENIED_AT_A_DISTANCE)
+        order = (
+            DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, RETURNED, DENIED_AT_A_DISTANCE
+        )  # fmt: skip
         return min(reasons, key=order.index) if reasons else None
 
     def _history(
@@ -528,6 +546,12 @@ class RedFlagDetector:
             )
 
         for cue in inside:
+            # A present tense after the past time, in the mention's clause, brings it to now
+            # ("the knee they did last year has gone hot"; not "my back pain is from a fall
+            # years ago").
+            later = range(max(cue.end, clause[0]), clause[1])
+            if any(doc[i].lower_ in NOW_VERBS or _is_or_has(doc, i) for i in later):
+                continue
             if cue.key == "historical" and near(cue.start, cue.end):
                 return RESOLVED
             if cue.key == "resolved" and cue.end <= mention.start and near(cue.start, cue.end):
@@ -570,7 +594,16 @@ class RedFlagDetector:
                 and clause[0] - 1 <= c.start <= clause[1]
                 and not (cue.start <= c.start < cue.end)
             ]
-            return None if ongoing else RESOLVED
+            # "it settled but it's back now", "all clear, but I still have it": after the
+            # recovery, the same sentence brings it back into the present
+            returned = [
+                c
+                for c in cues
+                if c.key == "ongoing"
+                and cue.end <= c.start < sentence[1]
+                and self._clause_break(doc, cue.end, c.start, cues)
+            ]
+            return None if ongoing else RETURNED if returned else RESOLVED
         if cue.key == "fine" and len(between) <= 1 and not any(t.text == "," for t in between):
             return DENIED  # "bladder fine", "waterworks are normal"
         if cue.key == "on_purpose":
@@ -616,6 +649,13 @@ class RedFlagDetector:
             opens_as_question = start + 1 < end and doc[start + 1].lemma_ in QUESTION_WORDS
         general = any(c.key == "general" and start <= c.start and c.end <= end for c in cues)
         return opens_as_question and general
+
+    @staticmethod
+    def _clause_break(doc: Doc, start: int, end: int, cues: list[_Mention]) -> bool:
+        """A comma, "and" or a clause break between two positions ("settled, now it's back")."""
+        if any(token.text == "," or token.lower_ == "and" for token in doc[start:end]):
+            return True
+        return RedFlagDetector._boundary_between(doc, start, end, cues)
 
     @staticmethod
     def _boundary_between(doc: Doc, start: int, end: int, cues: list[_Mention]) -> bool:

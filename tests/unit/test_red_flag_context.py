@@ -308,3 +308,60 @@ def test_someone_elses_history_or_a_message_with_the_writers_own_problem_is_not_
 )
 def test_naming_the_condition_does_not_hide_the_symptoms_told_about_someone_else(text, expected):
     assert expected in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my chest pain settled but it's back now",
+        "had chest pain last night, the ECG was all clear but it's come back now",
+    ],
+)
+def test_an_emergency_that_recovered_and_came_back_in_the_same_sentence_is_never_silent(text):
+    result = default_detector().analyse(text)
+    assert "chest_pain" in [hit.id for hit in [*result.hits, *result.unsure]]
+
+
+def test_an_old_injury_that_recovered_before_a_new_problem_now_is_history():
+    text = "the motorbike accident was 2010, neck fusion then, been fine for years, now a sore knee"
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the new knee they did last year has gone hot and puffy and really painful",
+        "my knee replacement from 2019 is red hot and swollen",
+    ],
+)
+def test_a_joint_replaced_in_the_past_that_is_hot_now_is_septic_until_proven_otherwise(text):
+    assert "septic_arthritis" in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "went to A&E with the chest pain, they did a heart trace and bloods, all clear",
+        "had the temple artery inflammation 6 years ago, finished the steroids ages ago",
+        "I broke my wrist as a kid",
+    ],
+)
+def test_a_test_that_came_back_clear_and_a_finished_course_are_history(text):
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "numb bum, doctor signed me off work",
+        "my scan came back clear but I can't feel my bum when I wipe",
+    ],
+)
+def test_a_sick_note_or_an_earlier_clear_test_never_hides_a_symptom_now(text):
+    assert "cauda_equina" in flags(text)
+
+
+def test_a_fall_from_something_high_is_told_by_what_was_fallen_from():
+    assert "fracture_trauma" in flags("fell off the shed roof onto my back, about 8 foot")
+    assert flags("fell off the bed last night") == []
+    assert "fracture_trauma_emergency" in flags("fell off the scaffold and hit my head")
