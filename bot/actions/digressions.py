@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
-from bot.actions.repeated_answer import answered_slot, as_answer
+from bot.actions.repeated_answer import FORM, answered_slot, as_answer
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
 from bot.service_facts import privacy_notice_url, service_phone
@@ -109,7 +109,13 @@ class ActionResumeReferral(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_carry_on")
-        return [SlotSet("stop_pending", False)]
+        if (tracker.latest_message.get("intent") or {}).get("name") != "deny":
+            # an answer given instead of yes or no: the form, activated again, takes it
+            return [SlotSet("stop_pending", False)]
+        # "No, carry on": the form is active again before it runs, so it does not read the
+        # "no" as the answer to the open question (Rasa's form validates the latest message
+        # only when it is activated or runs straight after the patient spoke); it asks again.
+        return [SlotSet("stop_pending", False), ActiveLoop(FORM)]
 
 
 class ActionStop(Action):

@@ -9,10 +9,14 @@ from functools import cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content_store import load
 from bot.word_lists import normalised, phrase_pattern
+
+# the needs that are about how to talk with the patient (recorded with the referral)
+COMMUNICATION_NEEDS = frozenset({"language", "hearing_or_sight"})
 
 
 @cache
@@ -42,5 +46,9 @@ class ActionGreet(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
-        greet(dispatcher, "" if text.startswith("/") else text)
+        said = "" if text.startswith("/") else text
+        greet(dispatcher, said)
+        if set(stated_needs(said)) & COMMUNICATION_NEEDS:
+            # kept for the referral: staff see how the patient first put it
+            return [SlotSet("communication_needs_stated", " ".join(said.split())[:300])]
         return []

@@ -6,6 +6,7 @@ optional question is skipped, a required one comes with the service's phone numb
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Container
 from datetime import date
 from typing import Any
@@ -15,6 +16,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.utils import call_potential_coroutine
 
+from bot import gp_practices
 from bot.contact_fields import (
     is_declined,
     parse_email,
@@ -47,6 +49,10 @@ from bot.referral_fields import (
 from bot.service_facts import area_status, min_age, service_phone
 
 Slots = dict[str, Any]
+
+logger = logging.getLogger(__name__)
+# which GP practice list the answers are matched against (GP_PRACTICES_FILE, or the snapshot)
+logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
 FREE_TEXT_LIMIT = 500
@@ -294,7 +300,15 @@ class ValidateReferralForm(FormValidationAction):
         text = free_text(value)
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
-        return {"gp_practice": NOT_GIVEN if is_declined(text) else text}
+        if is_declined(text):
+            return {"gp_practice": NOT_GIVEN, "gp_ods_code": None}
+        practice = gp_practices.find(text)
+        if practice is None:  # kept in the patient's words: staff can look it up
+            return {"gp_practice": text, "gp_ods_code": None}
+        dispatcher.utter_message(
+            response="utter_gp_practice_found", practice=practice.name, place=practice.place
+        )
+        return {"gp_practice": practice.name, "gp_ods_code": practice.ods_code}
 
     def validate_already_under_service(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "already_under_service")

@@ -18,6 +18,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import outbox
+from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
 from bot.problem_vocabulary import body_area_label, work_status_label
 from bot.referral_fields import format_date_for_patient
@@ -51,7 +52,13 @@ PROBLEM_SLOTS = (
     "treatments_tried",
     "goals",
 )
-ELIGIBILITY_SLOTS = ("meets_min_age", "gp_practice", "gp_in_area", "already_under_service")
+ELIGIBILITY_SLOTS = (
+    "meets_min_age",
+    "gp_practice",
+    "gp_ods_code",
+    "gp_in_area",
+    "already_under_service",
+)
 
 
 def new_reference() -> str:
@@ -79,6 +86,15 @@ def referrals_sent_before(tracker: Tracker) -> int:
     )
 
 
+def communication_needs(answer: str | None, stated: str | None) -> str | None:
+    """The answer to "Do you need any help to talk with us?", with the first message's words
+    when that message stated a language, deafness or sight loss ("said at the start: ...")."""
+    if not stated:
+        return answer
+    note = f"said at the start: {stated}"
+    return note if answer in (None, "none", NOT_GIVEN) else f"{answer} ({note})"
+
+
 def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
     """The intake API payload from the conversation's slots."""
     slot = tracker.get_slot
@@ -91,7 +107,12 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
         "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "consent": bool(slot("consent")),
         "eligibility": eligibility,
-        "patient": {name: slot(name) for name in PATIENT_SLOTS},
+        "patient": {
+            **{name: slot(name) for name in PATIENT_SLOTS},
+            "communication_needs": communication_needs(
+                slot("communication_needs"), slot("communication_needs_stated")
+            ),
+        },
         "problem": {name: slot(name) for name in PROBLEM_SLOTS},
         "red_flag_screening": dict(slot("screening_answers") or {}),
         "signposting": offered_with_referral(tracker),

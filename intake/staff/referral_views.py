@@ -61,6 +61,7 @@ FIELD_ORDER = (
     "goals",
     "meets_min_age",
     "gp_practice",
+    "gp_ods_code",
     "gp_in_area",
     "area",
     "already_under_service",

@@ -11,6 +11,7 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.opening import ActionGreet, stated_needs
+from bot.actions.submission import build_referral
 from bot.content_store import load
 from scripts.layout import ROOT
 from tests.conftest import make_tracker
@@ -57,3 +58,23 @@ def test_a_button_as_the_first_message_gets_the_introduction_alone():
     dispatcher = CollectingDispatcher()
     asyncio.run(ActionGreet().run(dispatcher, make_tracker({}, "/start_referral"), {}))
     assert [m["response"] for m in dispatcher.messages] == ["utter_greet"]
+
+
+def test_a_language_or_sensory_need_in_the_first_message_is_kept_for_the_referral():
+    said = "my english is not good, I speak Polish, my back hurts"
+    tracker = make_tracker({}, said, intent="greet")
+    events = asyncio.run(ActionGreet().run(CollectingDispatcher(), tracker, {}))
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "communication_needs_stated", "value": said}
+    ]
+    slots = {"communication_needs": "none", "communication_needs_stated": said}
+    patient = build_referral(make_tracker(slots), "MIS-TEST-0002")["patient"]
+    assert patient["communication_needs"] == f"said at the start: {said}"
+    slots["communication_needs"] = "a Polish interpreter"
+    patient = build_referral(make_tracker(slots), "MIS-TEST-0002")["patient"]
+    assert patient["communication_needs"] == f"a Polish interpreter (said at the start: {said})"
+
+
+def test_a_first_message_without_a_communication_need_records_nothing():
+    tracker = make_tracker({}, "I'm filling this in for my mum", intent="greet")
+    assert asyncio.run(ActionGreet().run(CollectingDispatcher(), tracker, {})) == []

@@ -1,0 +1,51 @@
+"""Form questions that open a section are asked in full once, then without their opening words.
+
+`utter_ask_date_of_birth` begins "First, a few questions to check this service is right for
+you" and `utter_ask_full_name` begins "Now some details about you": right the first time, wrong
+when the question comes again (an answer that did not fit, or a change from the read-back).
+Rasa's form asks through `action_ask_<slot>` when the domain has one; these say the short
+question (`utter_ask_again_<slot>`) once the full one has been said in the conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+# the slots whose first question opens a section (each has utter_ask_again_<slot> too)
+SECTION_OPENERS = ("date_of_birth", "full_name")
+
+
+def asked_before(tracker: Tracker, slot: str) -> bool:
+    """The bot has already asked for this slot in this conversation, in full or short."""
+    asks = {f"utter_ask_{slot}", f"utter_ask_again_{slot}"}
+    return any(
+        event.get("event") == "bot" and (event.get("metadata") or {}).get("utter_action") in asks
+        for event in tracker.events
+    )
+
+
+class AskOnceInFull(Action):
+    """`action_ask_<slot>`: the full question the first time, the short one after."""
+
+    slot = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        again = "again_" if asked_before(tracker, self.slot) else ""
+        dispatcher.utter_message(response=f"utter_ask_{again}{self.slot}")
+        return []
+
+
+class AskDateOfBirth(AskOnceInFull):
+    slot = "date_of_birth"
+
+
+class AskFullName(AskOnceInFull):
+    slot = "full_name"

@@ -1,0 +1,163 @@
+"""The GP practices of the area (NHS ODS), and which one a patient's words name.
+
+The snapshot in content/reference/gp_practices_qnc.csv (ODS `epraccur`, February 2023) is the
+default; `GP_PRACTICES_FILE` names another file, either in the snapshot's layout (a header row:
+ods_code, name, address, postcode, ...) or as ODS publishes `epraccur` (27 unnamed columns:
+code 1, name 2, ICB 4, address 5-9, postcode 10, status 13, setting 26), of which the active GP
+practices (setting 4) of the ICB (QNC) are kept. `snapshot()` says which file is in use.
+
+`find(text)` reads an ODS code ("M83059"), a practice's name however it is typed ("abbots
+bromley", "the alderwood practice"), or a hint by street, place or postcode ("the surgery on
+Church Street in Rugeley"). It returns the one practice the words point to, and never guesses:
+when two practices fit about as well, or the words are too few, it returns None.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "content" / "reference" / "gp_practices_qnc.csv"
+ICB = "QNC"
+ODS_CODE = re.compile(r"\b([a-z]\d{5})\b", re.IGNORECASE)
+# Words every practice shares, or that say nothing of which one: never evidence on their own.
+COMMON = frozenset(
+    """
+    surgery surgeries medical med centre center ctr practice prac practices health healthcare
+    the group partnership clinic doctors doctor dr drs gp gps family primary care at on in of
+    and my is it its im am registered with we our an to near by staffordshire stoke trent
+    stoke-on-trent upon road rd street lane avenue close drive way house court hall place
+    unit new st
+    """.split()  # noqa: SIM905
+)
+POSTCODE = re.compile(r"\b([a-z]{1,2}\d[a-z\d]?)\s*(\d[a-z]{2})\b", re.IGNORECASE)
+LEAST = 3.0  # the least score taken (a word 20 practices or fewer have)
+MARGIN = 1.5  # and it must be this many times the second best
+PLACE_WORD = 3  # a word more practices than this have is a place, not a name
+
+
+@dataclass(frozen=True)
+class Practice:
+    ods_code: str
+    name: str
+    address: str
+    postcode: str
+
+    @property
+    def place(self) -> str:
+        """The last address part before the county: the town ("Rugeley")."""
+        parts = [p.strip() for p in self.address.split(",") if p.strip()]
+        towns = [p for p in parts if p.lower() not in ("staffordshire", "west midlands")]
+        return towns[-1].title() if towns else ""
+
+
+def _title(text: str) -> str:
+    return " ".join(word.capitalize() if word.isupper() else word for word in text.split())
+
+
+def _read(path: Path) -> list[Practice]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    if rows and rows[0][:2] == ["ods_code", "name"]:
+        header = rows[0]
+        return [
+            Practice(row["ods_code"], row["name"], row["address"], row["postcode"])
+            for row in (dict(zip(header, values, strict=False)) for values in rows[1:])
+            if row.get("ods_code")
+        ]
+    practices = []
+    for row in rows:  # ODS epraccur: 27 unnamed columns
+        if len(row) < 26 or row[12] != "A" or row[25] != "4" or row[3] != ICB:
+            continue
+        address = ", ".join(_title(part) for part in row[4:9] if part.strip())
+        practices.append(Practice(row[0], _title(row[1]), address, row[9]))
+    return practices
+
+
+@cache
+def practices() -> tuple[Practice, ...]:
+    """The practices of the file in use (read once per process)."""
+    return tuple(_read(Path(os.environ.get("GP_PRACTICES_FILE") or SNAPSHOT)))
+
+
+def snapshot() -> str:
+    """Which file the practices come from, and how many it holds (for the logs)."""
+    path = Path(os.environ.get("GP_PRACTICES_FILE") or SNAPSHOT)
+    return f"{path.name}: {len(practices())} GP practices"
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z0-9']+", text.lower().replace("'s", "")) if len(w) > 1]
+
+
+def _distinct(text: str) -> set[str]:
+    return {w for w in _words(text) if w not in COMMON and not w.isdigit()}
+
+
+@cache
+def _index() -> tuple[tuple[Practice, frozenset[str], frozenset[str]], ...]:
+    return tuple(
+        (p, frozenset(_distinct(p.name)), frozenset(_distinct(p.address))) for p in practices()
+    )
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    return frozenset(w for _, name, address in _index() for w in name | address)
+
+
+@cache
+def _known(word: str) -> frozenset[str]:
+    """The practices' words this word is: itself, or one slip away in a word of 5+ letters."""
+    if word in _vocabulary():
+        return frozenset({word})
+    if len(word) < 5:
+        return frozenset()
+    return frozenset(
+        k for k in _vocabulary() if len(k) >= 5 and SequenceMatcher(None, word, k).ratio() >= 0.85
+    )
+
+
+def scores(text: str) -> list[tuple[float, Practice]]:
+    """How strongly the words point at each practice, best first. A word counts by how few
+    practices have it (log N/n); twice in a practice's name when at most PLACE_WORD practices
+    have it (more, and it is a town: "Cannock" alone names no practice); the full postcode
+    counts as a word only that practice has."""
+    index = _index()
+    total = [0.0] * len(index)
+    for word in _distinct(text):
+        known = _known(word)
+        hits = [i for i, (_, name, address) in enumerate(index) if known & (name | address)]
+        if not hits:
+            continue
+        weight = math.log(len(index) / len(hits))
+        for i in hits:
+            in_name = bool(known & index[i][1])
+            total[i] += weight * (2 if in_name and len(hits) <= PLACE_WORD else 1)
+    postcode = POSTCODE.search(text)
+    if postcode:
+        said = "".join(postcode.groups()).upper()
+        for i, (practice, _, _) in enumerate(index):
+            if practice.postcode.replace(" ", "") == said:
+                total[i] += math.log(len(index))
+    return sorted(zip(total, (p for p, _, _ in index), strict=True), key=lambda pair: -pair[0])
+
+
+def find(text: str) -> Practice | None:
+    """The one practice the words name, or None when none or several fit."""
+    code = ODS_CODE.search(text or "")
+    if code:
+        found = [p for p in practices() if p.ods_code == code.group(1).upper()]
+        if found:
+            return found[0]
+    ranked = scores(text or "")
+    if not ranked or ranked[0][0] < LEAST:
+        return None
+    best, second = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
+    return ranked[0][1] if best >= MARGIN * second and best - second >= LEAST / 2 else None
