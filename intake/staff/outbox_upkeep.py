@@ -1,8 +1,9 @@
 """Retention and operator actions on the action server's outbox file (bot/outbox.py).
 
 The retention command (intake/staff/retention.py) purges what the outbox no longer needs:
-- delivered records (their body was cleared on delivery) delivered more than the retention
-  age ago are deleted;
+- delivered records (their body was cleared on delivery) are not touched here: the action
+  server that delivered them forgets them after OUTBOX_KEEP_DAYS (bot/outbox.py), each node
+  its own file in cluster mode, so there is one owner of that deletion;
 - records the intake API refused for good (`rejected`; the patient was told to phone) lose
   their body once OUTBOX_BODY_DAYS old, and are deleted once older than the retention age;
 - records still waiting (`pending`) once OUTBOX_BODY_DAYS old are dead-lettered: no longer
@@ -25,14 +26,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from intake.outbox_status import DEAD_LETTER, DELIVERED, PENDING, REJECTED, outbox_connection
+from intake.outbox_status import DEAD_LETTER, PENDING, REJECTED, outbox_connection
 
 BATCH = 200
 
 
 @dataclass(frozen=True)
 class OutboxPurge:
-    delivered_deleted: int = 0
     rejected_deleted: int = 0
     bodies_cleared: int = 0
     dead_lettered: int = 0
@@ -60,8 +60,8 @@ class OutboxRetention:
             else ("deleted", "cleared", "dead-lettered")
         )
         return (
-            f"outbox: {delete} {p.delivered_deleted} delivered and {p.rejected_deleted} "
-            f"rejected records, {clear} {p.bodies_cleared} rejected bodies, {dead} "
+            f"outbox: {delete} {p.rejected_deleted} rejected records, "
+            f"{clear} {p.bodies_cleared} rejected bodies, {dead} "
             f"{p.dead_lettered} pending records; {self.waiting} waiting, "
             f"{self.need_operator} need an operator"
         )
@@ -74,9 +74,6 @@ def _iso(moment: datetime) -> str:
 def _rules(cutoff: str, body_cutoff: str, in_flight: float) -> dict[str, tuple[str, str, list]]:
     """name: (the records it takes, as a WHERE clause and its values; what it does to them)."""
     return {
-        "delivered_deleted": (
-            "status = ? AND delivered_at < ?", "DELETE FROM outbox", [DELIVERED, cutoff]
-        ),
         "rejected_deleted": (
             "status = ? AND created_at < ?", "DELETE FROM outbox", [REJECTED, cutoff]
         ),

@@ -326,3 +326,23 @@ def test_a_referral_dead_lettered_at_its_first_try_is_not_promised(intake, tmp_p
     messages, _ = submit()
     assert [m.get("response") for m in messages] == ["utter_referral_not_delivered"]
     assert outbox_rows(tmp_path)[0]["status"] == "dead_letter"
+
+
+def test_the_action_server_alone_forgets_delivered_records_after_its_keep_days(tmp_path):
+    """One owner deletes delivered rows: the action server (OUTBOX_KEEP_DAYS); the retention
+    command leaves them (tests/unit/staff/test_retention_outbox_and_abandoned.py)."""
+    box = outbox.Outbox(tmp_path / "outbox.db", "http://127.0.0.1:9", TEST_TOKEN)
+    for record_id, age_days in (("old", 40), ("new", 5)):
+        box.add("referral", record_id, {"reference": record_id})
+        delivered_at = time.strftime(
+            "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() - age_days * 86400)
+        )
+        with sqlite3.connect(box.path) as conn:
+            conn.execute(
+                "UPDATE outbox SET status = ?, body = NULL, delivered_at = ? WHERE record_id = ?",
+                [outbox.DELIVERED, delivered_at, record_id],
+            )
+    pending = box.add("referral", "waiting", {"reference": "waiting"})
+    assert pending == outbox.ADDED
+    assert box.prune(keep_days=30) == 1
+    assert box.counts() == {outbox.DELIVERED: 1, outbox.PENDING: 1}

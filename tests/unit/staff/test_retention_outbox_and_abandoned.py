@@ -106,11 +106,12 @@ def test_retention_purges_the_outbox_and_dead_letters_what_waited_too_long(staff
     result = staff_app.test_cli_runner().invoke(args=["retention"])
     assert result.exit_code == 0, result.output
     assert (
-        "outbox: deleted 1 delivered and 1 rejected records, cleared 1 rejected bodies, "
+        "outbox: deleted 1 rejected records, cleared 1 rejected bodies, "
         "dead-lettered 1 pending records; 1 waiting, 3 need an operator"
     ) in result.output
     after = outbox_rows(path)
-    assert set(after) == {"D-NEW", "R-MID", "R-NEW", "P-MID", "P-NEW", "X-OLD"}
+    # delivered records are the action server's to forget (OUTBOX_KEEP_DAYS): one owner
+    assert set(after) == {"D-OLD", "D-NEW", "R-MID", "R-NEW", "P-MID", "P-NEW", "X-OLD"}
     assert after["R-MID"]["body"] is None and after["R-MID"]["last_error"] == "HTTP 422"
     assert after["R-NEW"]["body"] is not None  # an operator may still need it
     assert after["P-MID"]["status"] == outbox.DEAD_LETTER  # no longer retried ...
@@ -119,15 +120,12 @@ def test_retention_purges_the_outbox_and_dead_letters_what_waited_too_long(staff
     assert after["X-OLD"]["status"] == outbox.DEAD_LETTER and after["X-OLD"]["body"]
     [run] = rows(staff_app, "SELECT detail FROM audit_log WHERE action = 'retention_run'")
     assert json.loads(run["detail"])["outbox"] == {
-        "delivered_deleted": 1,
         "rejected_deleted": 1,
         "bodies_cleared": 1,
         "dead_lettered": 1,
     }
     again = staff_app.test_cli_runner().invoke(args=["retention"])
-    assert "outbox: deleted 0 delivered and 0 rejected records, cleared 0 rejected bodies, " in (
-        again.output
-    )
+    assert "outbox: deleted 0 rejected records, cleared 0 rejected bodies, " in (again.output)
     assert set(outbox_rows(path)) == set(after)  # dead letters are kept, however old
 
 
@@ -137,7 +135,7 @@ def test_an_outbox_dry_run_changes_nothing(staff_app, tmp_path):
     before = outbox_rows(path)
     result = staff_app.test_cli_runner().invoke(args=["retention", "--dry-run"])
     assert (
-        "outbox: would delete 1 delivered and 1 rejected records, would clear 1 rejected bodies, "
+        "outbox: would delete 1 rejected records, would clear 1 rejected bodies, "
         "would dead-letter 1 pending records; 1 waiting, 3 need an operator"
     ) in result.output
     assert outbox_rows(path) == before
