@@ -10,6 +10,8 @@ from typing import Any
 import jsonschema
 import yaml
 
+from bot.content_checks import CatalogueError, dates_as_text
+
 CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flags.yml"
 LEVELS = ("emergency", "urgent", "soon")  # most serious first
 LEVEL_RANK = {level: len(LEVELS) - index for index, level in enumerate(LEVELS)}  # soon 1 ... 3
@@ -173,7 +175,7 @@ class RedFlag:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class RedFlagCatalogue:
     """The whole checked catalogue."""
 
     flags: dict[str, RedFlag]
@@ -192,24 +194,9 @@ class Catalogue:
         ]
 
 
-class CatalogueError(ValueError):
-    """The catalogue breaks its schema or refers to something that does not exist."""
-
-
-def _as_text(raw: Any) -> Any:
-    """YAML turns 2026-11-23 into a date; the schema wants text."""
-    if isinstance(raw, date):
-        return raw.isoformat()
-    if isinstance(raw, dict):
-        return {key: _as_text(value) for key, value in raw.items()}
-    if isinstance(raw, list):
-        return [_as_text(value) for value in raw]
-    return raw
-
-
 def check(raw: dict[str, Any]) -> list[str]:
     """Every problem with a parsed catalogue; empty when it is sound."""
-    raw = _as_text(raw)
+    raw = dates_as_text(raw)
     validator = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     problems = [
         f"{'/'.join(map(str, error.path)) or 'catalogue'}: {error.message}"
@@ -232,8 +219,8 @@ def check(raw: dict[str, Any]) -> list[str]:
     return problems
 
 
-def parse(raw: dict[str, Any]) -> Catalogue:
-    """A Catalogue from parsed YAML, or CatalogueError listing what is wrong."""
+def parse(raw: dict[str, Any]) -> RedFlagCatalogue:
+    """A RedFlagCatalogue from parsed YAML, or CatalogueError listing what is wrong."""
     problems = check(raw)
     if problems:
         raise CatalogueError("; ".join(problems))
@@ -264,7 +251,7 @@ def parse(raw: dict[str, Any]) -> Catalogue:
             concepts[name] = (tuple(value["phrases"]), bool(value.get("exact")))
         else:
             concepts[name] = (tuple(value), False)
-    return Catalogue(
+    return RedFlagCatalogue(
         flags=flags,
         concepts=concepts,
         exclusions=tuple(raw["exclusions"]),
@@ -273,6 +260,6 @@ def parse(raw: dict[str, Any]) -> Catalogue:
     )
 
 
-def load(path: Path = CATALOGUE_PATH) -> Catalogue:
+def load(path: Path = CATALOGUE_PATH) -> RedFlagCatalogue:
     """The checked catalogue from a YAML file."""
     return parse(yaml.safe_load(path.read_text()))

@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, RedFlag, load
+from bot.red_flag_catalogue import LEVEL_RANK, RedFlag, RedFlagCatalogue, load
 from bot.red_flag_context import ContextRules
 from bot.red_flag_context import load as load_context
 
@@ -210,7 +210,7 @@ class RedFlagDetector:
 
     def __init__(
         self,
-        catalogue: Catalogue,
+        catalogue: RedFlagCatalogue,
         nlp: Language | None = None,
         context: ContextRules | None = None,
     ) -> None:

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
+from bot.content_checks import CatalogueError, dates_as_text
+
 CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "signposting.yml"
 
 BODY_AREAS = (
@@ -194,7 +196,7 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class SignpostingCatalogue:
     """The checked signposting catalogue."""
 
     resources: dict[str, Resource]
@@ -207,22 +209,7 @@ class Catalogue:
     )
 
 
-class CatalogueError(ValueError):
-    """The catalogue breaks its schema or refers to something that does not exist."""
-
-
 # --- checking --------------------------------------------------------------------------
-
-
-def _as_text(raw: Any) -> Any:
-    """YAML turns 2027-05-31 into a date; the schema wants text."""
-    if isinstance(raw, date):
-        return raw.isoformat()
-    if isinstance(raw, dict):
-        return {key: _as_text(value) for key, value in raw.items()}
-    if isinstance(raw, list):
-        return [_as_text(value) for value in raw]
-    return raw
 
 
 def url_problem(url: str) -> str | None:
@@ -250,7 +237,7 @@ def check(raw: dict[str, Any], red_flag_ids: Iterable[str] | None = None) -> lis
     Review dates are not checked here (see overdue_reviews): an overdue review must fail
     the content check, not stop the assistant working.
     """
-    raw = _as_text(raw)
+    raw = dates_as_text(raw)
     validator = jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
     problems = [
         f"{'/'.join(map(str, error.path)) or 'catalogue'}: {error.message}"
@@ -298,7 +285,7 @@ def check(raw: dict[str, Any], red_flag_ids: Iterable[str] | None = None) -> lis
     return problems
 
 
-def overdue_reviews(catalogue: Catalogue, today: date | None = None) -> list[str]:
+def overdue_reviews(catalogue: SignpostingCatalogue, today: date | None = None) -> list[str]:
     """Resources whose review date has passed."""
     today = today or date.today()
     return [
@@ -315,12 +302,12 @@ def _word_patterns(vocabulary: dict[str, tuple[str, ...]]) -> list[tuple[re.Patt
     return [(re.compile(rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])"), key) for w, key in pairs]
 
 
-def parse(raw: dict[str, Any], red_flag_ids: Iterable[str] | None = None) -> Catalogue:
-    """A Catalogue from parsed YAML, or CatalogueError listing what is wrong."""
+def parse(raw: dict[str, Any], red_flag_ids: Iterable[str] | None = None) -> SignpostingCatalogue:
+    """A SignpostingCatalogue from parsed YAML, or CatalogueError listing what is wrong."""
     problems = check(raw, red_flag_ids)
     if problems:
         raise CatalogueError("; ".join(problems))
-    raw = _as_text(raw)
+    raw = dates_as_text(raw)
     resources = {
         item["id"]: Resource(
             id=item["id"],
@@ -349,7 +336,7 @@ def parse(raw: dict[str, Any], red_flag_ids: Iterable[str] | None = None) -> Cat
     )
     conditions = {key: tuple(words) for key, words in raw["conditions"].items()}
     topics = {key: tuple(words) for key, words in raw["topics"].items()}
-    return Catalogue(
+    return SignpostingCatalogue(
         resources=resources,
         rules=rules,
         conditions=conditions,
@@ -365,7 +352,7 @@ def read(path: Path = CATALOGUE_PATH) -> dict[str, Any]:
 
 
 @cache
-def load(path: Path = CATALOGUE_PATH) -> Catalogue:
+def load(path: Path = CATALOGUE_PATH) -> SignpostingCatalogue:
     """The checked catalogue, loaded once per process; escalation codes checked too."""
     from bot.red_flag_catalogue import load as load_red_flags
 
@@ -379,7 +366,7 @@ def _normalise(text: str) -> str:
     return " ".join(text.lower().replace("’", "'").split())
 
 
-def find_words(catalogue: Catalogue, kind: str, text: str) -> tuple[frozenset[str], str]:
+def find_words(catalogue: SignpostingCatalogue, kind: str, text: str) -> tuple[frozenset[str], str]:
     """The condition or topic ids named in `text`, and the text with those words blanked.
 
     Longest phrases are matched first and each word is used once, so "rheumatoid
@@ -394,7 +381,7 @@ def find_words(catalogue: Catalogue, kind: str, text: str) -> tuple[frozenset[st
     return frozenset(found), remaining
 
 
-def conditions_in(catalogue: Catalogue, texts: Iterable[str]) -> frozenset[str]:
+def conditions_in(catalogue: SignpostingCatalogue, texts: Iterable[str]) -> frozenset[str]:
     """Condition ids named anywhere in the patient's messages."""
     found: set[str] = set()
     for text in texts:
@@ -426,7 +413,7 @@ def _round_robin(rules: list[Rule], usable: set[str], chosen: list[str], limit: 
                 chosen.append(queue.pop(0))
 
 
-def select(catalogue: Catalogue, context: Context) -> list[Resource]:
+def select(catalogue: SignpostingCatalogue, context: Context) -> list[Resource]:
     """Up to max_items resources for this patient, best first; none after a serious escalation."""
     if not may_signpost(context.escalation_level):
         return []

@@ -22,9 +22,9 @@ from bot.dialogue.channel import is_kiosk
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
 from bot.signposting import (
-    Catalogue,
     Context,
     Resource,
+    SignpostingCatalogue,
     conditions_in,
     find_words,
     load,
@@ -65,7 +65,7 @@ def band_of(duration: Any) -> str | None:
     return duration_band(parsed.days) if parsed else None
 
 
-def conversation_context(tracker: Tracker, moment: str, catalogue: Catalogue) -> Context:
+def conversation_context(tracker: Tracker, moment: str, catalogue: SignpostingCatalogue) -> Context:
     """What the whole conversation says about the patient."""
     slot = tracker.get_slot
     return Context(
@@ -98,7 +98,7 @@ def area_asked_about(tracker: Tracker, rest: str) -> str | None:
     return match("body_areas", rest)
 
 
-def request_context(tracker: Tracker, catalogue: Catalogue) -> Context:
+def request_context(tracker: Tracker, catalogue: SignpostingCatalogue) -> Context:
     """A question such as "anything I can read about my knee?".
 
     A question that names a body area or condition is answered about that; a general

@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import outbox
 from bot.dialogue.channel import is_kiosk
-from bot.red_flag_catalogue import LEVEL_RANK, Catalogue, RedFlag, load
+from bot.red_flag_catalogue import LEVEL_RANK, RedFlag, RedFlagCatalogue, load
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ UNCLASSIFIED = RedFlag(
 
 
 @cache
-def catalogue() -> Catalogue:
+def catalogue() -> RedFlagCatalogue:
     """The red-flag catalogue in content/, loaded once per process."""
     return load()
 
