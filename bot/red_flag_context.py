@@ -30,6 +30,7 @@ LISTS = (
     "historical",
     "ongoing",
     "history_still_counts",
+    "own_history_categories",
     "on_purpose",
     "on_purpose_categories",
     "on_behalf",

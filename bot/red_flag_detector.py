@@ -318,7 +318,7 @@ class RedFlagDetector:
                 hit
                 for hit in theirs.hits
                 if hit.level in SOMEONE_ELSE_LEVELS
-                and hit.category not in self.context["history_still_counts"]
+                and hit.category not in self.context["own_history_categories"]
                 and hit.id not in own
             ]
             if extra:

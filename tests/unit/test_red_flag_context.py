@@ -365,3 +365,45 @@ def test_a_fall_from_something_high_is_told_by_what_was_fallen_from():
     assert "fracture_trauma" in flags("fell off the shed roof onto my back, about 8 foot")
     assert flags("fell off the bed last night") == []
     assert "fracture_trauma_emergency" in flags("fell off the scaffold and hit my head")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # an inability that keeps its "can't": severe breathlessness is an emergency
+        ("so breathless I can't finish a sentence", "breathless"),
+        # no future, said without the words
+        ("lost everything, i cant see the point in carrying on", "mental_health_crisis"),
+        ("I won't be around for the appointment, I've sorted my affairs", "mental_health_crisis"),
+        # a weak immune system lasts, however long ago it began
+        ("I had a liver transplant years ago and my back hurts", "spinal_infection"),
+        # a replaced joint hot in the last few days, whenever it was replaced
+        ("my knee was replaced 3 years ago and the last few days its gone hot", "septic_arthritis"),
+        # a crash told by what happened
+        ("a lorry went into the back of me on the motorway, my neck is sore", "fracture_trauma"),
+    ],
+)
+def test_an_inability_a_lasting_risk_and_a_crash_told_plainly_flag(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an infection or an operation long ago and over
+        ("spine operation in 2012, recovered fully, it's my shoulder now"),
+        ("had a septic elbow in 2019, washed out and been fine since, this is my knee"),
+        # a time of life long past
+        ("broke my ankle playing rugby in my twenties"),
+        # weight lost by drinking or eating less on purpose
+        ("gave up drinking in january and lost a stone, feeling great"),
+        # a figure of speech
+        ("it was a car crash of a day, anyway my elbow hurts"),
+    ],
+)
+def test_an_old_infection_or_operation_a_past_injury_and_meant_weight_loss_are_not_flags(text):
+    assert flags(text) == []
+
+
+def test_a_relatives_spinal_infection_risk_is_theirs_not_the_patients_advice():
+    assert "spinal_infection" not in flags("my husband has back pain and a temperature")
