@@ -12,6 +12,7 @@ from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_fie
 from bot.actions.repeated_answer import FORM, answered_slot, as_answer
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
+from bot.dialogue.stopping import CARRY_ON, stop_answer
 from bot.service_facts import privacy_notice_url, service_phone
 
 MAX_MISUNDERSTOOD = 2
@@ -109,7 +110,9 @@ class ActionResumeReferral(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_carry_on")
-        if (tracker.latest_message.get("intent") or {}).get("name") != "deny":
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        said = tracker.latest_message.get("text") or ""
+        if intent != "deny" and stop_answer(said) != CARRY_ON:
             # an answer given instead of yes or no: the form, activated again, takes it
             return [SlotSet("stop_pending", False)]
         # "No, carry on": the form is active again before it runs, so it does not read the
@@ -127,5 +130,11 @@ class ActionStop(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("stop_pending") and stop_answer(text) == CARRY_ON:
+            # "no, carry on" typed (read by the NLU as a yes) or "don't stop": stopping clears
+            # every answer, so only a plain yes stops; the form carries on at its question
+            dispatcher.utter_message(response="utter_carry_on")
+            return [SlotSet("stop_pending", False), ActiveLoop(FORM), FollowupAction(FORM)]
         dispatcher.utter_message(response="utter_stopped", **service_values())
         return [ActiveLoop(None), AllSlotsReset()]
