@@ -123,9 +123,10 @@ def red_flag_section() -> list[str]:
         "",
         "A positive is escalated when a flag at its level or higher is raised, caught when it is",
         "escalated or a check question is asked for a flag at its level or higher (a yes then",
-        "escalates). The rules' own test set, the two earlier hold-out sets and hold-out sets",
-        "A to F (after their first scores) guided the catalogue and context rules and are in",
-        "the learned detector's corpus: in-sample. Sets still in tests/red_flag_holdout/ have",
+        "escalates). The rules' own test set, the two earlier hold-out sets and the hold-out",
+        "sets in bot/data/red_flag_corpus/ (after their first scores) guided the catalogue and",
+        "context rules or train the learned detector: in-sample. Sets still in",
+        "tests/red_flag_holdout/ have",
         "not been used; their first scores are the fair measure.",
         "",
     ]
