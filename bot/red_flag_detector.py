@@ -579,6 +579,8 @@ class RedFlagDetector:
         echoed = words[-1:] == ["?"] and not set(words[:-1]) & (CLAUSE_PUNCT | {","})
         if cue.key == "negation" and echoed and len(words) <= 4:
             return DENIED  # "hot swollen joint? no."
+        if cue.key in ("negation", "following", "fine") and words and set(words) <= {":", "-"}:
+            return DENIED  # a checklist: "steroids: no", "fever - none", "bowels: normal"
         if cue.start >= sentence[1]:
             return None
         if cue.key == "resolved":

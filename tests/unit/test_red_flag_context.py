@@ -407,3 +407,39 @@ def test_an_old_infection_or_operation_a_past_injury_and_meant_weight_loss_are_n
 
 def test_a_relatives_spinal_infection_risk_is_theirs_not_the_patients_advice():
     assert "spinal_infection" not in flags("my husband has back pain and a temperature")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("it feels like someone is sitting on my chest", "chest_pain"),
+        ("both my feet are flopping about since the weekend", "neuro_deficit_emergency"),
+        ("fell on the ice, I cannot put any weight through my right leg", "fracture_trauma"),
+        (
+            "the knee they replaced in 2019 has been hot and swollen since monday",
+            "septic_arthritis",
+        ),
+        ("I'm not going to carry on after this week", "mental_health_crisis"),
+        # a symptom said after a checklist denial of another is still the patient's
+        ("fever: no. but I can't feel my bum when I wipe", "cauda_equina"),
+    ],
+)
+def test_chest_pressure_floppy_feet_weight_bearing_and_a_plan_told_plainly_flag(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bladder and bowels: normal. fever: no.",
+        "my legs turned to jelly after leg day, sore for 3 days",
+        "I stopped the tablets on purpose, they made me drowsy",
+    ],
+)
+def test_a_checklist_of_denials_an_idiom_after_exercise_and_stopped_tablets_are_not_flags(text):
+    assert flags(text) == []
+
+
+def test_jaw_pain_that_goes_off_when_chewing_stops_is_still_giant_cell_arteritis():
+    text = "jaw aches when I eat and goes off when I stop chewing, new headaches at my temples, 74"
+    assert "giant_cell_arteritis" in flags(text)
