@@ -47,3 +47,11 @@ def test_every_section_opener_has_both_questions_and_its_action_in_the_domain():
         assert short.rstrip().endswith(("?", ".")) and len(short) < len(
             responses[f"utter_ask_{slot}"][0]["text"]
         )
+
+
+def test_the_name_question_does_not_thank_again_after_the_safety_net_advice():
+    """The back-pain safety net ("Thank you. One important thing...") comes just before the
+    personal details; the name question once began "Thank you." too, twice in a row."""
+    responses = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    assert responses["utter_back_pain_safety_net"][0]["text"].startswith("Thank you.")
+    assert not responses["utter_ask_full_name"][0]["text"].startswith("Thank you")
