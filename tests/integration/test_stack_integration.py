@@ -182,13 +182,16 @@ def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
 def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_from_it(stack):
     """Once, "No, carry on" after "stop" was read as the answer to the open question: "not a
     UK postcode" at the postcode question. And a date of birth asked again after an answer
-    that did not fit is asked without its opening words."""
+    that did not fit is asked without its opening words; a GP practice told by its street and
+    town is stored with its ODS code."""
     sender = "stop-carry-on"
     told: dict[str, str] = {}
 
     def say(text: str) -> list[dict]:
         if text == "2nd November 1971" and "wrong date" not in told:
             told["wrong date"] = texts(stack.say(sender, "31/02/1970"))
+        if text == "Example Street Surgery":  # a practice told by its street and town
+            text = "the surgery on Church Street in Rugeley"
         replies = stack.say(sender, text)
         if "stopped" not in told and "home postcode" in texts(replies).lower():
             told["stopped"] = texts(stack.say(sender, "stop"))
@@ -203,7 +206,10 @@ def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_f
     assert "not a uk postcode" not in told["carried on"].lower()
     assert "What is your date of birth?" in told["wrong date"]
     assert "First, a few questions" not in told["wrong date"]
-    assert stored_referral(stack, outcome.reference)["patient"]["postcode"] == "WS11 1DB"
+    stored = stored_referral(stack, outcome.reference)
+    assert stored["patient"]["postcode"] == "WS11 1DB"
+    assert stored["eligibility"]["gp_practice"] == "Aelfgar Surgery"
+    assert stored["eligibility"]["gp_ods_code"] == "M83738"
 
 
 def test_a_need_stated_in_the_first_message_gets_its_note_before_the_consent_question(stack):
