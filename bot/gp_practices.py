@@ -80,16 +80,20 @@ def _read(path: Path) -> list[Practice]:
     return practices
 
 
+def _source() -> Path:
+    """The file in use: GP_PRACTICES_FILE, or the snapshot."""
+    return Path(os.environ.get("GP_PRACTICES_FILE") or SNAPSHOT)
+
+
 @cache
 def practices() -> tuple[Practice, ...]:
     """The practices of the file in use (read once per process)."""
-    return tuple(_read(Path(os.environ.get("GP_PRACTICES_FILE") or SNAPSHOT)))
+    return tuple(_read(_source()))
 
 
 def snapshot() -> str:
     """Which file the practices come from, and how many it holds (for the logs)."""
-    path = Path(os.environ.get("GP_PRACTICES_FILE") or SNAPSHOT)
-    return f"{path.name}: {len(practices())} GP practices"
+    return f"{_source().name}: {len(practices())} GP practices"
 
 
 def _words(text: str) -> list[str]:

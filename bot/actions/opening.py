@@ -30,10 +30,13 @@ def stated_needs(text: str) -> list[str]:
     return [need for need, words in _needs().items() if words.search(said)]
 
 
-def greet(dispatcher: CollectingDispatcher, text: str) -> None:
+def greet(dispatcher: CollectingDispatcher, text: str) -> list[str]:
+    """The introduction and a note per need stated; the needs found."""
     dispatcher.utter_message(response="utter_greet")
-    for need in stated_needs(text):
+    needs = stated_needs(text)
+    for need in needs:
         dispatcher.utter_message(response=f"utter_opening_need_{need}")
+    return needs
 
 
 class ActionGreet(Action):
@@ -47,8 +50,7 @@ class ActionGreet(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         said = "" if text.startswith("/") else text
-        greet(dispatcher, said)
-        if set(stated_needs(said)) & COMMUNICATION_NEEDS:
+        if set(greet(dispatcher, said)) & COMMUNICATION_NEEDS:
             # kept for the referral: staff see how the patient first put it
             return [SlotSet("communication_needs_stated", " ".join(said.split())[:300])]
         return []

@@ -19,6 +19,13 @@ def named(text: str) -> str | None:
     return practice.ods_code if practice else None
 
 
+def forget_practices_read() -> None:
+    """Empty the per-process caches, so the next call reads GP_PRACTICES_FILE again."""
+    for cached in (gp_practices.practices, gp_practices._index, gp_practices._vocabulary):
+        cached.cache_clear()
+    gp_practices._known.cache_clear()
+
+
 def test_the_snapshot_holds_the_icbs_practices_and_says_which_it_is():
     assert len(gp_practices.practices()) == 144
     assert gp_practices.snapshot() == "gp_practices_qnc.csv: 144 GP practices"
@@ -70,9 +77,7 @@ def test_the_current_ods_epraccur_report_can_replace_the_snapshot(tmp_path, monk
     with path.open("w", newline="") as handle:
         csv.writer(handle).writerows(rows)
     monkeypatch.setenv("GP_PRACTICES_FILE", str(path))
-    for cached in (gp_practices.practices, gp_practices._index, gp_practices._vocabulary):
-        cached.cache_clear()
-    gp_practices._known.cache_clear()
+    forget_practices_read()
     try:
         assert [p.ods_code for p in gp_practices.practices()] == ["M99901"]
         assert gp_practices.practices()[0].name == "New Practice Surgery"
@@ -80,9 +85,7 @@ def test_the_current_ods_epraccur_report_can_replace_the_snapshot(tmp_path, monk
         assert named("it's M99901") == "M99901" and named("M99902") is None
     finally:
         monkeypatch.delenv("GP_PRACTICES_FILE")
-        for cached in (gp_practices.practices, gp_practices._index, gp_practices._vocabulary):
-            cached.cache_clear()
-        gp_practices._known.cache_clear()
+        forget_practices_read()
 
 
 def validate_gp(text: str) -> tuple[dict, list[dict]]:
