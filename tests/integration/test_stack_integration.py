@@ -218,6 +218,16 @@ def test_a_need_stated_in_the_first_message_gets_its_note_before_the_consent_que
     assert replies.index("someone else") < replies.index("privacy notice")  # then consent
 
 
+def test_a_hearing_need_in_the_first_message_is_recorded_with_the_referral(stack):
+    opening = "Hi, I'm deaf so please no phone calls, I'd like to refer myself about my right knee"
+    outcome = complete_referral(
+        lambda text: stack.say("deaf-patient", text), replace(TYPICAL, opening=opening)
+    )
+    assert outcome.completed, outcome
+    needs = stored_referral(stack, outcome.reference)["patient"]["communication_needs"]
+    assert needs == f"said at the start: {opening}"
+
+
 def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_back(stack):
     """Once, a message not understood at the read-back got "Sorry, I did not understand" and
     the summary's buttons disappeared; a correction typed there is taken too."""
