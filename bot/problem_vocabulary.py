@@ -58,14 +58,29 @@ def match(section: str, text: str) -> str | None:
 _WEAK_ONSET = re.compile(r"\b(?:don'?t know|do not know|not sure)\b")
 
 
-def onset_mentioned(text: str) -> str | None:
-    """How it started, said in passing ("hurt for 3 months since football"); None when the
-    message says nothing clear about it or mentions both an injury and a gradual start."""
-    lowered = _WEAK_ONSET.sub(" ", " ".join(text.lower().split()))
+def _onset_from_words(lowered: str) -> str | None:
+    """The one onset the words name; None when they name none, or both an injury and a
+    gradual start ("it just came on, I think from lifting"): that is for the patient to say."""
     found = {key for pattern, key in _patterns("onset") if pattern.search(lowered)}
     if "no injury" in lowered:
         found.discard("injury")
     return found.pop() if len(found) == 1 else None
+
+
+def onset_mentioned(text: str) -> str | None:
+    """How it started, said in passing ("hurt for 3 months since football"); None when the
+    message says nothing clear about it or mentions both an injury and a gradual start."""
+    return _onset_from_words(_WEAK_ONSET.sub(" ", " ".join(text.lower().split())))
+
+
+def onset_answer(text: str) -> str | None:
+    """The answer to "How did it start?": a tapped button, or typed words naming one onset.
+    Words naming both are not guessed at, so the question is asked again with its buttons."""
+    said = button_value(text) or text
+    lowered = normalised(said.replace("_", " "))
+    if lowered in load("problem_vocabulary")["onset"]:
+        return lowered
+    return _onset_from_words(lowered)
 
 
 def body_area_label(area: str) -> str:

@@ -36,6 +36,7 @@ from bot.problem_vocabulary import (
     body_area_has_side,
     match,
     match_work_status,
+    onset_answer,
     onset_mentioned,
     parse_contact_permission,
 )
@@ -341,7 +342,7 @@ class ValidateReferralForm(FormValidationAction):
         return {"pregnancy_pelvic_pain": False}
 
     def validate_onset(self, value, dispatcher, tracker, domain) -> Slots:
-        onset = match("onset", str(value or ""))
+        onset = onset_answer(str(value or ""))
         if onset is None:
             return self.reject("onset", "utter_invalid_onset", dispatcher, tracker)
         return {"onset": onset}

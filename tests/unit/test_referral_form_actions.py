@@ -99,6 +99,7 @@ def test_answers_in_everyday_formats_are_stored_normalised(slot, text, intent, e
         ("phone", "12345", "utter_invalid_phone"),
         ("email", "alex at example", "utter_invalid_email"),
         ("date_of_birth", "yes", "utter_invalid_date_of_birth"),
+        ("onset", "it just came on, I think from lifting", "utter_invalid_onset"),
     ],
 )
 def test_an_invalid_answer_is_re_asked_saying_what_is_wrong(slot, text, response):

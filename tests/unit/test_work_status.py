@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content_store import load
-from bot.problem_vocabulary import button_value, match, match_work_status
+from bot.problem_vocabulary import button_value, match, match_work_status, onset_answer
 from tests.support.buttons import work_buttons
 
 
@@ -46,6 +46,12 @@ def test_a_tapped_work_button_is_read_as_its_own_status(button):
         ("I work as a carer", "working"),
         ("retired 5 years ago", "retired"),
         ("I'm at uni", "student"),
+        ("I do a bit of cleaning but it's getting really hard", "at_risk"),
+        ("at work, but only just managing", "at_risk"),
+        ("I've been off for three weeks with it", "off_work"),
+        ("not back at work yet", "off_work"),
+        ("I look after the kids full time", "not_working"),
+        ("retired, but I look after my grandkids", "retired"),
     ],
 )
 def test_work_told_in_a_sentence_is_mapped_to_an_option(typed, status):
@@ -76,3 +82,34 @@ def test_a_button_payload_gives_its_one_value_and_anything_else_gives_none(paylo
 def test_a_tapped_onset_button_is_read_by_its_value_not_by_a_word_inside_the_payload():
     assert match("onset", '/inform{"onset": "gradual"}') == "gradual"
     assert match("onset", '/inform{"onset": "injury"}') == "injury"
+
+
+@pytest.mark.parametrize(
+    ("typed", "onset"),
+    [
+        ("After an injury or accident", "injury"),
+        ("Gradually, no injury", "gradual"),
+        ('/inform{"onset": "injury"}', "injury"),
+        ("I went over on it playing football", "injury"),
+        ("slipped on the ice at Christmas", "injury"),
+        ("no injury, it just crept up on me", "gradual"),
+        ("woke up with it one morning", "gradual"),
+        ("came out of the blue", "gradual"),
+        ("not sure really", "gradual"),
+    ],
+)
+def test_how_it_started_typed_as_an_answer_is_read(typed, onset):
+    assert onset_answer(typed) == onset
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "it just came on, I think from lifting",
+        "came on gradually but I did twist it a bit at the gym",
+        "it crept up on me after I slipped last year",
+        "hmm",
+    ],
+)
+def test_how_it_started_is_asked_again_not_guessed_when_the_words_name_both_or_neither(typed):
+    assert onset_answer(typed) is None
