@@ -72,6 +72,9 @@ CUE_LISTS = {
     "ongoing": "ongoing",
     "behalf": "on_behalf",
 }
+COMPANY_DETERMINERS = {"my", "the", "our", "a", "me"}
+# Cue lists matched on the words as written, not their lemmas (see exact_cue_matcher).
+EXACT_CUES = {"resolved"}
 # Other-person cues that are not nouns: no "-s" form is added for them ("mums", "nans").
 PRONOUN_CUES = {
     "he", "she", "his", "her", "him", "himself", "herself", "themselves", "someone",
@@ -127,6 +130,15 @@ def _fix_contractions(doc: Doc) -> Doc:
         elif not token.lemma_:
             token.lemma_ = token.lower_
     return doc
+
+
+def _in_company(doc: Doc, start: int) -> bool:
+    """The person is company, not whose symptom it is: "when I'm with my partner", "out
+    with the kids". (A pronoun after it, "with my dad when he fell", is a cue of its own.)"""
+    i = start - 1
+    if i >= 0 and doc[i].lower_ in COMPANY_DETERMINERS:
+        i -= 1
+    return i >= 0 and doc[i].lower_ == "with"
 
 
 def _damerau_at_most_one(a: str, b: str) -> bool:
@@ -220,6 +232,10 @@ class RedFlagDetector:
         self.lemma_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
         self.exact_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.cue_matcher = PhraseMatcher(self.nlp.vocab, attr="LEMMA")
+        # Cues whose tense is their meaning, matched word for word: "gone now" says it has
+        # gone, its lemma "go now" would also match "going now" ("it takes ages to get going
+        # now", "the numbness is going now"), which is a symptom still there.
+        self.exact_cue_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self._add_patterns()
         self.fillers = {
             doc[0].lemma_ for doc in self._docs(self.context["direct_negation_fillers"]) if doc
@@ -247,7 +263,8 @@ class RedFlagDetector:
             phrases = list(self.context[name])
             if key == "third":  # "my nans hip", "me mums legs": a possessive without its '
                 phrases += [p + "s" for p in phrases if " " not in p and p not in PRONOUN_CUES]
-            self.cue_matcher.add(key, self._docs(phrases))
+            matcher = self.exact_cue_matcher if key in EXACT_CUES else self.cue_matcher
+            matcher.add(key, self._docs(phrases))
 
     def _catalogue_phrases(self) -> list[str]:
         phrases = [p for phrases, _ in self.catalogue.concepts.values() for p in phrases]
@@ -282,8 +299,11 @@ class RedFlagDetector:
         if word.endswith("in") and word + "g" in self.word_forms:
             return word + "g"
         candidates = sorted(w for w in self.vocabulary if _damerau_at_most_one(word, w))
-        if word in self.word_forms:  # a real word form: "glasses" is no slip for "glassed"
-            candidates = [w for w in candidates if w not in self.word_forms]
+        if word in self.word_forms:
+            # a real word form is no slip for another word form ("glasses" for "glassed"), nor
+            # for its own root ("settled" for "settle"); "overdoes" still reads "overdose"
+            own_root = self.word_forms[word]
+            candidates = [w for w in candidates if w not in self.word_forms and w != own_root]
         return candidates[0] if len(candidates) == 1 else word
 
     def parse(self, text: str) -> Doc:
@@ -387,7 +407,12 @@ class RedFlagDetector:
     def _cues(self, doc: Doc) -> list[_Mention]:
         """Every context cue in the message (matched once per message)."""
         names = self.nlp.vocab.strings
-        return [_Mention(names[key], s, e) for key, s, e in self.cue_matcher(doc)]
+        found = [*self.cue_matcher(doc), *self.exact_cue_matcher(doc)]
+        return [
+            _Mention(names[key], s, e)
+            for key, s, e in sorted(found, key=lambda m: m[1:])
+            if not (names[key] == "third" and _in_company(doc, s))
+        ]
 
     @staticmethod
     def _for_the_patient(doc: Doc, cues: list[_Mention]) -> bool:

@@ -443,3 +443,55 @@ def test_a_checklist_of_denials_an_idiom_after_exercise_and_stopped_tablets_are_
 def test_jaw_pain_that_goes_off_when_chewing_stops_is_still_giant_cell_arteritis():
     text = "jaw aches when I eat and goes off when I stop chewing, new headaches at my temples, 74"
     assert "giant_cell_arteritis" in flags(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # a word whose root looks like a "gone" cue is not a recovery ("get going now")
+        ("it takes forever for my wee to get going now and my back is killing me", "cauda_equina"),
+        ("the numbness round my back passage is going now but not gone", "cauda_equina"),
+        # a person named as company is not whose symptom it is
+        (
+            "since my back went I can't finish when I'm with my wife and my bits feel numb",
+            "cauda_equina",
+        ),
+        # "fine" before a sudden change is when it started, not a recovery
+        ("both legs went weak overnight, I was fine yesterday", "cauda_equina"),
+        ("my hand is getting weaker every week, it was fine a month ago", "neuro_deficit"),
+        # a replaced joint named a sentence before the heat
+        (
+            "My knee was replaced in 2019. This week the whole knee has gone hot and it hurts.",
+            "septic_arthritis",
+        ),
+        ("I have lost loads of weight and I'm eating the same as ever, ribs ache", "weight_loss"),
+        ("down two stone since the summer, not trying to, back is sore", "weight_loss"),
+        ("there's no reason to go on any more", "mental_health_crisis"),
+        ("I've worked out how to do it, I just want out of this life", "mental_health_crisis"),
+        ("I got shot in the arm last night", "other_emergency"),
+    ],
+)
+def test_this_rounds_lay_wordings_of_red_flags_are_caught(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hips are shot after years on building sites",
+        "can a trapped nerve cause problems with your bladder?",
+        "is a sore scalp linked to arthritis?",
+        "do u deal with chest pains or should I go elsewhere",
+        "I had pins and needles in my bum after a long drive but it went away",
+        "the swollen hot ankle was gout, the GP sorted it with tablets",
+        "my knee was hot and swollen in the spring, sorted with antibiotics",
+    ],
+)
+def test_an_idiom_a_general_question_and_a_recovered_past_are_not_flags(text):
+    assert flags(text) == []
+
+
+def test_a_real_word_is_not_spelling_corrected_to_its_own_root_but_a_typo_still_is():
+    detector = default_detector()
+    assert "settled" in detector.correct_spelling("it settled down")
+    assert "overdose" in detector.correct_spelling("i took an overdoes")
