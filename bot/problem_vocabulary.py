@@ -22,6 +22,11 @@ def _patterns(section: str) -> list[tuple[re.Pattern, str]]:
     return [(re.compile(rf"(?<![a-z]){re.escape(word)}(?![a-z])"), key) for word, key in pairs]
 
 
+def ids_named(section: str, lowered: str) -> set[str]:
+    """Every id of a vocabulary section whose words appear in lower-cased text."""
+    return {key for pattern, key in _patterns(section) if pattern.search(lowered)}
+
+
 _PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})\s*$", re.S)
 
 
@@ -61,7 +66,7 @@ _WEAK_ONSET = re.compile(r"\b(?:don'?t know|do not know|not sure)\b")
 def _onset_from_words(lowered: str) -> str | None:
     """The one onset the words name; None when they name none, or both an injury and a
     gradual start ("it just came on, I think from lifting"): that is for the patient to say."""
-    found = {key for pattern, key in _patterns("onset") if pattern.search(lowered)}
+    found = ids_named("onset", lowered)
     if "no injury" in lowered:
         found.discard("injury")
     return found.pop() if len(found) == 1 else None

@@ -16,11 +16,25 @@ from typing import Any
 
 from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
 from bot.content_store import load
+from bot.problem_vocabulary import ids_named, match
 from bot.referral_fields import normalise_postcode, parse_date_of_birth
 from bot.word_lists import normalised, phrase_pattern
 
+
+def _one_side_of_a_part(text: str) -> bool:
+    """ "actually it's my left knee", "sorry, wrong side, the right": one side named, with a
+    body part or the word side (not "sorry, that's right"); "the left not the right" names
+    two and is left to the read-back."""
+    sides = ids_named("sides", normalised(text))
+    named_part = match("body_areas", text) is not None or _SIDE_WORD.search(text) is not None
+    return len(sides) == 1 and named_part
+
+
+_SIDE_WORD = re.compile(r"\bsides?\b", re.I)
+
 # Whether a message holds a value for the field (the form's validator then checks it).
 _HAS_VALUE: dict[str, Callable[[str], bool]] = {
+    "side": _one_side_of_a_part,
     "date_of_birth": lambda text: parse_date_of_birth(text, date.today()).value is not None,
     "postcode": lambda text: normalise_postcode(text) is not None,
     "nhs_number": lambda text: parse_nhs_number(text).value is not None,

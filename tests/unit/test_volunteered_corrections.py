@@ -27,6 +27,8 @@ ANSWERED = {
     "postcode": "WS11 1DB",
     "phone": "07700 900123",
     "nhs_number": "485 777 3457",
+    "body_area": "knee",
+    "side": "right",
 }
 
 
@@ -64,6 +66,9 @@ def validate(tracker: Tracker) -> tuple[dict[str, Any], list[dict]]:
         ("address_line1", "oops wrong postcode, it should be ST4 6QG", "postcode", "ST4 6QG", None),
         ("email", "my mobile number was wrong it's 07700 900456", "phone", "07700 900456", None),
         ("email", "NHS number typo, should be 943 476 5870", "nhs_number", "943 476 5870", None),
+        ("duration", "actually it's my left knee", "side", "left", None),
+        ("pain_score", "sorry, wrong side, it's both of them", "side", "both", None),
+        ("work_status", "oops I meant the left side", "side", "left", None),
     ],
 )
 def test_a_correction_at_a_later_question_changes_that_answer_and_asks_again(
@@ -89,12 +94,16 @@ def test_a_new_postcode_asks_again_whether_the_gp_is_in_the_area():
         ("gp_practice", "my date of birth is 12/03/1980"),  # no word that it was wrong
         ("gp_practice", "sorry, my date of birth was wrong"),  # no new value
         ("gp_practice", "sorry my date of birth was wrong, it's 31/02/1980"),  # no such date
+        ("duration", "sorry, that's right"),  # "right" is not a side here
+        ("duration", "actually it's my left hip"),  # another part: not only a side
+        ("duration", "the left, sorry, not the right knee"),  # two sides: left to the read-back
     ],
 )
 def test_anything_else_is_validated_as_the_answer_to_the_open_question(requested, text):
     slots, messages = validate(turn(requested, text))
     assert "utter_correction_taken" not in [m.get("response") for m in messages]
     assert slots.get("date_of_birth", ANSWERED["date_of_birth"]) == ANSWERED["date_of_birth"]
+    assert slots.get("side", ANSWERED["side"]) == ANSWERED["side"]
 
 
 def test_a_change_request_that_already_holds_the_new_value_takes_it_without_asking_again():
