@@ -165,3 +165,17 @@ def find(text: str) -> Practice | None:
         return None
     best, second = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
     return ranked[0][1] if best >= MARGIN * second and best - second >= LEAST / 2 else None
+
+
+MOST_OFFERED = 3
+
+
+def candidates(text: str) -> list[Practice]:
+    """When the words fit two or three practices about equally ("the health centre in
+    Hanley"), those practices, to offer as "Did you mean ...?"; otherwise none (one is
+    `find`'s answer; four or more is no help as buttons)."""
+    ranked = scores(text or "")
+    if not ranked or ranked[0][0] < LEAST:
+        return []
+    close = [practice for score, practice in ranked if score >= ranked[0][0] - LEAST / 2]
+    return close if 2 <= len(close) <= MOST_OFFERED else []

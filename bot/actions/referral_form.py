@@ -34,6 +34,7 @@ from bot.dialogue.escalation import catalogue, escalate, next_screening_question
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     body_area_has_side,
+    button_value,
     match,
     match_work_status,
     onset_answer,
@@ -99,6 +100,7 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
     return None
 
 
+NONE_OF_THESE = "none of these"  # the value of the "None of these" button under practices
 DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
 
 
@@ -301,18 +303,29 @@ class ValidateReferralForm(FormValidationAction):
     def validate_gp_practice(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:
             return {"gp_practice": NOT_GIVEN}
-        text = free_text(value)
+        tapped = button_value(str(value or ""))
+        typed = tracker.get_slot("gp_practice_typed")
+        if typed and tapped == NONE_OF_THESE:  # none of the practices offered: kept as typed
+            return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
+        text = tapped or free_text(value)
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
         if is_declined(text):
-            return {"gp_practice": NOT_GIVEN, "gp_ods_code": None}
+            return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         practice = gp_practices.find(text)
-        if practice is None:  # kept in the patient's words: staff can look it up
-            return {"gp_practice": text, "gp_ods_code": None}
+        if practice is None:
+            if not typed and gp_practices.candidates(text):  # offered by action_ask_gp_practice
+                return {"gp_practice": None, "gp_practice_typed": text}
+            # kept in the patient's words, with no ODS code: staff can look it up
+            return {"gp_practice": text, "gp_ods_code": None, "gp_practice_typed": None}
         dispatcher.utter_message(
             response="utter_gp_practice_found", practice=practice.name, place=practice.place
         )
-        return {"gp_practice": practice.name, "gp_ods_code": practice.ods_code}
+        return {
+            "gp_practice": practice.name,
+            "gp_ods_code": practice.ods_code,
+            "gp_practice_typed": None,
+        }
 
     def validate_already_under_service(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "already_under_service")

@@ -193,6 +193,35 @@ def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     assert stored["problem"]["side"] == "left"
 
 
+@pytest.mark.parametrize("choice", ["first practice", "None of these"])
+def test_a_practice_typed_loosely_offers_the_practices_it_fits_and_stores_the_choice(stack, choice):
+    """ "my surgery is in Stone" fits two practices: both are offered as buttons with "None
+    of these"; a tapped practice is stored with its ODS code, "None of these" keeps the words
+    as typed, with no code for staff to check."""
+    sender = f"practice-offer-{choice.split()[0].lower()}"
+    offered: list[list[dict]] = []
+
+    def say(text: str) -> list[dict]:
+        if text == "Example Street Surgery":
+            replies = stack.say(sender, "my surgery is in Stone")
+            buttons = [b for reply in replies for b in reply.get("buttons") or []]
+            offered.append(buttons)
+            text = buttons[0]["payload"] if choice == "first practice" else buttons[-1]["payload"]
+        return stack.say(sender, text)
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    [buttons] = offered
+    assert 3 <= len(buttons) <= 4 and buttons[-1]["title"] == "None of these"
+    eligibility = stored_referral(stack, outcome.reference)["eligibility"]
+    if choice == "first practice":
+        assert eligibility["gp_ods_code"] == button_value(buttons[0]["payload"])
+        assert buttons[0]["title"].startswith(eligibility["gp_practice"])
+    else:
+        assert eligibility["gp_practice"] == "my surgery is in Stone"
+        assert eligibility["gp_ods_code"] is None
+
+
 def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_from_it(stack):
     """Once, "No, carry on" after "stop" was read as the answer to the open question: "not a
     UK postcode" at the postcode question. And a date of birth asked again after an answer
