@@ -190,3 +190,8 @@ def offer(typed: str | None) -> list[dict]:
 
 def test_the_question_is_asked_plainly_when_nothing_was_offered():
     assert offer(None) == [{"response": "utter_ask_gp_practice"}]
+
+
+def test_a_whole_name_given_wins_over_a_shorter_name_in_the_same_town():
+    assert named("Biddulph Valley Surgery") == "M83046"  # not Biddulph Doctors (M83089)
+    assert named("biddulph") is None  # the town alone names neither of its practices
