@@ -95,7 +95,16 @@ DURATIONS = (
     "over a year",
     "about 10 days",
 )
-ANSWERED_DURATIONS = (*DURATIONS, "since March", "since last summer, about 5 months")
+ANSWERED_DURATIONS = (
+    *DURATIONS,
+    "since March",
+    "since last summer, about 5 months",
+    "since Christmas",
+    "a couple of months",
+    "18 months",
+    "6 wks",
+    "about a year and a half",
+)
 # The part of the body as said in an opening message: "my left knee", "both my knees".
 NOUNS = {
     "knee": "knee",
