@@ -31,6 +31,7 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate, next_screening_question
+from bot.field_registry import optional_fields
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     body_area_has_side,
@@ -58,7 +59,7 @@ logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
 FREE_TEXT_LIMIT = 500
-OPTIONAL_SLOTS = {"nhs_number", "email", "communication_needs", "work_role", "gp_practice"}
+OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
 SAFETY_NET_AREAS = {"back", "several"}
