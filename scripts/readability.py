@@ -44,9 +44,17 @@ class Scored:
         return len(self.text.split())
 
 
+_BULLET = re.compile(r"^\s*(?:[•*]|-\s)\s*(.*?)[.;,]?\s*$")
+
+
 def clean(text: str) -> str:
-    """Text as a patient reads it: placeholders become a short word, lines are joined."""
-    return " ".join(_PLACEHOLDER.sub("it", text).split())
+    """Text as a patient reads it: placeholders become a short word, lines are joined, and
+    each bulleted line is read as a sentence of its own (as the patient reads a list)."""
+    lines = []
+    for line in _PLACEHOLDER.sub("it", text).splitlines():
+        bullet = _BULLET.match(line)
+        lines.append(f"{bullet.group(1)}." if bullet else line)
+    return " ".join(" ".join(lines).split())
 
 
 def grade(text: str) -> float:

@@ -182,3 +182,20 @@ def test_report_the_hardest_texts_in_content(scored):
 def test_placeholders_do_not_count_as_long_words():
     assert readability.clean("Call {phone} now.") == "Call it now."
     assert readability.grade("The cat sat on the mat.") < TARGET_GRADE
+
+
+def test_a_bulleted_line_is_read_as_a_sentence_of_its_own():
+    listed = "Have you had any of these?\n• numbness when you wipe\n• trouble peeing"
+    assert readability.clean(listed) == (
+        "Have you had any of these? numbness when you wipe. trouble peeing."
+    )
+
+
+def test_every_screening_question_is_short_lines_a_patient_can_scan():
+    """Once single sentences of 39 and 49 words; a question of several parts is a list."""
+    for flag in load_red_flags().flags.values():
+        if not flag.screening_question:
+            continue
+        lines = flag.screening_question.splitlines()
+        longest = max(len(line.split()) for line in lines)
+        assert longest <= 16, (flag.id, longest)
