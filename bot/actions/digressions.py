@@ -41,9 +41,9 @@ class ActionAnswerDigression(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
         responses = domain.get("responses") or {}
         response = f"utter_answer_{intent.removeprefix('ask_')}"
-        term = asked_term(tracker.latest_message.get("text"))
-        if intent == "ask_what_is_mis" and term is not None:
-            response = f"utter_answer_term_{term}"
+        if intent == "ask_what_is_mis":  # "what is rheumatology?": about that part
+            term = asked_term(tracker.latest_message.get("text"))
+            response = f"utter_answer_term_{term}" if term else response
         if is_kiosk(tracker) and f"{response}_kiosk" in responses:
             response = f"{response}_kiosk"
         if response not in responses:

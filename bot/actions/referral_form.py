@@ -214,8 +214,10 @@ class ValidateReferralForm(FormValidationAction):
     async def correct(self, field, text, dispatcher, tracker, domain) -> Slots | None:
         """The slots that change `field` to the value in `text`, checked by the field's own
         validator, with the patient told; None (and nothing said) when the value is refused."""
-        part = match("body_areas", text)
-        if field == "side" and part not in (None, tracker.get_slot("body_area")):
+        if field == "side" and match("body_areas", text) not in (
+            None,
+            tracker.get_slot("body_area"),
+        ):
             return None  # "actually it's my left hip" when the knee was given: not only a side
         validate = getattr(self, f"validate_{field}")
         slots = await call_potential_coroutine(validate(text, dispatcher, tracker, domain))
