@@ -153,6 +153,18 @@ def scores(text: str) -> list[tuple[float, Practice]]:
     return sorted(zip(total, (p for p, _, _ in index), strict=True), key=lambda pair: -pair[0])
 
 
+def _whole_name(text: str) -> Practice | None:
+    """The practice whose whole name (two or more words that are not "surgery", "medical"...)
+    the words give, when no other practice's name given is as long: "Biddulph Valley
+    Surgery" is not "Biddulph Doctors", though both are in Biddulph."""
+    said = frozenset().union(*(_known(word) for word in _distinct(text)))
+    given = [(len(name), p) for p, name, _ in _index() if len(name) >= 2 and name <= said]
+    given.sort(key=lambda pair: -pair[0])
+    if given and (len(given) == 1 or given[0][0] > given[1][0]):
+        return given[0][1]
+    return None
+
+
 def find(text: str) -> Practice | None:
     """The one practice the words name, or None when none or several fit."""
     code = ODS_CODE.search(text or "")
@@ -160,8 +172,25 @@ def find(text: str) -> Practice | None:
         found = [p for p in practices() if p.ods_code == code.group(1).upper()]
         if found:
             return found[0]
+    whole = _whole_name(text or "")
+    if whole is not None:
+        return whole
     ranked = scores(text or "")
     if not ranked or ranked[0][0] < LEAST:
         return None
     best, second = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
     return ranked[0][1] if best >= MARGIN * second and best - second >= LEAST / 2 else None
+
+
+MOST_OFFERED = 3
+
+
+def candidates(text: str) -> list[Practice]:
+    """When the words fit two or three practices about equally ("the health centre in
+    Hanley"), those practices, to offer as "Did you mean ...?"; otherwise none (one is
+    `find`'s answer; four or more is no help as buttons)."""
+    ranked = scores(text or "")
+    if not ranked or ranked[0][0] < LEAST:
+        return []
+    close = [practice for score, practice in ranked if score >= ranked[0][0] - LEAST / 2]
+    return close if 2 <= len(close) <= MOST_OFFERED else []

@@ -23,7 +23,7 @@ _UNITS = {
 _WORD_ALTERNATION = "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
 _DURATION = re.compile(
     rf"(?<![a-z])(\d+(?:\.\d+)?|{_WORD_ALTERNATION})(?:\s+(?:and\s+a\s+half))?\s*"
-    rf"({'|'.join(sorted(_UNITS, key=len, reverse=True))})\b",
+    rf"({'|'.join(sorted(_UNITS, key=len, reverse=True))})\b(?:\s+and\s+a\s+half\b)?",
     re.I,
 )
 _SCORE = re.compile(

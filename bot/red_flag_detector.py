@@ -132,13 +132,14 @@ def _fix_contractions(doc: Doc) -> Doc:
     return doc
 
 
-def _in_company(doc: Doc, start: int) -> bool:
+def _in_company(doc: Doc, start: int, behalf_ends: set[int]) -> bool:
     """The person is company, not whose symptom it is: "when I'm with my partner", "out
-    with the kids". (A pronoun after it, "with my dad when he fell", is a cue of its own.)"""
+    with the kids". (A pronoun after it, "with my dad when he fell", is a cue of its own.)
+    Not when the "with" ends an on-behalf cue ("completing this referral with my mum")."""
     i = start - 1
     if i >= 0 and doc[i].lower_ in COMPANY_DETERMINERS:
         i -= 1
-    return i >= 0 and doc[i].lower_ == "with"
+    return i >= 0 and doc[i].lower_ == "with" and i + 1 not in behalf_ends
 
 
 def _damerau_at_most_one(a: str, b: str) -> bool:
@@ -408,10 +409,12 @@ class RedFlagDetector:
         """Every context cue in the message (matched once per message)."""
         names = self.nlp.vocab.strings
         found = [*self.cue_matcher(doc), *self.exact_cue_matcher(doc)]
+        # "completing this referral with my mum": that "with" says for whom, not company
+        behalf_ends = {e for key, _, e in found if names[key] == "behalf"}
         return [
             _Mention(names[key], s, e)
             for key, s, e in sorted(found, key=lambda m: m[1:])
-            if not (names[key] == "third" and _in_company(doc, s))
+            if not (names[key] == "third" and _in_company(doc, s, behalf_ends))
         ]
 
     @staticmethod

@@ -15,22 +15,15 @@ from flask import Flask, current_app, g
 from sqlite_utils import Database
 
 from intake import migrations
+from intake.field_registry import searched
 
 # The staff workflow's statuses (intake/staff/queue.py shows them); a new referral is "new".
 STATUSES = ("new", "in_review", "accepted", "redirected", "closed")
 
 # The referral's fields staff search by (with its reference): identifiers and free text.
 # The phone number is matched by its digits (phone_key), not through the text index.
-SEARCHED_PATIENT_FIELDS = ("full_name", "nhs_number", "postcode", "email")
-SEARCHED_PROBLEM_FIELDS = (
-    "body_area",
-    "side",
-    "duration",
-    "daily_impact",
-    "work_role",
-    "treatments_tried",
-    "goals",
-)
+SEARCHED_PATIENT_FIELDS = searched("patient")  # content/referral_fields.yml
+SEARCHED_PROBLEM_FIELDS = searched("problem")
 
 
 def init_app(app: Flask) -> None:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.actions.changes import FIELD_SLOTS
+from bot.field_registry import change_groups
 
 ROOT = Path(__file__).resolve().parent.parent
 VOCABULARY = ROOT / "content" / "problem_vocabulary.yml"
@@ -53,9 +53,10 @@ HEADER = """\
 def _field_words() -> list[str]:
     """Every word the NLU maps to a changeable field, and the fields' own names."""
     data = yaml.safe_load(NLU.read_text())
-    words = {name.replace("_", " ") for name in FIELD_SLOTS}
+    groups = change_groups()
+    words = {name.replace("_", " ") for name in groups}
     for item in data.get("nlu", []):
-        if item.get("synonym") in FIELD_SLOTS:
+        if item.get("synonym") in groups:
             words.update(line.strip()[2:].strip() for line in item["examples"].splitlines())
     return sorted(word for word in words if word)
 

@@ -44,9 +44,21 @@ class Scored:
         return len(self.text.split())
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_BULLET = re.compile(r"^\s*(?:[•*]|-\s)\s*(.*?)[.;,]?\s*$")
+
+
 def clean(text: str) -> str:
-    """Text as a patient reads it: placeholders become a short word, lines are joined."""
-    return " ".join(_PLACEHOLDER.sub("it", text).split())
+    """Text as a patient reads it: placeholders become a short word, and each line (folded
+    YAML has none; a list or a read-back has one per item) is read as a sentence of its own."""
+    lines = []
+    text = _COMMENT.sub(" ", text)  # a note for the service, not shown to patients
+    for line in _PLACEHOLDER.sub("it", text).splitlines():
+        bullet = _BULLET.match(line)
+        line = (bullet.group(1) if bullet else line).strip()
+        # a text kept in lines (a list, a read-back) is read a line at a time
+        lines.append(line if not line or line[-1] in ".?!:" else f"{line}.")
+    return " ".join(" ".join(lines).split())
 
 
 def grade(text: str) -> float:

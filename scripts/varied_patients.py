@@ -23,6 +23,7 @@ from pathlib import Path
 import requests
 from stdnum.gb import nhs
 
+from bot import gp_practices
 from bot.content_store import load as load_content
 from scripts.running_stack import RunningStack
 from scripts.simulated_patient import (
@@ -94,7 +95,16 @@ DURATIONS = (
     "over a year",
     "about 10 days",
 )
-ANSWERED_DURATIONS = (*DURATIONS, "since March", "since last summer, about 5 months")
+ANSWERED_DURATIONS = (
+    *DURATIONS,
+    "since March",
+    "since last summer, about 5 months",
+    "since Christmas",
+    "a couple of months",
+    "18 months",
+    "6 wks",
+    "about a year and a half",
+)
 # The part of the body as said in an opening message: "my left knee", "both my knees".
 NOUNS = {
     "knee": "knee",
@@ -168,6 +178,8 @@ class Generated:
     persona: Persona
     expected: dict[str, dict[str, str | None]] = field(default_factory=dict)
     told: tuple[str, ...] = ()  # cues of questions answered before they were asked
+    # (cue, message): said once, before answering the question with that cue (a correction)
+    asides: tuple[tuple[str, str], ...] = ()
 
 
 def valid_nhs_number(rng: random.Random) -> str:
@@ -261,7 +273,78 @@ def email_said(rng: random.Random, first: str, last: str) -> tuple[str, str | No
 def generate(seed: int, count: int) -> list[Generated]:
     """`count` patients from `seed`, the same every time."""
     rng = random.Random(seed)
-    return [one_patient(rng, index) for index in range(count)]
+    return [with_extras(one_patient(rng, index), seed, index) for index in range(count)]
+
+
+# A practice typed the way people type it: its name in any case, without its last word, with
+# a slip, or by its street and town; a later message corrects the date of birth.
+SLIPS = ("swap", "drop", "double")
+
+
+def practice_said(rng: random.Random) -> tuple[str, gp_practices.Practice]:
+    practice = rng.choice(gp_practices.practices())
+    name = practice.name
+    words = name.split()
+    longest = max(words, key=len)
+    if len(longest) >= 6:
+        i = rng.randrange(1, len(longest) - 2)
+        slip = rng.choice(SLIPS)
+        slipped = {
+            "swap": longest[:i] + longest[i + 1] + longest[i] + longest[i + 2 :],
+            "drop": longest[:i] + longest[i + 1 :],
+            "double": longest[:i] + longest[i] + longest[i:],
+        }[slip]
+    else:
+        slipped = longest
+    said = rng.choice(
+        (
+            name,
+            name.lower(),
+            f"{name.replace(longest, slipped)}",
+            f"it's {name} in {practice.place}",
+            f"{name.lower()}, {practice.place.lower()}",
+        )
+    )
+    return said, practice
+
+
+def with_extras(generated: Generated, seed: int, index: int) -> Generated:
+    """Half the patients name a real practice loosely (its ODS code must be stored); one in
+    five gives a wrong date of birth and corrects it at a later question. Drawn from their own
+    generator, so the patients `one_patient` makes stay as they were."""
+    rng = random.Random(seed * 1000 + index)
+    persona = generated.persona
+    answers = list(persona.answers)
+    expected = {section: dict(fields) for section, fields in generated.expected.items()}
+    asides: tuple[tuple[str, str], ...] = ()
+    if rng.random() < 0.5:
+        said, practice = practice_said(rng)
+        answers = [
+            (cue, said if cue == "gp practice (surgery)" else reply) for cue, reply in answers
+        ]
+        answers.append(("did you mean", practice.name))
+        expected["eligibility"] = {"gp_ods_code": practice.ods_code}
+    if rng.random() < 0.2 and "home postcode" not in generated.told:
+        born = date.fromisoformat(expected["patient"]["date_of_birth"])
+        wrong = born + timedelta(days=rng.choice((-1, 1)) * rng.randrange(1, 400))
+        answers = [
+            (cue, f"{wrong:%d/%m/%Y}" if cue == "date of birth" else reply)
+            for cue, reply in answers
+        ]
+        cue = rng.choice(("0 (no pain) to 10", "what about work", "what have you tried"))
+        correction = rng.choice(
+            (
+                f"sorry, my date of birth was wrong, it's {born:%d/%m/%Y}",
+                f"oops I gave the wrong birthday, should be {born.day} {MONTHS[born.month - 1]}"
+                f" {born.year}",
+                f"actually my dob is {born:%d.%m.%Y}, I typed it wrong",
+            )
+        )
+        asides = ((cue, correction),)
+    if not asides and "eligibility" not in expected:
+        return generated
+    persona = Persona(persona.name, persona.opening, answers, no=persona.no)
+    return Generated(persona, expected, generated.told, asides)
 
 
 def one_patient(rng: random.Random, index: int) -> Generated:
@@ -370,15 +453,29 @@ class Result:
 
 
 def converse(
-    say: Say, persona: Persona, told: tuple[str, ...] = (), max_messages: int = 40
+    say: Say,
+    persona: Persona,
+    told: tuple[str, ...] = (),
+    max_messages: int = 40,
+    asides: tuple[tuple[str, str], ...] = (),
 ) -> tuple[Result, str | None]:
     """Hold the conversation; also note every question the bot asked more than once, and
-    every answer that got a red-flag check question."""
+    every answer that got a red-flag check question. An aside is said once, when its
+    question comes; the question asked again after it is no repeat."""
     replies = say(persona.opening)
     sent, asked, repeated, answer = 1, set(), [], persona.opening
     checked, after_check, previous = [], False, persona.opening
+    pending = list(asides)
     while (marker := referral_marker(replies)) is None:
         question = last_text(replies)
+        aside = next((a for a in pending if a[0] in question.lower()), None)
+        if aside is not None:
+            pending.remove(aside)
+            asked.add(question)
+            replies = say(aside[1])
+            sent += 1
+            question = last_text(replies)
+            asked.discard(question)  # the question again, by design
         summary = question.lower().startswith(SUMMARY_CUE)
         asked_again = question in asked or any(cue in question.lower() for cue in told)
         if asked_again and not summary and not repeated and not after_check:
@@ -446,7 +543,7 @@ def run(stack: RunningStack, patients: list[Generated]) -> list[Result]:
     for generated in patients:
         persona = generated.persona
         say = functools.partial(stack.say, f"varied-{persona.name}")
-        result, reference = converse(say, persona, generated.told)
+        result, reference = converse(say, persona, generated.told, asides=generated.asides)
         if reference:
             response = requests.get(
                 stack.url("WEB_PORT", f"/api/v1/referrals/{reference}"),

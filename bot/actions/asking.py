@@ -9,10 +9,13 @@ question (`utter_ask_again_<slot>`) once the full one has been said in the conve
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
+
+from bot import gp_practices
 
 # the slots whose first question opens a section (each has utter_ask_again_<slot> too)
 SECTION_OPENERS = ("date_of_birth", "full_name")
@@ -49,3 +52,36 @@ class AskDateOfBirth(AskOnceInFull):
 
 class AskFullName(AskOnceInFull):
     slot = "full_name"
+
+
+class AskGpPractice(Action):
+    """`action_ask_gp_practice`: the question; or, when what the patient typed fits two or
+    three practices about equally, "Did you mean ...?" with a button for each."""
+
+    def name(self) -> str:
+        return "action_ask_gp_practice"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        typed = tracker.get_slot("gp_practice_typed")
+        offered = gp_practices.candidates(typed) if typed else []
+        if not offered:
+            dispatcher.utter_message(response="utter_ask_gp_practice")
+            return []
+        # the response's words and "None of these" button, as Rasa would send them ("{{" in
+        # a payload is "{"), after one button per practice
+        [response] = (domain.get("responses") or {})["utter_gp_practice_did_you_mean"]
+        own = [
+            {**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")}
+            for b in response["buttons"]
+        ]
+        buttons = [
+            {
+                "title": f"{practice.name}, {practice.place}",
+                "payload": "/inform" + json.dumps({"gp_practice": practice.ods_code}),
+            }
+            for practice in offered
+        ]
+        dispatcher.utter_message(text=response["text"], buttons=buttons + own)
+        return []

@@ -10,47 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import ValidateReferralForm, named_field
 from bot.dialogue.corrections import corrected_field
+from bot.field_registry import change_groups, problem_change_groups
 
 # Which slots each changeable field clears; the form then asks only those again.
-FIELD_SLOTS: dict[str, tuple[str, ...]] = {
-    "full_name": ("full_name",),
-    "date_of_birth": ("date_of_birth",),
-    "nhs_number": ("nhs_number",),
-    "postcode": ("postcode", "gp_in_area"),
-    "address_line1": ("address_line1",),
-    "phone": ("phone",),
-    "email": ("email",),
-    "contact": ("contact_permissions",),
-    "communication_needs": ("communication_needs",),
-    "gp_practice": ("gp_practice",),
-    "body_area": (
-        "body_area",
-        "side",
-        "pregnancy_pelvic_pain",
-        "red_flag_screening",
-        "screening_answers",
-    ),
-    "side": ("side",),
-    "onset": ("onset",),
-    "duration": ("duration",),
-    "pain_score": ("pain_score",),
-    "daily_impact": ("daily_impact",),
-    "work": ("work_status", "work_role"),
-    "treatments_tried": ("treatments_tried",),
-    "goals": ("goals",),
-}
-
-
-PROBLEM_FIELDS = (
-    "body_area",
-    "onset",
-    "duration",
-    "pain_score",
-    "daily_impact",
-    "work",
-    "treatments_tried",
-    "goals",
-)
+# The change list's choices and the answers each clears (content/referral_fields.yml).
+FIELD_SLOTS = change_groups()
+PROBLEM_FIELDS = problem_change_groups()
 
 
 # Below this confidence, a "change" that names nothing in the middle of the form is taken as

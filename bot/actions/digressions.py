@@ -12,6 +12,7 @@ from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_fie
 from bot.actions.repeated_answer import FORM, answered_slot, as_answer
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
+from bot.dialogue.service_terms import asked_term
 from bot.dialogue.stopping import CARRY_ON, stop_answer
 from bot.service_facts import privacy_notice_url, service_phone
 
@@ -40,6 +41,9 @@ class ActionAnswerDigression(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
         responses = domain.get("responses") or {}
         response = f"utter_answer_{intent.removeprefix('ask_')}"
+        if intent == "ask_what_is_mis":  # "what is rheumatology?": about that part
+            term = asked_term(tracker.latest_message.get("text"))
+            response = f"utter_answer_term_{term}" if term else response
         if is_kiosk(tracker) and f"{response}_kiosk" in responses:
             response = f"{response}_kiosk"
         if response not in responses:

@@ -31,9 +31,11 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate, next_screening_question
+from bot.field_registry import optional_fields
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     body_area_has_side,
+    button_value,
     match,
     match_work_status,
     onset_answer,
@@ -57,7 +59,7 @@ logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
 FREE_TEXT_LIMIT = 500
-OPTIONAL_SLOTS = {"nhs_number", "email", "communication_needs", "work_role", "gp_practice"}
+OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
 SAFETY_NET_AREAS = {"back", "several"}
@@ -99,6 +101,7 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
     return None
 
 
+NONE_OF_THESE = "none of these"  # the value of the "None of these" button under practices
 DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
 
 
@@ -211,8 +214,10 @@ class ValidateReferralForm(FormValidationAction):
     async def correct(self, field, text, dispatcher, tracker, domain) -> Slots | None:
         """The slots that change `field` to the value in `text`, checked by the field's own
         validator, with the patient told; None (and nothing said) when the value is refused."""
-        part = match("body_areas", text)
-        if field == "side" and part not in (None, tracker.get_slot("body_area")):
+        if field == "side" and match("body_areas", text) not in (
+            None,
+            tracker.get_slot("body_area"),
+        ):
             return None  # "actually it's my left hip" when the knee was given: not only a side
         validate = getattr(self, f"validate_{field}")
         slots = await call_potential_coroutine(validate(text, dispatcher, tracker, domain))
@@ -301,18 +306,29 @@ class ValidateReferralForm(FormValidationAction):
     def validate_gp_practice(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:
             return {"gp_practice": NOT_GIVEN}
-        text = free_text(value)
+        tapped = button_value(str(value or ""))
+        typed = tracker.get_slot("gp_practice_typed")
+        if typed and tapped == NONE_OF_THESE:  # none of the practices offered: kept as typed
+            return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
+        text = tapped or free_text(value)
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
         if is_declined(text):
-            return {"gp_practice": NOT_GIVEN, "gp_ods_code": None}
+            return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         practice = gp_practices.find(text)
-        if practice is None:  # kept in the patient's words: staff can look it up
-            return {"gp_practice": text, "gp_ods_code": None}
+        if practice is None:
+            if not typed and gp_practices.candidates(text):  # offered by action_ask_gp_practice
+                return {"gp_practice": None, "gp_practice_typed": text}
+            # kept in the patient's words, with no ODS code: staff can look it up
+            return {"gp_practice": text, "gp_ods_code": None, "gp_practice_typed": None}
         dispatcher.utter_message(
             response="utter_gp_practice_found", practice=practice.name, place=practice.place
         )
-        return {"gp_practice": practice.name, "gp_ods_code": practice.ods_code}
+        return {
+            "gp_practice": practice.name,
+            "gp_ods_code": practice.ods_code,
+            "gp_practice_typed": None,
+        }
 
     def validate_already_under_service(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "already_under_service")

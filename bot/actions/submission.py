@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import outbox
 from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
+from bot.field_registry import section_fields
 from bot.problem_vocabulary import body_area_label, work_status_label
 from bot.referral_fields import format_date_for_patient
 from bot.service_facts import area_status, service_phone
@@ -29,36 +30,10 @@ logger = logging.getLogger(__name__)
 # Crockford base32 without I, L, O, U: easy to read out on the phone.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-PATIENT_SLOTS = (
-    "full_name",
-    "date_of_birth",
-    "nhs_number",
-    "postcode",
-    "address_line1",
-    "phone",
-    "email",
-    "contact_permissions",
-    "communication_needs",
-)
-PROBLEM_SLOTS = (
-    "body_area",
-    "side",
-    "onset",
-    "duration",
-    "pain_score",
-    "daily_impact",
-    "work_status",
-    "work_role",
-    "treatments_tried",
-    "goals",
-)
-ELIGIBILITY_SLOTS = (
-    "meets_min_age",
-    "gp_practice",
-    "gp_ods_code",
-    "gp_in_area",
-    "already_under_service",
-)
+# The stored referral's fields by section, in order (content/referral_fields.yml).
+PATIENT_SLOTS = section_fields("patient")
+PROBLEM_SLOTS = section_fields("problem")
+ELIGIBILITY_SLOTS = section_fields("eligibility")
 
 
 def new_reference() -> str:

@@ -18,6 +18,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from intake import fhir, storage
+from intake.field_registry import field_order
 from intake.referral_schema import MAX_DEPTH
 from intake.staff import audit, display, duplicates, notes, red_flags, triage, workflow
 from intake.staff.blueprint import blueprint
@@ -33,39 +34,12 @@ SECTIONS = {
 }
 # How much of a stored value too deep or too odd to lay out is shown, as text.
 SHOWN_CHARS = 2000
-# Fields in the order the conversation asks for them (bot/actions/submission.py); fields not
-# named here follow in alphabetical order.
+# Fields in the order content/referral_fields.yml lists them, after the referral's own
+# details; fields not named here follow in alphabetical order.
 FIELD_ORDER = (
-    "reference",
-    "submitted_at",
-    "conversation_id",
-    "consent",
-    "full_name",
-    "date_of_birth",
-    "nhs_number",
-    "address_line1",
-    "postcode",
-    "phone",
-    "email",
-    "contact_permissions",
-    "communication_needs",
-    "body_area",
-    "side",
-    "onset",
-    "duration",
-    "pain_score",
-    "daily_impact",
-    "work_status",
-    "work_role",
-    "treatments_tried",
-    "goals",
-    "meets_min_age",
-    "gp_practice",
-    "gp_ods_code",
-    "gp_in_area",
-    "area",
-    "already_under_service",
-    "pregnancy_pelvic_pain",
+    *("reference", "submitted_at", "conversation_id", "consent"),
+    *field_order(),  # content/referral_fields.yml
+    *("area", "pregnancy_pelvic_pain"),
 )
 
 

@@ -57,6 +57,15 @@ CHANGES = {
     "Pain score": ("4", ("problem", "pain_score", "4")),
     "Work": ("tap:Student", ("problem", "work_status", "student")),
     "The problem": ("tap:Wrist or hand", ("problem", "body_area", "wrist_hand")),
+    # the same answers as the plan's (its other referrals are checked against them)
+    "Voicemail and texts": ("tap:Voicemail only", ("patient", "contact_permissions", "voicemail")),
+    "Help to talk with us": ("tap:No help needed", ("patient", "communication_needs", "none")),
+    "Effect on daily life": (
+        "I can't kneel down",
+        ("problem", "daily_impact", "I can't kneel down"),
+    ),
+    "Treatments tried": ("a knee support", ("problem", "treatments_tried", "a knee support")),
+    "Goals": ("walking to work", ("problem", "goals", "walking to work")),
 }
 
 
@@ -98,17 +107,28 @@ class Plan:
 
 
 PLANS = [
-    Plan(["Back", "Neck", "Shoulder"], "Both are fine", ["Name", "Date of birth", "NHS number"]),
+    Plan(
+        ["Back", "Neck", "Shoulder"],
+        "Both are fine",
+        ["Name", "Date of birth", "NHS number", "Treatments tried", "Goals"],
+    ),
     Plan(
         ["Elbow", "Several areas"],
         "Voicemail only",
-        ["Address", "Postcode", "GP practice", "Phone"],
+        [
+            "Address",
+            "Postcode",
+            "GP practice",
+            "Phone",
+            "Voicemail and texts",
+            "Help to talk with us",
+        ],
         no_email=True,
     ),
     Plan(
         ["Hip", "Knee"],
         "Texts only",
-        ["Email", "How it started", "How long", "Pain score"],
+        ["Email", "How it started", "How long", "Pain score", "Effect on daily life"],
         no_nhs_number=True,
     ),  # fmt: skip
     # "The problem" changes the first referral's "Knee" to "Wrist or hand".

@@ -155,9 +155,12 @@ def test_every_work_button_tapped_is_stored_as_that_status(stack):
 
 def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     """The date of birth given wrong, corrected in passing when asked for the GP practice:
-    the bot says it changed it, asks for the practice again, and stores the corrected date."""
+    the bot says it changed it, asks for the practice again, and stores the corrected date.
+    The side, corrected when asked about the pain, is stored too; "what is rheumatology?"
+    asked mid-form is answered about rheumatology, and the form carries on."""
     sender = "correction-patient"
     told = []
+    asides: dict[str, str] = {}
     correction = "sorry, my date of birth was wrong, it's 2nd November 1971"
 
     def say(text: str) -> list[dict]:
@@ -165,6 +168,12 @@ def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
         if not told and "gp practice (surgery)" in texts(replies).lower():
             replies = stack.say(sender, correction)
             told.append(texts(replies))
+        if "term" not in asides and "how long have you had it" in texts(replies).lower():
+            replies = stack.say(sender, "sorry, what is rheumatology?")
+            asides["term"] = texts(replies)
+        if "side" not in asides and "0 (no pain) to 10" in texts(replies):
+            replies = stack.say(sender, "oh actually it's my left knee, not the other one")
+            asides["side"] = texts(replies)
         return replies
 
     answers = [
@@ -175,8 +184,42 @@ def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     assert outcome.completed, outcome
     assert "changed your date of birth to 2 November 1971" in told[0]
     assert "gp practice (surgery)" in told[0].lower()  # the open question, asked again
-    patient = stored_referral(stack, outcome.reference)["patient"]
-    assert patient["date_of_birth"] == "1971-11-02"
+    stored = stored_referral(stack, outcome.reference)
+    assert stored["patient"]["date_of_birth"] == "1971-11-02"
+    assert "Rheumatology is" in asides["term"]
+    assert "how long have you had it" in asides["term"].lower()  # the form carries on
+    assert "changed your side to left" in asides["side"]
+    assert "0 (no pain) to 10" in asides["side"]
+    assert stored["problem"]["side"] == "left"
+
+
+@pytest.mark.parametrize("choice", ["first practice", "None of these"])
+def test_a_practice_typed_loosely_offers_the_practices_it_fits_and_stores_the_choice(stack, choice):
+    """ "my surgery is in Stone" fits two practices: both are offered as buttons with "None
+    of these"; a tapped practice is stored with its ODS code, "None of these" keeps the words
+    as typed, with no code for staff to check."""
+    sender = f"practice-offer-{choice.split()[0].lower()}"
+    offered: list[list[dict]] = []
+
+    def say(text: str) -> list[dict]:
+        if text == "Example Street Surgery":
+            replies = stack.say(sender, "my surgery is in Stone")
+            buttons = [b for reply in replies for b in reply.get("buttons") or []]
+            offered.append(buttons)
+            text = buttons[0]["payload"] if choice == "first practice" else buttons[-1]["payload"]
+        return stack.say(sender, text)
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    [buttons] = offered
+    assert 3 <= len(buttons) <= 4 and buttons[-1]["title"] == "None of these"
+    eligibility = stored_referral(stack, outcome.reference)["eligibility"]
+    if choice == "first practice":
+        assert eligibility["gp_ods_code"] == button_value(buttons[0]["payload"])
+        assert buttons[0]["title"].startswith(eligibility["gp_practice"])
+    else:
+        assert eligibility["gp_practice"] == "my surgery is in Stone"
+        assert eligibility["gp_ods_code"] is None
 
 
 def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_from_it(stack):

@@ -3,9 +3,10 @@ and the readability of every patient-facing text in content/.
 
 Readability: Flesch-Kincaid grade (textstat 0.7.3), reading age = grade + 5. Our own
 signposting texts must each meet the target reading age of 11 (grade 6): they are short
-and written for it, so there is no reason to allow more. Texts owned by others
-(responses.yml, red_flags.yml, privacy.md) are reported, not failed: the hardest are
-printed (pytest -s) and summed up in a warning, for their owners to rewrite.
+and written for it, so there is no reason to allow more. Every other patient-facing text
+(responses.yml, red_flags.yml, privacy.md) must be at most reading age 13 ("about 11");
+those above 11 are printed (pytest -s) and summed up in a warning, for their owners to
+rewrite.
 """
 
 from __future__ import annotations
@@ -160,8 +161,22 @@ def test_our_signposting_texts_meet_reading_age_11(scored):
     assert too_hard == []
 
 
+# "About 11": every patient-facing text in content/ at most this reading age (the target, 11,
+# is reported above; until 2026-12-06 only reported, with texts at 17 to 19).
+MOST_READING_AGE = 13
+
+
+def test_no_patient_facing_text_is_far_above_reading_age_11(scored):
+    too_hard = [
+        f"{row.source}:{row.key} (reading age {row.reading_age:.1f})"
+        for row in scored
+        if row.reading_age > MOST_READING_AGE
+    ]
+    assert too_hard == []
+
+
 def test_report_the_hardest_texts_in_content(scored):
-    """Not a failure: the owners of these texts should make them plainer."""
+    """Not a failure above 11: the owners of these texts should make them plainer."""
     print()
     print(readability.summary(scored))
     print(readability.table(scored[:15]))
@@ -182,3 +197,20 @@ def test_report_the_hardest_texts_in_content(scored):
 def test_placeholders_do_not_count_as_long_words():
     assert readability.clean("Call {phone} now.") == "Call it now."
     assert readability.grade("The cat sat on the mat.") < TARGET_GRADE
+
+
+def test_a_bulleted_line_is_read_as_a_sentence_of_its_own():
+    listed = "Have you had any of these?\n• numbness when you wipe\n• trouble peeing"
+    assert readability.clean(listed) == (
+        "Have you had any of these? numbness when you wipe. trouble peeing."
+    )
+
+
+def test_every_screening_question_is_short_lines_a_patient_can_scan():
+    """Once single sentences of 39 and 49 words; a question of several parts is a list."""
+    for flag in load_red_flags().flags.values():
+        if not flag.screening_question:
+            continue
+        lines = flag.screening_question.splitlines()
+        longest = max(len(line.split()) for line in lines)
+        assert longest <= 16, (flag.id, longest)

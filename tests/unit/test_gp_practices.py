@@ -3,15 +3,20 @@ street, place or postcode; never a guess when the words fit several or none."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import gp_practices
+from bot.actions.asking import AskGpPractice
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm
 from bot.actions.submission import build_referral
+from bot.content_store import load
 from tests.conftest import make_tracker
+
+RESPONSES = load("responses")["responses"]
 
 
 def named(text: str) -> str | None:
@@ -88,8 +93,9 @@ def test_the_current_ods_epraccur_report_can_replace_the_snapshot(tmp_path, monk
         forget_practices_read()
 
 
-def validate_gp(text: str) -> tuple[dict, list[dict]]:
+def validate_gp(text: str, typed: str | None = None) -> tuple[dict, list[dict]]:
     slots = {"date_of_birth": "1980-03-14", "postcode": "ST4 6QG", "requested_slot": "gp_practice"}
+    slots["gp_practice_typed"] = typed
     dispatcher = CollectingDispatcher()
     form = ValidateReferralForm()
     result = form.validate_gp_practice(text, dispatcher, make_tracker(slots, text), {})
@@ -98,7 +104,11 @@ def validate_gp(text: str) -> tuple[dict, list[dict]]:
 
 def test_a_practice_found_is_stored_by_its_name_and_ods_code_and_said_back_in_one_line():
     slots, said = validate_gp("the surgery on Church Street in Rugeley")
-    assert slots == {"gp_practice": "Aelfgar Surgery", "gp_ods_code": "M83738"}
+    assert slots == {
+        "gp_practice": "Aelfgar Surgery",
+        "gp_ods_code": "M83738",
+        "gp_practice_typed": None,
+    }
     assert said == [
         {**said[0], "response": "utter_gp_practice_found", "practice": "Aelfgar Surgery",
          "place": "Rugeley"}
@@ -107,13 +117,81 @@ def test_a_practice_found_is_stored_by_its_name_and_ods_code_and_said_back_in_on
 
 def test_a_practice_not_found_is_kept_in_the_patients_words_without_a_code():
     assert validate_gp("Example Street Surgery") == (
-        {"gp_practice": "Example Street Surgery", "gp_ods_code": None},
+        {"gp_practice": "Example Street Surgery", "gp_ods_code": None, "gp_practice_typed": None},
         [],
     )
-    assert validate_gp("I don't know")[0] == {"gp_practice": NOT_GIVEN, "gp_ods_code": None}
+    assert validate_gp("I don't know")[0]["gp_practice"] == NOT_GIVEN
 
 
 def test_the_referral_carries_the_ods_code_for_the_fhir_export():
     slots = {"gp_practice": "Aelfgar Surgery", "gp_ods_code": "M83738"}
     eligibility = build_referral(make_tracker(slots), "MIS-TEST-0001")["eligibility"]
     assert eligibility["gp_ods_code"] == "M83738"
+
+
+@pytest.mark.parametrize(
+    "text", ["the health centre in Hanley", "my surgery is in Stone", "hanley health centre"]
+)
+def test_words_that_fit_two_or_three_practices_offer_them_as_buttons(text):
+    offered = gp_practices.candidates(text)
+    assert 2 <= len(offered) <= 3
+    slots, said = validate_gp(text)
+    assert slots == {"gp_practice": None, "gp_practice_typed": text}  # asked by action_ask_
+    assert said == []
+    buttons = offer(text)
+    assert [b["payload"] for b in buttons[:-1]] == [
+        f'/inform{{"gp_practice": "{p.ods_code}"}}' for p in offered
+    ]
+    assert buttons[-1] == {
+        "title": "None of these",
+        "payload": '/inform{"gp_practice": "none of these"}',
+    }
+
+
+@pytest.mark.parametrize("text", ["Cannock", "the surgery in Rugeley", "Example Street Surgery"])
+def test_words_that_fit_many_practices_or_none_offer_no_buttons(text):
+    assert gp_practices.candidates(text) == []
+
+
+def test_a_practice_tapped_from_the_offer_is_stored_with_its_code():
+    [first, *_] = gp_practices.candidates("my surgery is in Stone")
+    tapped = f'/inform{{"gp_practice": "{first.ods_code}"}}'
+    slots, said = validate_gp(tapped, typed="my surgery is in Stone")
+    assert slots["gp_ods_code"] == first.ods_code and slots["gp_practice"] == first.name
+    assert said[0]["response"] == "utter_gp_practice_found"
+
+
+def test_none_of_these_keeps_what_was_typed_without_a_code():
+    slots, _ = validate_gp('/inform{"gp_practice": "none of these"}', typed="surgery in Stone")
+    assert slots == {
+        "gp_practice": "surgery in Stone",
+        "gp_ods_code": None,
+        "gp_practice_typed": None,
+    }
+
+
+def test_a_second_answer_that_still_fits_several_is_kept_as_typed_not_offered_again():
+    slots, _ = validate_gp("the one in Stone town", typed="my surgery is in Stone")
+    assert slots == {
+        "gp_practice": "the one in Stone town",
+        "gp_ods_code": None,
+        "gp_practice_typed": None,
+    }
+
+
+def offer(typed: str | None) -> list[dict]:
+    """What action_ask_gp_practice sends: the buttons of its one message."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"gp_practice_typed": typed})
+    asyncio.run(AskGpPractice().run(dispatcher, tracker, {"responses": RESPONSES}))
+    [message] = dispatcher.messages
+    return message.get("buttons") or [{"response": message.get("response")}]
+
+
+def test_the_question_is_asked_plainly_when_nothing_was_offered():
+    assert offer(None) == [{"response": "utter_ask_gp_practice"}]
+
+
+def test_a_whole_name_given_wins_over_a_shorter_name_in_the_same_town():
+    assert named("Biddulph Valley Surgery") == "M83046"  # not Biddulph Doctors (M83089)
+    assert named("biddulph") is None  # the town alone names neither of its practices

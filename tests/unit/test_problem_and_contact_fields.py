@@ -38,6 +38,8 @@ def test_pain_scores_out_of_range_or_unclear_are_refused(typed):
         ("2 yrs", 730, "2 years"),
         ("a few days", 3, "3 days"),
         ("one and a half years", 547, "1.5 years"),
+        ("about a year and a half", 547, "1.5 years"),  # once read as 1 year
+        ("a month and a half", 45, "1.5 months"),
     ],
 )
 def test_durations_in_digits_words_and_abbreviations_are_read(typed, days, shown):

@@ -456,6 +456,8 @@ def test_jaw_pain_that_goes_off_when_chewing_stops_is_still_giant_cell_arteritis
             "since my back went I can't finish when I'm with my wife and my bits feel numb",
             "cauda_equina",
         ),
+        # ...but "with" that ends the on-behalf words still says whose symptom it is
+        ("completing this referral with my mum, she can't feel her bum", "cauda_equina"),
         # "fine" before a sudden change is when it started, not a recovery
         ("both legs went weak overnight, I was fine yesterday", "cauda_equina"),
         ("my hand is getting weaker every week, it was fine a month ago", "neuro_deficit"),
