@@ -289,12 +289,16 @@ class RedFlagDetector:
         misspellings of catalogue words (one slip in a word of 5+ letters)."""
         text = re.sub(r"\s*&\s*", " and ", text)
 
-        return re.sub(r"[a-z]+", lambda match: self._corrected_word(match.group(0)), text)
+        # a word with its apostrophe is one word: "couldn't" is not "couldn" (a slip for
+        # "could") and "t"; a contraction or possessive is never corrected
+        return re.sub(r"[a-z]+(?:'[a-z]+)?", lambda m: self._corrected_word(m.group(0)), text)
 
     def _correct_word(self, word: str) -> str:
         """One word of `correct_spelling` (kept per word in `_corrected_word`: profiled hot)."""
         if word in self.context.text_speak:
             return self.context.text_speak[word]
+        if "'" in word:
+            return word
         if len(word) < 5 or word in self.known_words or word in self.nlp.tokenizer.rules:
             return word
         if word.endswith("in") and word + "g" in self.word_forms:

@@ -497,3 +497,46 @@ def test_a_real_word_is_not_spelling_corrected_to_its_own_root_but_a_typo_still_
     detector = default_detector()
     assert "settled" in detector.correct_spelling("it settled down")
     assert "overdose" in detector.correct_spelling("i took an overdoes")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("the pins and needles began in my toes and have crept up to my shin", "neuro_deficit"),
+        ("my hand is going downhill, weaker every day, dropping my cup", "neuro_deficit"),
+        ("my elbow came up big and it's roasting to touch since this morning", "septic_arthritis"),
+        ("knee no good at all, gone massive and hot overnight", "septic_arthritis"),
+        ("fingers like sausages and I can't make a fist till lunchtime, every morning", None),
+        ("scales keep going down, lost 6 kilos in 2 months and eating normally", "weight_loss"),
+        ("lost nearly a stone since autumn without meaning to, my hip aches", "weight_loss"),
+        ("had an accident with my bowels today and my back is agony", "cauda_equina"),
+        ("fever and a rash that doesn't fade when I press a glass on it", "other_emergency"),
+        ("I've already written my letters, there's no point", "mental_health_crisis"),
+        ("had a lump removed from my breast two years ago, now my back aches", "cancer_history"),
+        ("thrown off my bike at the junction, landed flat on my back", None),
+    ],
+)
+def test_sets_w_and_x_lay_wordings_are_caught(text, flag):
+    found = flags(text)
+    assert found if flag is None else flag in found, found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can sciatica usually affect your bladder?",
+        "have you got anything on septic arthritis I could print off",
+        "my hip is a total car crash according to the consultant",
+        "what number do I ring if it gets worse",
+        "went to A&E, they did an MRI and said it was clear",
+    ],
+)
+def test_sets_w_and_x_questions_leaflets_idioms_and_clear_scans_are_not_flags(text):
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize("word", ["doesn't", "couldn't", "wouldn't", "haven't", "shouldn't"])
+def test_a_contraction_is_never_spelling_corrected_into_a_catalogue_word(word):
+    """A catalogue phrase written without its apostrophe ("doesnt") once made "doesn't" read
+    as "doesnt't", and every phrase with "doesn't" in it was lost."""
+    assert default_detector().correct_spelling(f"it {word} feel right") == f"it {word} feel right"
