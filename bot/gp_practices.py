@@ -153,12 +153,25 @@ def scores(text: str) -> list[tuple[float, Practice]]:
     return sorted(zip(total, (p for p, _, _ in index), strict=True), key=lambda pair: -pair[0])
 
 
+def _says(word: str, typed: list[str]) -> bool:
+    """The word is among those typed, or one slip away in a word of 5+ letters."""
+    return word in typed or (
+        len(word) >= 5
+        and any(len(t) >= 5 and SequenceMatcher(None, word, t).ratio() >= 0.85 for t in typed)
+    )
+
+
 def _whole_name(text: str) -> Practice | None:
-    """The practice whose whole name (two or more words that are not "surgery", "medical"...)
-    the words give, when no other practice's name given is as long: "Biddulph Valley
-    Surgery" is not "Biddulph Doctors", though both are in Biddulph."""
-    said = frozenset().union(*(_known(word) for word in _distinct(text)))
-    given = [(len(name), p) for p, name, _ in _index() if len(name) >= 2 and name <= said]
+    """The practice whose whole name the words give, every word of it ("Leek Health
+    Centre", even as "Leek Heallth Centre"), when it has two or more words and no other
+    practice's whole name given is as long: "Biddulph Valley Surgery" is not "Biddulph
+    Doctors", though both are in Biddulph."""
+    typed = _words(text)
+    given = [
+        (len(words), p)
+        for p in practices()
+        if len(words := _words(p.name)) >= 2 and all(_says(word, typed) for word in words)
+    ]
     given.sort(key=lambda pair: -pair[0])
     if given and (len(given) == 1 or given[0][0] > given[1][0]):
         return given[0][1]

@@ -195,3 +195,6 @@ def test_the_question_is_asked_plainly_when_nothing_was_offered():
 def test_a_whole_name_given_wins_over_a_shorter_name_in_the_same_town():
     assert named("Biddulph Valley Surgery") == "M83046"  # not Biddulph Doctors (M83089)
     assert named("biddulph") is None  # the town alone names neither of its practices
+    # every word of a name, common words and a slip included
+    assert named("Leek Heallth Centre") == "M83012"
+    assert named("high street surgery") == "M83016"
