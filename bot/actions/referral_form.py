@@ -125,6 +125,11 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
     return before if consents == 1 else []
 
 
+def _duration_said(text: str) -> str | None:
+    duration = parse_duration(text)
+    return duration.display if duration else None
+
+
 def side_with_area(text: str) -> str | None:
     """left, right or both, in a message that also names a body area."""
     return match("sides", text) if match("body_areas", text) else None
@@ -240,6 +245,15 @@ class ValidateReferralForm(FormValidationAction):
     async def extract_side(self, dispatcher, tracker, domain) -> Slots:
         """The side, said with the body area ("both my elbows") when the NLU missed it."""
         return said_in_passing(tracker, "side", side_with_area)
+
+    async def extract_body_area(self, dispatcher, tracker, domain) -> Slots:
+        """The body area told before the form started, also when that message got a red-flag
+        check question (the slot mapping skips such a message; after "No" it was lost)."""
+        return said_in_passing(tracker, "body_area", lambda text: match("body_areas", text))
+
+    async def extract_duration(self, dispatcher, tracker, domain) -> Slots:
+        """How long, told before the form started (as for the body area)."""
+        return said_in_passing(tracker, "duration", _duration_said)
 
     # --- shared re-ask logic -------------------------------------------------------
 

@@ -376,3 +376,26 @@ def test_a_postcode_given_with_the_date_of_birth_is_read_from_the_whole_message(
     tracker = make_tracker({"requested_slot": "date_of_birth"}, "11/09/1976, st21  8BU")
     result = FORM.validate_postcode("st21", CollectingDispatcher(), tracker, {})
     assert result == {"postcode": "ST21 8BU"}
+
+
+def test_the_problem_told_in_an_opening_that_got_a_check_question_is_kept_after_no():
+    """Once, "my back has been hurting for about 10 days, after a fall" got a check question;
+    after "No" the form asked where the problem was and how long, though both were told (the
+    slot mappings skip a message read as a red-flag check)."""
+    events = [
+        user("my back has been hurting for about 10 days, after a fall"),
+        action("action_ask_red_flag_check"),
+        user("no"),
+        action("action_clear_red_flag_check"),
+        user("yes please"),
+        action("action_record_consent"),
+    ]
+    tracker = make_tracker({}, "yes please")
+    tracker.events = events
+    dispatcher = CollectingDispatcher()
+    area = asyncio.run(FORM.extract_body_area(dispatcher, tracker, {}))
+    duration = asyncio.run(FORM.extract_duration(dispatcher, tracker, {}))
+    assert area == {"body_area": "back"} and duration == {"duration": "10 days"}
+    # but a later answer is not read as the body area or how long
+    tracker = make_tracker({"requested_slot": "goals"}, "walk my back garden for 10 days")
+    assert asyncio.run(FORM.extract_body_area(dispatcher, tracker, {})) == {}
