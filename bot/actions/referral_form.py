@@ -125,6 +125,15 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
     return before if consents == 1 else []
 
 
+# The intents the red-flag NLU component sets (bot/nlu/red_flag_classifier.py).
+RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
+
+
+def read_as_a_red_flag(tracker: Tracker) -> bool:
+    """The NLU read the latest message as a red flag or a red-flag check."""
+    return (tracker.latest_message.get("intent") or {}).get("name") in RED_FLAG_INTENTS
+
+
 def _duration_said(text: str) -> str | None:
     duration = parse_duration(text)
     return duration.display if duration else None
@@ -196,7 +205,9 @@ class ValidateReferralForm(FormValidationAction):
         the open question is asked again. None when the message is not such a correction."""
         requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
-        if requested is None or text.startswith("/"):
+        if requested is None or text.startswith("/") or read_as_a_red_flag(tracker):
+            # a red flag is never an answer: "left arm gone heavy, my face has dropped on one
+            # side, words coming out wrong" once changed the side to left and escalated nothing
             return None
         answered = [
             field

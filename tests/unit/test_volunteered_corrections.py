@@ -191,3 +191,13 @@ def test_not_understood_at_the_read_back_reads_the_answers_back_again():
         {k: e.get(k) for k in ("event", "name", "value")} for e in result
     ]
     assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
+
+
+def test_a_message_read_as_a_red_flag_is_never_taken_as_a_correction():
+    """Once, a stroke told at the duration question ("left arm ... my face has dropped on one
+    side ... words are coming out wrong") changed the side to left and escalated nothing."""
+    text = "left arm gone heavy, my face has dropped on one side, words are coming out wrong"
+    for intent in ("red_flag", "red_flag_check"):
+        slots, messages = validate(turn("duration", text, intent=intent))
+        assert slots.get("side", ANSWERED["side"]) == ANSWERED["side"]
+        assert "utter_correction_taken" not in [m.get("response") for m in messages]
