@@ -9,6 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import ValidateReferralForm, named_field
+from bot.dialogue.answer_or_request import CHANGE, answered_slot, message_of
 from bot.dialogue.corrections import corrected_field
 from bot.field_registry import change_groups, problem_change_groups
 
@@ -16,11 +17,6 @@ from bot.field_registry import change_groups, problem_change_groups
 # The change list's choices and the answers each clears (content/referral_fields.yml).
 FIELD_SLOTS = change_groups()
 PROBLEM_FIELDS = problem_change_groups()
-
-
-# Below this confidence, a "change" that names nothing in the middle of the form is taken as
-# the answer to the question asked ("I'm with the Example Medical Practice" read as a change).
-SURE_OF_A_CHANGE = 0.8
 
 
 def field_from(tracker: Tracker) -> str | None:
@@ -43,7 +39,12 @@ class ActionPrepareChange(Action):
             slots = await ValidateReferralForm().correct(field, text, dispatcher, tracker, domain)
             if slots is not None:
                 return [SlotSet(name, value) for name, value in slots.items()]
-        if requested and _answers_the_question(tracker, field):
+        unanswered = (
+            None
+            if field is None
+            else all(tracker.get_slot(slot) is None for slot in FIELD_SLOTS[field])
+        )
+        if answered_slot(message_of(tracker), CHANGE, unanswered):
             return [SlotSet(requested, tracker.latest_message.get("text"))]
         if requested and field is None:
             # In the middle of the form with nothing named: say when answers can be changed;
@@ -58,15 +59,6 @@ class ActionPrepareChange(Action):
         for slot in FIELD_SLOTS[field]:
             counts.pop(slot, None)
         return [*events, SlotSet("retry_counts", counts)]
-
-
-def _answers_the_question(tracker: Tracker, field: str | None) -> bool:
-    """True when a "change" in the middle of the form is really the answer to its question:
-    it names a field not answered yet, or it names none and the NLU was not sure."""
-    if field is not None:
-        return all(tracker.get_slot(slot) is None for slot in FIELD_SLOTS[field])
-    confidence = (tracker.latest_message.get("intent") or {}).get("confidence", 1.0)
-    return confidence < SURE_OF_A_CHANGE
 
 
 class ActionStartAnotherProblem(Action):

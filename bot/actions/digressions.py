@@ -9,7 +9,8 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
-from bot.actions.repeated_answer import FORM, answered_slot, as_answer
+from bot.actions.repeated_answer import as_answer
+from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
 from bot.dialogue.service_terms import asked_term
@@ -34,7 +35,7 @@ class ActionAnswerDigression(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        slot = answered_slot(tracker)
+        slot = answered_slot(message_of(tracker))
         if slot:
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)

@@ -19,11 +19,10 @@ from rasa_sdk.utils import call_potential_coroutine
 from bot import gp_practices
 from bot.contact_fields import (
     is_declined,
-    parse_email,
     parse_nhs_number,
-    parse_uk_phone,
     parse_yes_no,
 )
+from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.corrections import (
     correctable_fields,
     corrected_field,
@@ -32,21 +31,16 @@ from bot.dialogue.corrections import (
 )
 from bot.dialogue.escalation import catalogue, escalate, next_screening_question
 from bot.field_registry import optional_fields
-from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
+from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
     button_value,
     match,
-    match_work_status,
-    onset_answer,
     onset_mentioned,
-    parse_contact_permission,
 )
 from bot.referral_fields import (
     age_on,
-    clean_full_name,
     format_date_for_patient,
-    normalise_postcode,
     parse_date_of_birth,
 )
 from bot.service_facts import area_status, min_age, service_phone
@@ -58,7 +52,6 @@ logger = logging.getLogger(__name__)
 logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
-FREE_TEXT_LIMIT = 500
 OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
@@ -78,13 +71,6 @@ def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
         if intent in ("affirm", "deny"):
             return intent == "affirm"
     return parse_yes_no(str(value or ""))
-
-
-def answer_text(tracker: Tracker, slot: str) -> str:
-    """The patient's whole message when it answers this slot's question, else ""."""
-    if tracker.get_slot("requested_slot") != slot:
-        return ""
-    return tracker.latest_message.get("text") or ""
 
 
 # Answers that depend on a corrected one and are asked again ("is your GP in the area?"
@@ -155,9 +141,13 @@ def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | Non
     return {}
 
 
-def free_text(value: Any) -> str | None:
-    text = " ".join(str(value or "").split())
-    return text[:FREE_TEXT_LIMIT] if len(text) >= 2 and not text.startswith("/") else None
+def rereads(answer: Answer, slot: str, value: Any, tracker: Tracker) -> bool:
+    """Whether the whole latest message is read when the NLU's part of it was not an answer."""
+    if answer.reread == "always":
+        return True
+    asked = tracker.get_slot("requested_slot") == slot
+    hinted = answer.reread_hint is not None and answer.reread_hint(str(value))
+    return answer.reread == "when_asked" and (asked or hinted)
 
 
 class ValidateReferralForm(FormValidationAction):
@@ -288,6 +278,19 @@ class ValidateReferralForm(FormValidationAction):
             dispatcher.utter_message(response="utter_offer_phone", phone=service_phone())
         return {slot: None, "retry_counts": counts}
 
+    def checked(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Slots:
+        """The answer read by the slot's row of the answer table (bot/dialogue/answers.py),
+        or the question asked again with the row's error response."""
+        answer = ANSWERS[slot]
+        stored = answer.read(str(value or ""))
+        if stored is None and rereads(answer, slot, value, tracker):
+            stored = answer.read(tracker.latest_message.get("text") or "")
+        if stored is None:
+            return self.reject(slot, answer.error, dispatcher, tracker)
+        return {slot: stored}
+
     def ineligible(self, slot: str, value: Any, reason: str) -> Slots:
         return {slot: value, "eligible": False, "ineligible_reason": reason}
 
@@ -311,14 +314,9 @@ class ValidateReferralForm(FormValidationAction):
         return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
-        # The entity may be clipped ("st13" from " st13  6RJ "): then read the whole message
-        # it came from (this one, whether it answered this question or the one before).
-        postcode = normalise_postcode(str(value or "")) or normalise_postcode(
-            tracker.latest_message.get("text") or ""
-        )
-        if postcode is None:
-            return self.reject("postcode", "utter_invalid_postcode", dispatcher, tracker)
-        return {"postcode": postcode}
+        # The entity may be clipped ("st13" from " st13  6RJ "): then the whole message it
+        # came from is read (this one, whether it answered this question or the one before).
+        return self.checked("postcode", value, dispatcher, tracker)
 
     def validate_gp_in_area(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "gp_in_area")
@@ -366,16 +364,10 @@ class ValidateReferralForm(FormValidationAction):
     # --- the problem --------------------------------------------------------------
 
     def validate_body_area(self, value, dispatcher, tracker, domain) -> Slots:
-        area = match("body_areas", str(value or ""))
-        if area is None:
-            return self.reject("body_area", "utter_invalid_body_area", dispatcher, tracker)
-        return {"body_area": area}
+        return self.checked("body_area", value, dispatcher, tracker)
 
     def validate_side(self, value, dispatcher, tracker, domain) -> Slots:
-        side = match("sides", str(value or ""))
-        if side is None:
-            return self.reject("side", "utter_invalid_side", dispatcher, tracker)
-        return {"side": side}
+        return self.checked("side", value, dispatcher, tracker)
 
     def validate_pregnancy_pelvic_pain(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "pregnancy_pelvic_pain")
@@ -386,54 +378,30 @@ class ValidateReferralForm(FormValidationAction):
         return {"pregnancy_pelvic_pain": False}
 
     def validate_onset(self, value, dispatcher, tracker, domain) -> Slots:
-        onset = onset_answer(str(value or ""))
-        if onset is None:
-            return self.reject("onset", "utter_invalid_onset", dispatcher, tracker)
-        return {"onset": onset}
+        return self.checked("onset", value, dispatcher, tracker)
 
     def validate_duration(self, value, dispatcher, tracker, domain) -> Slots:
-        duration = parse_duration(str(value or ""))
-        if duration is None and (
-            tracker.get_slot("requested_slot") == "duration" or names_a_time_unit(str(value))
-        ):
-            # The NLU clipped the words ("months or" from "four months or so"): read the
-            # whole message instead.
-            duration = parse_duration(tracker.latest_message.get("text") or "")
-        if duration is None:
-            return self.reject("duration", "utter_invalid_duration", dispatcher, tracker)
-        return {"duration": duration.display}
+        # The NLU may clip the words ("months or" from "four months or so"): then the whole
+        # message is read.
+        return self.checked("duration", value, dispatcher, tracker)
 
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
-        score = parse_pain_score(str(value or ""))
-        if score is None:
-            score = parse_pain_score(answer_text(tracker, "pain_score"))
-        if score is None:
-            return self.reject("pain_score", "utter_invalid_pain_score", dispatcher, tracker)
-        return {"pain_score": str(score)}
+        return self.checked("pain_score", value, dispatcher, tracker)
 
     def validate_work_status(self, value, dispatcher, tracker, domain) -> Slots:
-        status = match_work_status(str(value or ""))
-        if status is None:
-            return self.reject("work_status", "utter_invalid_work_status", dispatcher, tracker)
-        return {"work_status": status}
-
-    def _free_text_slot(self, slot: str, value, dispatcher, tracker) -> Slots:
-        text = free_text(value)
-        if text is None:
-            return self.reject(slot, "utter_invalid_free_text", dispatcher, tracker)
-        return {slot: text}
+        return self.checked("work_status", value, dispatcher, tracker)
 
     def validate_daily_impact(self, value, dispatcher, tracker, domain) -> Slots:
-        return self._free_text_slot("daily_impact", value, dispatcher, tracker)
+        return self.checked("daily_impact", value, dispatcher, tracker)
 
     def validate_work_role(self, value, dispatcher, tracker, domain) -> Slots:
-        return self._free_text_slot("work_role", value, dispatcher, tracker)
+        return self.checked("work_role", value, dispatcher, tracker)
 
     def validate_treatments_tried(self, value, dispatcher, tracker, domain) -> Slots:
-        return self._free_text_slot("treatments_tried", value, dispatcher, tracker)
+        return self.checked("treatments_tried", value, dispatcher, tracker)
 
     def validate_goals(self, value, dispatcher, tracker, domain) -> Slots:
-        return self._free_text_slot("goals", value, dispatcher, tracker)
+        return self.checked("goals", value, dispatcher, tracker)
 
     # --- red-flag screening (before personal details) ------------------------------
 
@@ -463,10 +431,7 @@ class ValidateReferralForm(FormValidationAction):
     # --- personal details -----------------------------------------------------------
 
     def validate_full_name(self, value, dispatcher, tracker, domain) -> Slots:
-        name = clean_full_name(str(value or ""))
-        if name is None:
-            return self.reject("full_name", "utter_invalid_full_name", dispatcher, tracker)
-        return {"full_name": name}
+        return self.checked("full_name", value, dispatcher, tracker)
 
     def validate_nhs_number(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:
@@ -484,35 +449,18 @@ class ValidateReferralForm(FormValidationAction):
         return {"nhs_number": parsed.display}
 
     def validate_address_line1(self, value, dispatcher, tracker, domain) -> Slots:
-        text = free_text(value)
-        if text is None or not any(ch.isalpha() for ch in text):
-            return self.reject("address_line1", "utter_invalid_address", dispatcher, tracker)
-        return {"address_line1": text[:200]}
+        return self.checked("address_line1", value, dispatcher, tracker)
 
     def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
-        phone = parse_uk_phone(str(value or ""))
-        if phone.value is None:
-            return self.reject("phone", "utter_invalid_phone", dispatcher, tracker)
-        return {"phone": phone.display}
+        return self.checked("phone", value, dispatcher, tracker)
 
     def validate_email(self, value, dispatcher, tracker, domain) -> Slots:
-        if value == NOT_GIVEN:
+        if value == NOT_GIVEN or is_declined(str(value or "")):
             return {"email": NOT_GIVEN}
-        text = str(value or "")
-        if is_declined(text):
-            return {"email": NOT_GIVEN}
-        email = parse_email(text)
-        if email is None:
-            return self.reject("email", "utter_invalid_email", dispatcher, tracker)
-        return {"email": email}
+        return self.checked("email", value, dispatcher, tracker)
 
     def validate_contact_permissions(self, value, dispatcher, tracker, domain) -> Slots:
-        permission = parse_contact_permission(str(value or ""))
-        if permission is None:
-            return self.reject(
-                "contact_permissions", "utter_invalid_contact_permissions", dispatcher, tracker
-            )
-        return {"contact_permissions": permission}
+        return self.checked("contact_permissions", value, dispatcher, tracker)
 
     def validate_communication_needs(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:

@@ -17,7 +17,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.repeated_answer import answered_slot, as_answer
+from bot.actions.repeated_answer import as_answer
+from bot.dialogue.answer_or_request import SELF_HELP, answered_slot, message_of
 from bot.dialogue.channel import is_kiosk
 from bot.problem_fields import duration_band, parse_duration
 from bot.problem_vocabulary import match
@@ -36,15 +37,6 @@ from bot.signposting import (
 OFFERED_SLOT = "signposts_offered"
 # Free-text answers in which patients name conditions ("my arthritis").
 FREE_TEXT_SLOTS = ("daily_impact", "treatments_tried", "goals")
-# Questions whose answers often mention exercises, leaflets, apps or fit notes: a statement
-# there ("physio exercises and painkillers") is the answer, not a request for reading.
-ANSWER_SLOTS = ("daily_impact", "work_status", "work_role", "treatments_tried", "goals")
-_REQUEST = re.compile(
-    r"\?|^(is there|are there|is it|have you|has it|do you|does it|can you|can i|could you|"
-    r"could i|would you|any|anything|what|where|which|how|should|tell me|give me|show me|"
-    r"send me|point me|recommend)\b",
-    re.I,
-)
 
 
 def user_texts(tracker: Tracker) -> list[str]:
@@ -122,21 +114,6 @@ def request_context(tracker: Tracker, catalogue: SignpostingCatalogue) -> Contex
     )
 
 
-def answers_the_question(tracker: Tracker) -> str | None:
-    """The slot this message answers, when it reads as an answer and not as a request.
-
-    The NLU may take "exercises and stretches", said in answer to "What have you tried?",
-    as a request for exercises. Storing it as the answer keeps the form from asking the
-    same question again and again.
-    """
-    slot = tracker.get_slot("requested_slot")
-    text = (tracker.latest_message.get("text") or "").strip()
-    in_form = (tracker.active_loop or {}).get("name") == "referral_form"
-    if not in_form or slot not in ANSWER_SLOTS or not text or text.startswith("/"):
-        return None
-    return None if _REQUEST.search(text) else slot
-
-
 def send(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -208,14 +185,10 @@ class ActionAnswerSelfHelp(Action):
         if not may_signpost(tracker.get_slot("escalation_level")):
             dispatcher.utter_message(response="utter_signpost_get_help_first")
             return []
-        slot = answered_slot(tracker)
+        slot = answered_slot(message_of(tracker), SELF_HELP)
         if slot:
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)
-        answered = answers_the_question(tracker)
-        if answered:
-            text = tracker.latest_message.get("text") or ""
-            return await as_answer(answered, text, dispatcher, tracker, domain)
         catalogue = load()
         items = select(catalogue, request_context(tracker, catalogue))
         if not items:

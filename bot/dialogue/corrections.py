@@ -9,15 +9,13 @@ through the form's own validators.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from datetime import date
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
 from bot.content_store import load
+from bot.dialogue.answers import read_answer
 from bot.problem_vocabulary import ids_named, match
-from bot.referral_fields import normalise_postcode, parse_date_of_birth
 from bot.word_lists import normalised, phrase_pattern
 
 
@@ -32,15 +30,13 @@ def _one_side_of_a_part(text: str) -> bool:
 
 _SIDE_WORD = re.compile(r"\bsides?\b", re.I)
 
-# Whether a message holds a value for the field (the form's validator then checks it).
-_HAS_VALUE: dict[str, Callable[[str], bool]] = {
-    "side": _one_side_of_a_part,
-    "date_of_birth": lambda text: parse_date_of_birth(text, date.today()).value is not None,
-    "postcode": lambda text: normalise_postcode(text) is not None,
-    "nhs_number": lambda text: parse_nhs_number(text).value is not None,
-    "phone": lambda text: parse_uk_phone(text).value is not None,
-    "email": lambda text: parse_email(text) is not None,
-}
+
+def _has_value(field: str, text: str) -> bool:
+    """Whether a message holds a value for the field (the form's validator then checks it):
+    read by the field's row of the answer table; a side also needs the part or "side"."""
+    if field == "side":
+        return _one_side_of_a_part(text)
+    return read_answer(field, text) is not None
 
 
 @cache
@@ -74,7 +70,7 @@ def corrected_field(text: str, named: str | None, answered: Iterable[str]) -> st
     said = {field_of[word] for word in field_words.findall(lowered)}
     if named in field_of.values():
         said.add(named)
-    candidates = [field for field in answered if field in said and _HAS_VALUE[field](text)]
+    candidates = [field for field in answered if field in said and _has_value(field, text)]
     return candidates[0] if len(candidates) == 1 else None
 
 

@@ -1,0 +1,142 @@
+"""Is this message the answer to the open question, or the request the NLU read it as?
+
+One test, shared by the digressions ("Jo Example" read as a request for help), the self-help
+action ("exercises and stretches", said in answer to "What have you tried?", read as a request
+for exercises) and the change flow ("I'm with the Example Medical Practice" read as a change).
+Taking such a message as the answer keeps the form from asking the same question again and
+again; the form's own validator then checks it.
+
+A message answers the open form question when:
+- it has the exact shape of the answer asked for (a date when the date of birth is asked, a
+  valid postcode, NHS number, phone number or email, a name of two to four plain words, a body
+  area, side, start, duration, pain score or work status in the vocabulary's words), or it
+  repeats the patient's message before (the assistant answered the request the first time);
+- for a request for self-help: the question is one whose answers often name exercises,
+  leaflets or fit notes, and the words are not phrased as a request;
+- for a change: it names a field not answered yet, or names none and the NLU was not sure.
+
+Never for a red-flag screening question (answered only by the form, one question at a time),
+a button payload, or words phrased as a question. Pure functions over `Message`, a small view
+of the tracker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.dialogue.answers import read_answer
+from bot.problem_vocabulary import onset_mentioned
+from bot.referral_fields import clean_full_name
+
+FORM = "referral_form"
+NEVER_TAKEN_HERE = {"red_flag_screening"}
+# The kinds of request the NLU may have read instead of an answer.
+DIGRESSION, SELF_HELP, CHANGE = "digression", "self_help", "change"
+# Below this confidence, a "change" that names nothing in the middle of the form is taken as
+# the answer to the question asked.
+SURE_OF_A_CHANGE = 0.8
+# Questions whose answers often mention exercises, leaflets, apps or fit notes: a statement
+# there ("physio exercises and painkillers") is the answer, not a request for reading.
+ANSWER_SLOTS = ("daily_impact", "work_status", "work_role", "treatments_tried", "goals")
+
+_QUESTION = re.compile(
+    r"\?|^(what|where|when|why|who|how|which|is|are|can|could|do|does|will|would)\b", re.I
+)
+_REQUEST = re.compile(
+    r"\?|^(is there|are there|is it|have you|has it|do you|does it|can you|can i|could you|"
+    r"could i|would you|any|anything|what|where|which|how|should|tell me|give me|show me|"
+    r"send me|point me|recommend)\b",
+    re.I,
+)
+# Words that are not in names but are in requests ("help me please", "talk to someone").
+_NOT_NAME_WORDS = {
+    "help", "me", "please", "stop", "want", "need", "talk", "speak", "person", "human",
+    "someone", "quit", "cancel", "i", "you", "not", "no", "yes", "the", "to", "a", "an",
+    "with", "this", "that", "is", "it", "of", "and", "again", "start", "over", "thanks",
+    "hello", "hi", "bye", "ok", "okay", "sorry", "don't", "dont", "know", "skip", "what",
+}  # fmt: skip
+# Read by the answer table (bot/dialogue/answers.py) when the words have the answer's shape.
+_TABLE_SHAPED = {
+    "postcode", "nhs_number", "phone", "email", "body_area", "side", "duration", "pain_score",
+    "work_status",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the test needs to know of the conversation."""
+
+    requested_slot: str | None
+    in_form: bool
+    text: str  # the patient's latest message, the one read
+    earlier: tuple[str, ...] = ()  # the patient's messages before it
+    confidence: float = 1.0  # the NLU's confidence in the intent it read
+
+
+def message_of(tracker: Any) -> Message:
+    """The view of a rasa_sdk Tracker (or anything with the same attributes)."""
+    said = [event.get("text") or "" for event in tracker.events if event.get("event") == "user"]
+    text = tracker.latest_message.get("text") or (said[-1] if said else "")
+    if said and said[-1] == text:
+        said.pop()
+    return Message(
+        requested_slot=tracker.get_slot("requested_slot"),
+        in_form=(tracker.active_loop or {}).get("name") == FORM,
+        text=text,
+        earlier=tuple(said),
+        confidence=(tracker.latest_message.get("intent") or {}).get("confidence", 1.0),
+    )
+
+
+def shaped_like(slot: str, text: str) -> bool:
+    """True when the text is clearly an answer to this slot's question."""
+    if slot == "date_of_birth":
+        return read_answer(slot, text) is not None and any(ch.isdigit() for ch in text)
+    if slot in _TABLE_SHAPED:
+        return read_answer(slot, text) is not None
+    if slot == "onset":
+        return onset_mentioned(text) is not None
+    if slot == "full_name":
+        name = clean_full_name(text)
+        return (
+            bool(name)
+            and len(name.split()) <= 4
+            and not (set(name.lower().split()) & _NOT_NAME_WORDS)
+        )
+    return False
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def answered_slot(
+    message: Message, request: str = DIGRESSION, field_unanswered: bool | None = None
+) -> str | None:
+    """The open form question this message answers instead of being the `request` the NLU
+    read (DIGRESSION, SELF_HELP or CHANGE); None when it is the request.
+
+    For CHANGE, `field_unanswered` says whether the field the message names has no answer
+    yet (None: it names no field).
+    """
+    slot = message.requested_slot
+    if request == CHANGE:
+        if not slot:
+            return None
+        if field_unanswered is not None:
+            return slot if field_unanswered else None
+        return slot if message.confidence < SURE_OF_A_CHANGE else None
+    if not message.in_form or not slot or slot in NEVER_TAKEN_HERE:
+        return None
+    text = message.text.strip()
+    if not _words(text) or text.startswith("/"):
+        return None
+    if not _QUESTION.search(text) and (
+        shaped_like(slot, text) or (message.earlier and _words(text) == _words(message.earlier[-1]))
+    ):
+        return slot
+    if request == SELF_HELP and slot in ANSWER_SLOTS and not _REQUEST.search(text):
+        return slot
+    return None

@@ -1,0 +1,128 @@
+"""What counts as an answer to each question of the referral form: one table.
+
+For every question (a slot of the form): how its answer is read from the patient's words
+(`read`: the value to store, or None when the words are not an answer), the response that
+says what is wrong when they are not (`error`), whether the whole message is read again when
+the NLU passed on only part of it (`reread`), and whether the question may be left out
+(`optional`, from content/referral_fields.yml).
+
+The form's validation (bot/actions/referral_form.py) applies this table; the answers with
+consequences beyond storing a value (the date of birth and the age rule, the GP practice and
+its "Did you mean" buttons, the yes/no questions that decide eligibility, the red-flag
+screening) have their own validators there and appear here with `read=None`. A correction
+volunteered at a later question (bot/dialogue/corrections.py) asks the same `read` whether a
+message holds a new value. Pure functions: no tracker, no Rasa.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
+from bot.field_registry import optional_fields
+from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
+from bot.problem_vocabulary import (
+    match,
+    match_work_status,
+    onset_answer,
+    parse_contact_permission,
+)
+from bot.referral_fields import clean_full_name, normalise_postcode, parse_date_of_birth
+
+FREE_TEXT_LIMIT = 500
+ADDRESS_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Answer:
+    read: Callable[[str], Any] | None  # the value to store, or None: not an answer
+    error: str  # the response that says what is wrong (the first, when there are several)
+    # When the NLU's part of the message is not an answer, read the whole message instead:
+    # "always", "when_asked" (only when this is the open question), or never ("").
+    reread: str = ""
+    # ...and also, when not asked, if the NLU's part hints at an answer ("months or")
+    reread_hint: Callable[[str], bool] | None = None
+
+
+def free_text(text: str) -> str | None:
+    """A free-text answer, tidied and cut to FREE_TEXT_LIMIT; not one letter, not a payload."""
+    tidy = " ".join(str(text or "").split())
+    return tidy[:FREE_TEXT_LIMIT] if len(tidy) >= 2 and not tidy.startswith("/") else None
+
+
+def address_line(text: str) -> str | None:
+    tidy = free_text(text)
+    if tidy is None or not any(ch.isalpha() for ch in tidy):
+        return None
+    return tidy[:ADDRESS_LIMIT]
+
+
+def duration(text: str) -> str | None:
+    parsed = parse_duration(text)
+    return parsed.display if parsed else None
+
+
+def pain_score(text: str) -> str | None:
+    score = parse_pain_score(text)
+    return None if score is None else str(score)
+
+
+def phone(text: str) -> str | None:
+    parsed = parse_uk_phone(text)
+    return parsed.display if parsed.value is not None else None
+
+
+def nhs_number(text: str) -> str | None:
+    parsed = parse_nhs_number(text)
+    return parsed.display if parsed.value is not None else None
+
+
+def date_of_birth(text: str) -> str | None:
+    parsed = parse_date_of_birth(text, date.today())
+    return parsed.value.isoformat() if parsed.value is not None else None
+
+
+ANSWERS: dict[str, Answer] = {
+    # eligibility
+    "date_of_birth": Answer(date_of_birth, "utter_invalid_date_of_birth"),
+    "postcode": Answer(normalise_postcode, "utter_invalid_postcode", reread="always"),
+    "gp_in_area": Answer(None, "utter_please_yes_no"),
+    "gp_practice": Answer(None, "utter_invalid_gp_practice"),
+    "already_under_service": Answer(None, "utter_please_yes_no"),
+    # the problem
+    "body_area": Answer(lambda text: match("body_areas", text), "utter_invalid_body_area"),
+    "side": Answer(lambda text: match("sides", text), "utter_invalid_side"),
+    "pregnancy_pelvic_pain": Answer(None, "utter_please_yes_no"),
+    "red_flag_screening": Answer(None, "utter_screening_yes_no"),
+    "onset": Answer(onset_answer, "utter_invalid_onset"),
+    "duration": Answer(duration, "utter_invalid_duration", "when_asked", names_a_time_unit),
+    "pain_score": Answer(pain_score, "utter_invalid_pain_score", "when_asked"),
+    "daily_impact": Answer(free_text, "utter_invalid_free_text"),
+    "work_status": Answer(match_work_status, "utter_invalid_work_status"),
+    "work_role": Answer(free_text, "utter_invalid_free_text"),
+    "treatments_tried": Answer(free_text, "utter_invalid_free_text"),
+    "goals": Answer(free_text, "utter_invalid_free_text"),
+    # personal details
+    "full_name": Answer(clean_full_name, "utter_invalid_full_name"),
+    "nhs_number": Answer(nhs_number, "utter_invalid_nhs_number_length"),
+    "address_line1": Answer(address_line, "utter_invalid_address"),
+    "phone": Answer(phone, "utter_invalid_phone"),
+    "email": Answer(parse_email, "utter_invalid_email"),
+    "contact_permissions": Answer(parse_contact_permission, "utter_invalid_contact_permissions"),
+    "communication_needs": Answer(None, "utter_invalid_free_text"),
+}
+
+
+def is_optional(slot: str) -> bool:
+    """The patient may leave this question out (content/referral_fields.yml)."""
+    return slot in optional_fields()
+
+
+def read_answer(slot: str, text: str) -> Any:
+    """The value `text` gives for `slot` by the table, or None (also for slots read by their
+    own validator)."""
+    answer = ANSWERS[slot]
+    return None if answer.read is None else answer.read(str(text or ""))

@@ -1,0 +1,79 @@
+"""One test of "is this the answer to the open question, or the request the NLU read?",
+shared by the digressions, the self-help action and the change flow
+(bot/dialogue/answer_or_request.py), checked on the small view of the tracker it reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue.answer_or_request import (
+    CHANGE,
+    DIGRESSION,
+    SELF_HELP,
+    Message,
+    answered_slot,
+    message_of,
+)
+from tests.conftest import make_tracker
+
+
+def at(slot, text, earlier=(), confidence=1.0, in_form=True):
+    return Message(slot, in_form, text, tuple(earlier), confidence)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("full_name", "Jo Example"),
+        ("date_of_birth", "3/3/1990"),
+        ("postcode", "st4 6qg"),
+        ("onset", "after a fall"),
+        ("duration", "about 3 weeks"),
+        ("body_area", "my knee"),
+    ],
+)
+def test_words_shaped_like_the_answer_answer_the_question_whatever_the_request(slot, text):
+    for request in (DIGRESSION, SELF_HELP):
+        assert answered_slot(at(slot, text), request) == slot
+
+
+def test_the_same_words_twice_answer_the_question():
+    said = "large print would help please"
+    assert answered_slot(at("communication_needs", said)) is None
+    assert answered_slot(at("communication_needs", said, [said])) == "communication_needs"
+
+
+@pytest.mark.parametrize(
+    "text", ["what is MIS?", "how long is the wait", "/ask_help", "...", "help me please"]
+)
+def test_a_question_a_button_or_no_words_is_the_request(text):
+    assert answered_slot(at("full_name", text)) is None
+
+
+def test_a_screening_question_or_no_open_form_question_is_never_answered_here():
+    assert answered_slot(at("red_flag_screening", "no", ["no"])) is None
+    assert answered_slot(at("full_name", "Jo Example", in_form=False)) is None
+    assert answered_slot(at(None, "Jo Example")) is None
+
+
+def test_a_statement_is_the_answer_to_a_question_about_treatments_not_a_self_help_request():
+    text = "physio exercises and painkillers"
+    assert answered_slot(at("treatments_tried", text), SELF_HELP) == "treatments_tried"
+    assert answered_slot(at("treatments_tried", text), DIGRESSION) is None
+    assert answered_slot(at("treatments_tried", "any exercises I can do"), SELF_HELP) is None
+    assert answered_slot(at("postcode", "useful links please"), SELF_HELP) is None
+
+
+def test_a_change_is_the_answer_when_its_field_is_unanswered_or_the_nlu_was_unsure():
+    assert answered_slot(at("gp_practice", "the Example surgery"), CHANGE, True) == "gp_practice"
+    assert answered_slot(at("gp_practice", "change my phone"), CHANGE, False) is None
+    assert answered_slot(at("gp_practice", "I'm with x", confidence=0.5), CHANGE) == "gp_practice"
+    assert answered_slot(at("gp_practice", "change something", confidence=0.9), CHANGE) is None
+    assert answered_slot(at(None, "change it", confidence=0.1), CHANGE) is None
+
+
+def test_the_view_reads_the_latest_message_and_the_ones_before_from_the_tracker():
+    tracker = make_tracker({"requested_slot": "goals"}, text="walk the dog", intent="ask_help")
+    message = message_of(tracker)
+    assert (message.requested_slot, message.text) == ("goals", "walk the dog")
+    assert message.earlier == ()

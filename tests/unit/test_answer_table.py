@@ -1,0 +1,79 @@
+"""The per-question answer table (bot/dialogue/answers.py): every question of the form has
+one row, its error response exists, and the form and the correction check read the same row."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.referral_form import OPTIONAL_SLOTS, ValidateReferralForm
+from bot.dialogue.answers import ANSWERS, is_optional, read_answer
+from bot.dialogue.corrections import corrected_field
+from scripts.layout import ROOT
+from tests.conftest import make_tracker
+
+FORM_SLOTS = yaml.safe_load((ROOT / "domain.yml").read_text())["forms"]["referral_form"][
+    "required_slots"
+]
+RESPONSES = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+
+
+def test_every_question_of_the_form_has_one_row_and_nothing_else_does():
+    assert set(ANSWERS) == set(FORM_SLOTS)
+
+
+@pytest.mark.parametrize("slot", FORM_SLOTS)
+def test_each_rows_error_response_is_written_in_content(slot):
+    assert ANSWERS[slot].error in RESPONSES
+
+
+@pytest.mark.parametrize("slot", FORM_SLOTS)
+def test_the_form_validates_every_question(slot):
+    assert callable(getattr(ValidateReferralForm, f"validate_{slot}", None))
+
+
+def test_optional_questions_come_from_the_field_registry():
+    assert {slot for slot in FORM_SLOTS if is_optional(slot)} == set(OPTIONAL_SLOTS)
+
+
+@pytest.mark.parametrize(
+    ("slot", "said", "stored"),
+    [
+        ("body_area", "it's my knee", "knee"),
+        ("side", "the left one", "left"),
+        ("duration", "about six weeks", "6 weeks"),
+        ("pain_score", "7", "7"),
+        ("postcode", "st4 6qg", "ST4 6QG"),
+        ("phone", "07700 900123", "07700 900123"),
+        ("daily_impact", "  can't   climb stairs ", "can't climb stairs"),
+    ],
+)
+def test_a_row_reads_an_answer_in_the_patients_words(slot, said, stored):
+    assert read_answer(slot, said) == stored
+
+
+@pytest.mark.parametrize(
+    ("slot", "said"),
+    [("body_area", "not sure"), ("pain_score", "loads"), ("phone", "ring me"), ("goals", "x")],
+)
+def test_a_row_refuses_words_that_are_not_an_answer(slot, said):
+    assert read_answer(slot, said) is None
+
+
+def test_the_form_stores_what_the_row_reads_and_re_asks_with_the_rows_error():
+    form, tracker = ValidateReferralForm(), make_tracker({"requested_slot": "duration"})
+    dispatcher = CollectingDispatcher()
+    assert form.validate_duration("a fortnight", dispatcher, tracker, {}) == {
+        "duration": read_answer("duration", "a fortnight")
+    }
+    assert form.validate_duration("no idea", dispatcher, tracker, {})["duration"] is None
+    assert dispatcher.messages[-1]["response"] == ANSWERS["duration"].error
+
+
+def test_a_correction_holds_a_new_value_only_when_the_row_reads_one():
+    answered = ["phone", "postcode"]
+    assert corrected_field("sorry wrong phone number, it's 07700 900456", None, answered) == (
+        "phone"
+    )
+    assert corrected_field("sorry wrong phone number, it's the landline", None, answered) is None
