@@ -42,6 +42,7 @@ import gc
 import itertools
 import json
 import logging
+import os
 import sys
 import weakref
 from collections.abc import Callable, Iterable
@@ -318,6 +319,7 @@ def _install_session() -> None:
 
 
 class Patch(NamedTuple):
+    name: str  # for RASA_SPEEDUPS_OFF
     target: str  # what is replaced
     install: Callable[[], None]
     proof: str  # the test that shows it behaves as Rasa did
@@ -326,33 +328,39 @@ class Patch(NamedTuple):
 CHECKED_RASA = "3.6.21"
 PATCHES = (
     Patch(
+        "validate",
         "jsonschema.validate, for Rasa's check of action-server replies only",
         _install_validate,
         "tests/unit/test_runtime_server.py::test_cached_validate_judges_any_reply_as_jsonschema_does",
     ),
     Patch(
+        "applied_events",
         "rasa.shared.core.trackers.DialogueStateTracker.applied_events",
         _install_applied_events,
         "tests/unit/test_runtime_server.py::"
         "test_remembered_applied_events_match_rasa_at_every_step_of_a_form_conversation",
     ),
     Patch(
+        "load_agent",
         "rasa.core.run.load_agent_on_start (then warm-up and gc.freeze)",
         _install_load_agent,
         "tests/unit/test_runtime_server.py::"
         "test_the_reply_checker_is_built_at_start_not_in_the_first_patients_turn",
     ),
     Patch(
+        "session",
         "rasa.utils.endpoints.EndpointConfig.session (ujson, one connection pool per loop)",
         _install_session,
         "tests/unit/test_runtime_server.py::test_action_server_requests_carry_the_same_json_faster",
     ),
     Patch(
+        "rule_states",
         "rasa.core.policies.rule_policy.RulePolicy._prediction_states",
         lambda: rule_states.install(),
         "tests/unit/test_rule_states.py::test_every_test_story_gets_the_same_predictions_from_recent_states",
     ),
     Patch(
+        "sparse_features",
         "rasa.shared.nlu.training_data.features.Features._combine_sparse_features",
         lambda: sparse_features.install(),
         "tests/unit/test_sparse_features.py::test_hstack_coo_builds_what_scipy_builds",
@@ -360,10 +368,17 @@ PATCHES = (
 )
 
 
-def install_speedups(version: str | None = None) -> list[str]:
+def install_speedups(version: str | None = None, off: str | None = None) -> list[str]:
     """Install every patch on the Rasa version they were checked against; the targets
-    installed (none, logged, on any other version)."""
+    installed (none, logged, on any other version). RASA_SPEEDUPS_OFF (or `off`), a comma
+    list of patch names, leaves those out, to measure what each one saves."""
     version = version or rasa.__version__
+    if off is None:
+        off = os.environ.get("RASA_SPEEDUPS_OFF", "")
+    left_out = {name.strip() for name in off.split(",") if name.strip()}
+    unknown = left_out - {patch.name for patch in PATCHES}
+    if unknown:
+        raise SystemExit(f"RASA_SPEEDUPS_OFF names no speed-up: {', '.join(sorted(unknown))}")
     if version != CHECKED_RASA:
         logger.warning(
             "Rasa %s is not %s, which the speed-ups were checked against: running stock Rasa",
@@ -371,9 +386,12 @@ def install_speedups(version: str | None = None) -> list[str]:
             CHECKED_RASA,
         )
         return []
-    for patch in PATCHES:
+    chosen = [patch for patch in PATCHES if patch.name not in left_out]
+    for patch in chosen:
         patch.install()
-    return [patch.target for patch in PATCHES]
+    if left_out:
+        logger.warning("Speed-ups left out (RASA_SPEEDUPS_OFF): %s", ", ".join(sorted(left_out)))
+    return [patch.target for patch in chosen]
 
 
 def one_blas_thread() -> None:

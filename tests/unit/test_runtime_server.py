@@ -233,6 +233,23 @@ def test_on_another_rasa_version_nothing_is_patched_and_the_log_says_so(caplog, 
     assert "running stock Rasa" in caplog.text
 
 
+def test_speed_ups_named_in_rasa_speedups_off_are_left_out_to_measure_each(monkeypatch):
+    from bot.runtime import server
+
+    installed = []
+    fakes = tuple(
+        server.Patch(name, f"target {name}", lambda name=name: installed.append(name), "proof")
+        for name in ("one", "two", "three")
+    )
+    monkeypatch.setattr(server, "PATCHES", fakes)
+    monkeypatch.setenv("RASA_SPEEDUPS_OFF", "two")
+    assert server.install_speedups(version=server.CHECKED_RASA) == ["target one", "target three"]
+    assert installed == ["one", "three"]
+    with pytest.raises(SystemExit, match="names no speed-up: four"):
+        server.install_speedups(version=server.CHECKED_RASA, off="one,four")
+    assert installed == ["one", "three"]
+
+
 def test_every_patch_names_its_target_and_an_existing_proof():
     from bot.runtime import server
     from scripts.layout import ROOT
