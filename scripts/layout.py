@@ -20,6 +20,8 @@ TRAINING_INPUTS = (
     "config.yml",
     "domain.yml",
     "content/responses.yml",
+    "content/referral_fields.yml",
+    "scripts/form_domain.py",
     "content/red_flags.yml",
     "content/red_flag_context.yml",
     "bot/data",

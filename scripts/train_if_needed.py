@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from scripts.form_domain import write_form_domain
 from scripts.layout import (
     BUILD_DOMAIN,
     DOMAIN_PARTS,
@@ -39,13 +40,15 @@ def inputs_fingerprint() -> str:
 
 
 def build_domain_dir() -> Path:
-    """Link the domain parts into one directory, which Rasa merges into one domain."""
+    """Link the domain parts into one directory, which Rasa merges into one domain, with the
+    referral form's part built from the field registry."""
     BUILD_DOMAIN.mkdir(parents=True, exist_ok=True)
     for stale in BUILD_DOMAIN.iterdir():
         stale.unlink()
     for part in DOMAIN_PARTS:
         link = BUILD_DOMAIN / f"{part.parent.name}-{part.name}"
         link.symlink_to(os.path.relpath(part, BUILD_DOMAIN))
+    write_form_domain(BUILD_DOMAIN)
     return BUILD_DOMAIN
 
 

@@ -12,18 +12,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
+from scripts.form_domain import merged_domain
 from scripts.simulated_patient import SUMMARY_CUE, TERSE, TYPICAL, answer_for, last_text
 
 RED_FLAG = "I keep wetting myself and my bum has gone numb"
-FORM_SLOTS = yaml.safe_load(Path("domain.yml").read_text())["forms"]["referral_form"][
-    "required_slots"
-]
+FORM_SLOTS = merged_domain()["forms"]["referral_form"]["required_slots"]
 # The question each slot is asked with, as a cue of its wording (content/responses.yml).
 CUES = {
     "date_of_birth": "date of birth",

@@ -10,12 +10,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.referral_form import OPTIONAL_SLOTS, ValidateReferralForm
 from bot.dialogue.answers import ANSWERS, is_optional, read_answer
 from bot.dialogue.corrections import corrected_field
+from scripts.form_domain import merged_domain
 from scripts.layout import ROOT
 from tests.conftest import make_tracker
 
-FORM_SLOTS = yaml.safe_load((ROOT / "domain.yml").read_text())["forms"]["referral_form"][
-    "required_slots"
-]
+FORM_SLOTS = merged_domain()["forms"]["referral_form"]["required_slots"]
 RESPONSES = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
 
 

@@ -3,8 +3,6 @@ the change flow and intake all read: a field added there cannot be forgotten by 
 
 from __future__ import annotations
 
-import yaml
-
 from bot.actions.changes import FIELD_SLOTS
 from bot.actions.referral_form import OPTIONAL_SLOTS
 from bot.actions.submission import build_referral
@@ -13,12 +11,13 @@ from bot.problem_vocabulary import button_value
 from intake import field_registry as intake_fields
 from intake.staff.referral_views import FIELD_ORDER
 from intake.storage import SEARCHED_PATIENT_FIELDS, SEARCHED_PROBLEM_FIELDS
+from scripts.form_domain import merged_domain
 from scripts.layout import ROOT
 from tests.conftest import make_tracker
 from tests.support.buttons import buttons_of
 from tests.support.referral_slots import COMPLETE
 
-DOMAIN_SLOTS = set(yaml.safe_load((ROOT / "domain.yml").read_text())["slots"])
+DOMAIN_SLOTS = set(merged_domain()["slots"])
 # Changed through "The problem", which asks the body area and then its side again: a side
 # of its own on the list would be offered for a back, which has none. A side said wrong is
 # corrected in the patient's words at any question (tests/unit/test_volunteered_corrections.py).
