@@ -427,6 +427,7 @@ def stored_referrals(draw) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return body, draw(st.lists(escalation, max_size=3))
 
 
+@pytest.mark.slow  # property-based, about 15 s: run by make test
 def test_referrals_drawn_from_the_schema_all_export_to_a_valid_bundle(tmp_path, monkeypatch):
     monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)
     monkeypatch.setenv("FLASK_SECRET_KEY", TEST_SECRET_KEY)

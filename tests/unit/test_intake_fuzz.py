@@ -125,6 +125,7 @@ def check_answer(response, path: str, method: str) -> None:
         assert isinstance(response.get_json().get("error"), str)
 
 
+@pytest.mark.slow  # property-based, about 15 s: run by make test
 @pytest.mark.parametrize(
     ("path", "validate"),
     [("/api/v1/referrals", validate_referral), ("/api/v1/escalations", validate_escalation)],
@@ -154,6 +155,7 @@ def test_fuzzed_posts_are_stored_or_refused_as_documented_never_500(
     assert seen["schema"] > 0 and seen["json"] > 0 and seen["broken"] > 0
 
 
+@pytest.mark.slow  # property-based: run by make test
 def test_fuzzed_chat_messages_never_make_the_gateway_fail(fuzz_app, counts):
     path = "/api/v1/chat"
     seen = counts.setdefault(f"POST {path}", Counter())

@@ -338,6 +338,7 @@ def fuzz_route(app, rule: Rule, method: str) -> int:
     return len(sent)
 
 
+@pytest.mark.slow  # property-based, about 12 s: run by make test
 def test_no_route_answers_5xx_to_any_query_body_or_path_value(fuzz_app):
     if not READ_KEYS:
         record_read_keys(fuzz_app)

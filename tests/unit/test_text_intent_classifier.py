@@ -17,6 +17,11 @@ DATA = ROOT / "bot" / "data"
 ODD_TEXTS = ["", "   ", "?", "Zoë's knée hürts 😬", "x" * 1000, "st4 6qg 07700 900123", "/affirm"]
 
 
+# Every test here reads the classifier trained on every NLU example (about 45 s): left out of
+# the quick suite, run by `make test`.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def trained() -> tuple[TextIntentClassifier, list[str]]:
     data = TrainingData().merge(*[load_data(str(path)) for path in DATA.glob("nlu*.yml")])
@@ -27,7 +32,6 @@ def trained() -> tuple[TextIntentClassifier, list[str]]:
     return component, texts
 
 
-@pytest.mark.slow  # trains the classifier on every NLU example (about 45 s)
 def test_the_fast_path_matches_the_pipeline_on_every_example_and_odd_input(trained):
     component, texts = trained
     every = texts + ODD_TEXTS
