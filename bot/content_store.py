@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+from bot.paths import CONTENT
+
+CONTENT_DIR = CONTENT
 
 
 @cache

@@ -23,7 +23,9 @@ from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
 
-SNAPSHOT = Path(__file__).resolve().parent.parent / "content" / "reference" / "gp_practices_qnc.csv"
+from bot.paths import CONTENT
+
+SNAPSHOT = CONTENT / "reference" / "gp_practices_qnc.csv"
 ICB = "QNC"
 ODS_CODE = re.compile(r"\b([a-z]\d{5})\b", re.IGNORECASE)
 # Words every practice shares, or that say nothing of which one: never evidence on their own.

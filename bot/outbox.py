@@ -50,6 +50,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot import paths
 from bot.intake_client import (
     ESCALATIONS_PATH,
     REFERRALS_PATH,
@@ -62,7 +63,7 @@ from bot.intake_client import (
 
 logger = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.ROOT
 PATHS = {"referral": REFERRALS_PATH, "escalation": ESCALATIONS_PATH}
 
 PENDING, DELIVERED, REJECTED, DEAD_LETTER = "pending", "delivered", "rejected", "dead_letter"

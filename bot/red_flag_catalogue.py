@@ -11,8 +11,9 @@ import jsonschema
 import yaml
 
 from bot.content_checks import CatalogueError, dates_as_text
+from bot.paths import CONTENT
 
-CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flags.yml"
+CATALOGUE_PATH = CONTENT / "red_flags.yml"
 LEVELS = ("emergency", "urgent", "soon")  # most serious first
 LEVEL_RANK = {level: len(LEVELS) - index for index, level in enumerate(LEVELS)}  # soon 1 ... 3
 CATEGORIES = (

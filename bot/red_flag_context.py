@@ -14,7 +14,9 @@ from typing import Any
 import jsonschema
 import yaml
 
-CONTEXT_PATH = Path(__file__).resolve().parent.parent / "content" / "red_flag_context.yml"
+from bot.paths import CONTENT
+
+CONTEXT_PATH = CONTENT / "red_flag_context.yml"
 
 _WORDS = {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}
 LISTS = (

@@ -18,15 +18,12 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
+from bot.paths import VAR
 from bot.red_flag_catalogue import LEVEL_RANK, RedFlag, RedFlagCatalogue, load
 from bot.red_flag_context import ContextRules
 from bot.red_flag_context import load as load_context
 
-SPACY_PIPELINE = Path(
-    os.environ.get(
-        "SPACY_PIPELINE", Path(__file__).resolve().parent.parent / "var" / "spacy" / "en_blank"
-    )
-)
+SPACY_PIPELINE = Path(os.environ.get("SPACY_PIPELINE", VAR / "spacy" / "en_blank"))
 
 FIRST_PERSON = {"i", "me", "myself", "my"}
 ADVERBS = {"just", "only", "also", "really", "still", "now"}

@@ -20,8 +20,9 @@ import jsonschema
 import yaml
 
 from bot.content_checks import CatalogueError, dates_as_text
+from bot.paths import CONTENT
 
-CATALOGUE_PATH = Path(__file__).resolve().parent.parent / "content" / "signposting.yml"
+CATALOGUE_PATH = CONTENT / "signposting.yml"
 
 BODY_AREAS = (
     "back",

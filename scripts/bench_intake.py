@@ -27,7 +27,8 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.layout import ROOT
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

@@ -32,6 +32,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import paths
 from bot.nlu.red_flag_model import (
     NONE,
     NOT_NEGATIVE_INTENTS,
@@ -52,7 +53,7 @@ CHECK_ENTITY = "red_flag_check"
 CATALOGUE_FILE = "red_flags.yml"
 CONTEXT_FILE = "red_flag_context.yml"
 MODEL_FILE = "red_flag_model.joblib"
-BOT_DIR = Path(__file__).resolve().parent.parent
+BOT_DIR = paths.ROOT / "bot"
 DETECTOR_SOURCES = (
     BOT_DIR / "red_flag_detector.py",
     BOT_DIR / "red_flag_catalogue.py",

@@ -27,9 +27,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
 
+from bot import paths
 from bot.nlu.text_intent_classifier import LeanPredictor, SentenceFeatures
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = paths.ROOT
 CORPUS_DIR = ROOT / "bot" / "data" / "red_flag_corpus"
 NLU_DIR = ROOT / "bot" / "data"
 NONE = "none"
