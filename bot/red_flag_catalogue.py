@@ -145,6 +145,9 @@ SCHEMA: dict[str, Any] = {
                                 "minItems": 1,
                             },
                             "question": _TEXT,
+                            # the question as one line of a list of several ("you have
+                            # ever had cancer"), when it is not already a list of lines
+                            "in_a_list": _TEXT,
                         },
                     },
                     "patterns": {"type": "array", "items": _PATTERN, "minItems": 1},
@@ -169,6 +172,8 @@ class RedFlag:
     patterns: tuple[dict[str, Any], ...]
     screening_areas: tuple[str, ...] = ()
     screening_question: str | None = None
+    # The question as one line of a list asked together with others (optional).
+    screening_line: str | None = None
     # One plain yes/no question naming the symptom, asked when a detector is unsure.
     check_question: str = ""
     # What to do, said on the emergency-department kiosk instead of `advice` (optional).
@@ -238,6 +243,7 @@ def parse(raw: dict[str, Any]) -> RedFlagCatalogue:
             patterns=tuple(item["patterns"]),
             screening_areas=tuple(item.get("screening", {}).get("areas", ())),
             screening_question=item.get("screening", {}).get("question"),
+            screening_line=item.get("screening", {}).get("in_a_list"),
             check_question=item["check_question"],
         )
         for item in raw["red_flags"]

@@ -16,8 +16,8 @@ from bot.dialogue.escalation import (
     catalogue,
     escalate,
     flags_in_message,
-    next_screening_question,
 )
+from bot.dialogue.screening import ScreeningList, next_screening_question
 
 
 class ActionEscalateRedFlag(Action):
@@ -71,7 +71,11 @@ class ActionAskRedFlagScreening(Action):
             return []
         if not answers:
             dispatcher.utter_message(response="utter_screening_intro")
-        dispatcher.utter_message(
-            response="utter_ask_screening_question", question=question.screening_question
-        )
+        if isinstance(question, ScreeningList):
+            lines = "\n".join(f"• {line}" for line in question.lines)
+            dispatcher.utter_message(response="utter_ask_screening_list", lines=lines)
+        else:
+            dispatcher.utter_message(
+                response="utter_ask_screening_question", question=question.screening_question
+            )
         return [SlotSet("screening_question", question.id)]

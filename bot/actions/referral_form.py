@@ -29,7 +29,8 @@ from bot.dialogue.corrections import (
     label,
     slots_before_latest_message,
 )
-from bot.dialogue.escalation import catalogue, escalate, next_screening_question
+from bot.dialogue.escalation import catalogue, escalate
+from bot.dialogue.screening import ScreeningList, answered, next_screening_question
 from bot.field_registry import optional_fields
 from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
@@ -418,7 +419,11 @@ class ValidateReferralForm(FormValidationAction):
         answer = yes_no(tracker, value, "red_flag_screening")
         if answer is None:
             return self.reject("red_flag_screening", "utter_screening_yes_no", dispatcher, tracker)
-        answers[question.id] = "yes" if answer else "no"
+        answers = answered(question, answers, answer)
+        if answer and isinstance(question, ScreeningList):
+            # "yes" to the list: its questions one at a time, so the level is the right one
+            dispatcher.utter_message(response="utter_screening_one_at_a_time")
+            return {"red_flag_screening": None, "screening_answers": answers}
         if answer:
             slots = await escalate(dispatcher, tracker, [question], "screening")
             return {"red_flag_screening": "yes", "screening_answers": answers, **slots}

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot import outbox
 from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
+from bot.dialogue.screening import answers_to_send
 from bot.field_registry import section_fields
 from bot.problem_vocabulary import body_area_label, work_status_label
 from bot.referral_fields import format_date_for_patient
@@ -89,7 +90,7 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
             ),
         },
         "problem": {name: slot(name) for name in PROBLEM_SLOTS},
-        "red_flag_screening": dict(slot("screening_answers") or {}),
+        "red_flag_screening": answers_to_send(slot("screening_answers") or {}),
         "signposting": offered_with_referral(tracker),
     }
 

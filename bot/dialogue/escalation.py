@@ -126,11 +126,3 @@ async def escalate(
     tell_patient(dispatcher, flags[0], kiosk=is_kiosk(tracker))
     await record(tracker, flags, source)
     return escalation_slots(tracker, flags)
-
-
-def next_screening_question(body_area: str | None, answers: dict[str, str]) -> RedFlag | None:
-    """The first screening question for this area not yet answered."""
-    for flag in catalogue().screening_for(body_area):
-        if flag.id not in answers:
-            return flag
-    return None

@@ -49,9 +49,10 @@ def texts(replies: list[dict]) -> str:
 
 
 # Opening 2, eligibility 4 (date of birth, postcode, GP practice, already seen), problem 8
-# (area and side come from the first message), knee screening 3, personal details 7 (the date
-# of birth is not asked again), confirm 1: 25. Anything more means a question was repeated.
-MAX_PATIENT_MESSAGES = 25
+# (area and side come from the first message), knee screening 1 (its questions as one list),
+# personal details 7 (the date of birth is not asked again), confirm 1: 23. Anything more
+# means a question was repeated.
+MAX_PATIENT_MESSAGES = 23
 
 
 def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_stored(stack):

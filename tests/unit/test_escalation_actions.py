@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from bot.actions.escalation import ActionAskRedFlagScreening, ActionEscalateRedFlag
 from bot.actions.referral_form import SCREENING_DONE, ValidateReferralForm
 from bot.dialogue.escalation import catalogue
+from bot.dialogue.screening import MAX_LINES, answers_to_send, lists_for, next_screening_question
 from tests.conftest import TEST_TOKEN, make_tracker
 
 FORM = ValidateReferralForm()
@@ -77,18 +78,50 @@ def test_yes_to_the_cauda_equina_question_escalates_now_and_is_recorded(intake):
     )
 
 
-def test_no_to_every_back_question_finishes_with_the_safety_net_advice():
+def test_no_to_the_back_questions_takes_two_answers_and_ends_with_the_safety_net_advice():
+    """Cauda equina alone, then the back's other questions as one list: two "no"s."""
     answers: dict[str, str] = {}
     questions = [flag.id for flag in catalogue().screening_for("back")]
-    for index, _ in enumerate(questions):
+    for last in (False, True):
         tracker = make_tracker(screening_slots(answers), text="no", intent="deny")
         slots, dispatcher = validate(tracker, "no")
         answers = slots["screening_answers"]
-        last = index == len(questions) - 1
         assert slots["red_flag_screening"] == (SCREENING_DONE if last else None)
         assert not markers(dispatcher)
-    assert answers == dict.fromkeys(questions, "no")
+    assert answers_to_send(answers) == dict.fromkeys(questions, "no")
     assert dispatcher.messages[-1]["response"] == "utter_back_pain_safety_net"
+
+
+def test_yes_to_a_list_asks_its_questions_one_at_a_time_and_escalates_at_the_flags_level(intake):
+    answers = {"cauda_equina": "no"}
+    tracker = make_tracker(screening_slots(answers), text="yes", intent="affirm", sender="c-l")
+    slots, dispatcher = validate(tracker, "yes")
+    assert not markers(dispatcher) and slots["red_flag_screening"] is None
+    assert dispatcher.messages[-1]["response"] == "utter_screening_one_at_a_time"
+    answers = slots["screening_answers"]
+    asked = []
+    for said in ("no", "no", "yes"):  # cancer no, infection no, fracture yes
+        asked.append(next_screening_question("back", answers).id)
+        intent = "affirm" if said == "yes" else "deny"
+        tracker = make_tracker(screening_slots(answers), text=said, intent=intent)
+        slots, dispatcher = validate(tracker, said)
+        answers = slots["screening_answers"]
+        assert bool(markers(dispatcher)) == (said == "yes")
+    assert asked == ["cancer_history", "spinal_infection", "fracture_trauma"]
+    assert markers(dispatcher) == [{"level": "urgent", "code": "fracture_trauma"}]
+    assert slots["escalated"] is True
+
+
+def test_every_question_in_a_list_has_lines_and_no_emergency_question_is_in_one():
+    for area in ("back", "neck", "knee", "several", None):
+        flags = catalogue().screening_for(area)
+        for group in lists_for(flags):
+            assert all(flag.level != "emergency" for flag in group.flags)
+            assert 1 <= len(group.lines) <= MAX_LINES
+            assert all(len(line.split()) <= 16 for line in group.lines)
+        listed = {flag.id for group in lists_for(flags) for flag in group.flags}
+        alone = {flag.id for flag in flags if flag.level == "emergency"}
+        assert listed | alone == {flag.id for flag in flags}  # nothing is left unasked
 
 
 def test_an_unclear_screening_answer_is_asked_again_leaning_to_safety():
@@ -100,15 +133,31 @@ def test_an_unclear_screening_answer_is_asked_again_leaning_to_safety():
 
 def test_the_next_question_is_asked_with_yes_and_no_buttons():
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker({"body_area": "knee", "screening_answers": {}})
+    tracker = make_tracker({"body_area": "back", "screening_answers": {}})
     events = asyncio.run(ActionAskRedFlagScreening().run(dispatcher, tracker, {}))
-    first = catalogue().screening_for("knee")[0]
+    first = catalogue().screening_for("back")[0]
     assert [m["response"] for m in dispatcher.messages] == [
         "utter_screening_intro",
         "utter_ask_screening_question",
     ]
     assert dispatcher.messages[1]["question"] == first.screening_question
     assert events[0]["value"] == first.id
+
+
+def test_the_questions_of_a_list_are_asked_as_one_bulleted_message():
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"body_area": "knee", "screening_answers": {}})
+    events = asyncio.run(ActionAskRedFlagScreening().run(dispatcher, tracker, {}))
+    group = next_screening_question("knee", {})
+    assert [m["response"] for m in dispatcher.messages] == [
+        "utter_screening_intro",
+        "utter_ask_screening_list",
+    ]
+    lines = dispatcher.messages[1]["lines"].splitlines()
+    assert lines == [f"• {line}" for line in group.lines]
+    assert any("hot, red and swollen" in line for line in lines)  # septic arthritis
+    assert any("fall" in line for line in lines)  # fracture
+    assert events[0]["value"] == group.id
 
 
 def test_a_red_flag_typed_mid_form_ends_the_form_even_when_intake_is_down(monkeypatch):

@@ -1,0 +1,99 @@
+"""The red-flag screening questions asked before personal details, for the body area.
+
+Each emergency question is asked on its own (cauda equina: "Since this started, have you had
+any of these?"). The area's other questions are asked first as one list ("Do any of these
+apply to you?", every line of each): a patient for whom none apply answers once instead of
+once a question. "Yes" to the list asks its questions again one at a time, so a "yes" always
+escalates at the level of the flag it is about; "No" answers each of them no.
+
+The answers (slot screening_answers) map each flag id to "yes" or "no"; ANY_OF_THESE:<id> holds
+the answer to the list itself and is not sent with the referral (`answers_to_send`). A list
+holds at most MAX_LINES lines; an area with more asks two lists.
+Pure functions over the catalogue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.dialogue.escalation import catalogue
+from bot.red_flag_catalogue import RedFlag
+
+ANY_OF_THESE = "any_of_these"
+MAX_LINES = 10  # lines in one list at the most; more questions make a second list
+ALONE = "emergency"  # the level whose questions are never put in a list
+BULLET = "•"
+
+
+@dataclass(frozen=True)
+class ScreeningList:
+    """Several screening questions asked as one list."""
+
+    flags: tuple[RedFlag, ...]
+    id: str  # ANY_OF_THESE:<first flag's id>
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(line for flag in self.flags for line in list_lines(flag))
+
+
+def list_lines(flag: RedFlag) -> tuple[str, ...]:
+    """A screening question as lines of a list: its own bullet lines, or its `in_a_list`."""
+    question = flag.screening_question or ""
+    bullets = [
+        line.strip().removeprefix(BULLET).strip()
+        for line in question.splitlines()
+        if line.strip().startswith(BULLET)
+    ]
+    if bullets:
+        return tuple(bullets)
+    return (flag.screening_line,) if flag.screening_line else ()
+
+
+def lists_for(flags: list[RedFlag]) -> list[ScreeningList]:
+    """The area's questions that go in lists, in order, at most MAX_LINES lines a list."""
+    lists: list[list[RedFlag]] = [[]]
+    for flag in flags:
+        if flag.level == ALONE or not list_lines(flag):
+            continue
+        if lists[-1] and sum(len(list_lines(f)) for f in [*lists[-1], flag]) > MAX_LINES:
+            lists.append([])
+        lists[-1].append(flag)
+    return [
+        ScreeningList(tuple(group), f"{ANY_OF_THESE}:{group[0].id}") for group in lists if group
+    ]
+
+
+def next_screening_question(
+    body_area: str | None, answers: dict[str, str]
+) -> RedFlag | ScreeningList | None:
+    """The next question for this area: an emergency question alone; a list of the others
+    while none of its questions is answered; after "yes" to a list, each of its questions."""
+    flags = catalogue().screening_for(body_area)
+    pending = [flag for flag in flags if flag.id not in answers]
+    if not pending:
+        return None
+    first = pending[0]
+    for group in lists_for(flags):
+        if first in group.flags and len(group.flags) > 1 and group.id not in answers:
+            return group
+    return first
+
+
+def answered(
+    question: RedFlag | ScreeningList, answers: dict[str, str], yes: bool
+) -> dict[str, str]:
+    """The answers with this one added: "no" to a list answers each of its questions no."""
+    answers = dict(answers)
+    said = "yes" if yes else "no"
+    answers[question.id] = said
+    if isinstance(question, ScreeningList) and not yes:
+        answers.update({flag.id: "no" for flag in question.flags})
+    return answers
+
+
+def answers_to_send(answers: dict[str, str]) -> dict[str, str]:
+    """Each flag's answer, as the referral carries it (not the answer to the list)."""
+    return {
+        flag_id: said for flag_id, said in answers.items() if not flag_id.startswith(ANY_OF_THESE)
+    }
