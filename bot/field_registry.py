@@ -44,3 +44,8 @@ def problem_change_groups() -> tuple[str, ...]:
         for group, slots in change_groups().items()
         if fields().get(slots[0], {}).get("section") == "problem"
     )
+
+
+def also_clears() -> dict[str, tuple[str, ...]]:
+    """What else changing a field clears, so the form asks it again."""
+    return {field: tuple(slots) for field, slots in load("referral_fields")["also_clears"].items()}

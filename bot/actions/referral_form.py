@@ -25,16 +25,18 @@ from bot.contact_fields import (
 from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.corrections import (
     correctable_fields,
+    corrected_body_area,
     corrected_field,
     label,
     slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate
 from bot.dialogue.screening import ScreeningList, answered, next_screening_question
-from bot.field_registry import optional_fields
+from bot.field_registry import also_clears, optional_fields
 from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
+    body_area_label,
     button_value,
     match,
     onset_mentioned,
@@ -74,9 +76,10 @@ def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
     return parse_yes_no(str(value or ""))
 
 
-# Answers that depend on a corrected one and are asked again ("is your GP in the area?"
-# after a new postcode).
-DEPENDS_ON: dict[str, dict[str, Any]] = {"postcode": {"gp_in_area": None}}
+# What else a changed answer clears, so the form asks it again (a new body part has its own
+# side and screening questions; a new postcode, whether the GP is in the area):
+# content/referral_fields.yml `also_clears`.
+ALSO_CLEARS = also_clears()
 
 
 def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | None:
@@ -205,9 +208,12 @@ class ValidateReferralForm(FormValidationAction):
             for field in correctable_fields()
             if field != requested and tracker.get_slot(field) not in (None, NOT_GIVEN)
         ]
-        field = corrected_field(text, named_field(tracker), answered)
+        field, value = corrected_field(text, named_field(tracker), answered), text
+        area = corrected_body_area(text, tracker.get_slot("body_area"))
+        if field is None and area is not None and requested != "body_area":
+            field, value = "body_area", area  # "it's my hip, not my knee"
         slots = (
-            None if field is None else await self.correct(field, text, dispatcher, tracker, domain)
+            None if field is None else await self.correct(field, value, dispatcher, tracker, domain)
         )
         if slots is None:
             return None
@@ -233,10 +239,12 @@ class ValidateReferralForm(FormValidationAction):
         shown = slots[field]
         if field == "date_of_birth":
             shown = format_date_for_patient(date.fromisoformat(shown))
+        elif field == "body_area":
+            shown = body_area_label(shown)
         dispatcher.utter_message(
             response="utter_correction_taken", field_label=label(field), field_value=shown
         )
-        return {**DEPENDS_ON.get(field, {}), **slots}
+        return {**dict.fromkeys(ALSO_CLEARS.get(field, ())), **slots}
 
     # --- answers given before their question ------------------------------------------
 

@@ -74,6 +74,38 @@ def corrected_field(text: str, named: str | None, answered: Iterable[str]) -> st
     return candidates[0] if len(candidates) == 1 else None
 
 
+@cache
+def _body_area_cues() -> dict[str, re.Pattern]:
+    cues = load("referral_corrections")["body_area_corrections"]
+    return {kind: phrase_pattern(words) for kind, words in cues.items()}
+
+
+_FEW_WORDS = 30  # characters after a cue in which the body part must be named
+
+
+def corrected_body_area(text: str, given: str | None) -> str | None:
+    """The body part this message puts in place of `given`, or None: exactly one other part
+    is named, and the words say `given` was wrong ("not my knee", "wrong joint") or that the
+    new part was meant ("I meant my hip")."""
+    if given is None:
+        return None
+    lowered = normalised(text)
+    others = ids_named("body_areas", lowered) - {given}
+    if len(others) != 1:
+        return None
+    new = others.pop()
+    cues = _body_area_cues()
+
+    def followed_by(kind: str, part: str) -> bool:
+        return any(
+            part in ids_named("body_areas", lowered[found.end() : found.end() + _FEW_WORDS])
+            for found in cues[kind].finditer(lowered)
+        )
+
+    said_wrong = followed_by("not_the_old_part", given) or cues["wrong_part"].search(lowered)
+    return new if said_wrong or followed_by("meant_the_new_part", new) else None
+
+
 def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Each slot's value just before the patient's latest message (from the tracker's events)."""
     events = list(events)

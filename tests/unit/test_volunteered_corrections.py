@@ -106,6 +106,44 @@ def test_anything_else_is_validated_as_the_answer_to_the_open_question(requested
     assert slots.get("side", ANSWERED["side"]) == ANSWERED["side"]
 
 
+@pytest.mark.parametrize(
+    ("requested", "text", "area"),
+    [
+        ("duration", "sorry it's my hip, not my knee", "hip"),
+        ("pain_score", "I meant my shoulder, I typed the wrong thing", "shoulder"),
+        ("daily_impact", "wrong joint sorry, it's the elbow", "elbow"),
+        ("phone", "oh it's actually my ankle rather than my knee", "ankle_foot"),
+    ],
+)
+def test_a_body_part_corrected_in_words_changes_it_and_asks_its_own_questions_again(
+    requested, text, area
+):
+    slots, messages = validate(turn(requested, text))
+    assert slots["body_area"] == area
+    # the old part's side and screening are asked again for the new part
+    assert slots["side"] is None and slots["red_flag_screening"] is None
+    assert slots["screening_answers"] is None
+    assert slots[requested] is None
+    [told] = messages
+    assert told["response"] == "utter_correction_taken"
+    assert told["field_label"] == "part of the body"
+
+
+@pytest.mark.parametrize(
+    ("requested", "text"),
+    [
+        ("daily_impact", "actually my hip hurts too when I walk far"),  # another part as well
+        ("treatments_tried", "sorry, I put ice on my ankle and knee"),  # nothing said wrong
+        ("goals", "not my knee that stops me, it's my confidence"),  # no other part named
+        ("daily_impact", "sorry, the knee stops me, not my hip or my back"),  # two others
+    ],
+)
+def test_a_body_part_mentioned_in_passing_never_changes_the_answer(requested, text):
+    slots, messages = validate(turn(requested, text))
+    assert slots.get("body_area", ANSWERED["body_area"]) == ANSWERED["body_area"]
+    assert "utter_correction_taken" not in [m.get("response") for m in messages]
+
+
 def test_a_change_request_that_already_holds_the_new_value_takes_it_without_asking_again():
     tracker = turn(
         "email",
