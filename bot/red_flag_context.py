@@ -35,6 +35,7 @@ LISTS = (
     "own_history_categories",
     "on_purpose",
     "on_purpose_categories",
+    "not_on_purpose",
     "on_behalf",
     "condition_names",
     "terminators",

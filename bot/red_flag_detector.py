@@ -65,6 +65,7 @@ CUE_LISTS = {
     "terminator": "terminators",
     "resolved": "resolved",
     "on_purpose": "on_purpose",
+    "unintended": "not_on_purpose",
     "historical": "historical",
     "ongoing": "ongoing",
     "behalf": "on_behalf",
@@ -467,7 +468,8 @@ class RedFlagDetector:
         inability phrase (for the learned detector, which reads no context itself)."""
         pseudo = [c for c in cues if c.key == "pseudo"]
         return any(
-            c.key not in ("pseudo", "terminator", "general", "ongoing", "fine", "behalf")
+            c.key
+            not in ("pseudo", "terminator", "general", "ongoing", "fine", "behalf", "unintended")
             and not any(p.start <= c.start and c.end <= p.end for p in pseudo)
             for c in cues
         )
@@ -499,6 +501,7 @@ class RedFlagDetector:
             c
             for c in all_cues
             if (c.key == "ongoing" and c.end - c.start >= 2)
+            or c.key == "unintended"  # "lost weight without trying": it still says so
             or not any(m.start <= c.start and c.end <= m.end for m in swallowing)
         ]
         return [
@@ -545,6 +548,11 @@ class RedFlagDetector:
             elif cue.key == "on_purpose":
                 reasons.append(ON_PURPOSE)
         reasons = [reason for reason in reasons if reason]
+        if ON_PURPOSE in reasons and any(
+            c.key == "unintended" and sentence[0] <= c.start < sentence[1] for c in cues
+        ):
+            # "lost a stone without trying, before the wedding": not meant after all
+            reasons = [reason for reason in reasons if reason != ON_PURPOSE]
         order = (
             DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, RETURNED, DENIED_AT_A_DISTANCE
         )  # fmt: skip
