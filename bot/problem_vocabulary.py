@@ -27,6 +27,17 @@ def ids_named(section: str, lowered: str) -> set[str]:
     return {key for pattern, key in _patterns(section) if pattern.search(lowered)}
 
 
+def ids_in_order(section: str, lowered: str) -> list[tuple[int, str]]:
+    """(position, id) of each id of a vocabulary section named in lower-cased text, in the
+    order the text names them (an id named twice, at its first place)."""
+    first: dict[str, int] = {}
+    for pattern, key in _patterns(section):
+        found = pattern.search(lowered)
+        if found and found.start() < first.get(key, len(lowered) + 1):
+            first[key] = found.start()
+    return sorted((place, key) for key, place in first.items())
+
+
 _PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})\s*$", re.S)
 
 

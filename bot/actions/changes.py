@@ -9,6 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import ValidateReferralForm, named_field
+from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import CHANGE, answered_slot, message_of
 from bot.dialogue.corrections import corrected_field
 from bot.field_registry import change_groups, problem_change_groups
@@ -45,7 +46,8 @@ class ActionPrepareChange(Action):
             else all(tracker.get_slot(slot) is None for slot in FIELD_SLOTS[field])
         )
         if answered_slot(message_of(tracker), CHANGE, unanswered):
-            return [SlotSet(requested, tracker.latest_message.get("text"))]
+            # checked by the form's own validator, as any answer (never a screening answer)
+            return await as_answer(requested, text, dispatcher, tracker, domain)
         if requested and field is None:
             # In the middle of the form with nothing named: say when answers can be changed;
             # the form then asks its question again (no dead end waiting for a field).

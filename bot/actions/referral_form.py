@@ -31,7 +31,12 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate
-from bot.dialogue.screening import ScreeningList, answered, next_screening_question
+from bot.dialogue.screening import (
+    ScreeningList,
+    answered,
+    next_screening_question,
+    qualified_no,
+)
 from bot.field_registry import also_clears, optional_fields
 from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
@@ -58,6 +63,9 @@ NOT_GIVEN = "not given"
 OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
+# Questions at which a body part is never taken as corrected: a screening answer ("yes, and
+# I meant my hip") must stay an answer.
+NEVER_HERE = ("red_flag_screening",)
 SAFETY_NET_AREAS = {"back", "several"}
 
 
@@ -210,7 +218,7 @@ class ValidateReferralForm(FormValidationAction):
         ]
         field, value = corrected_field(text, named_field(tracker), answered), text
         area = corrected_body_area(text, tracker.get_slot("body_area"))
-        if field is None and area is not None and requested != "body_area":
+        if field is None and area is not None and requested not in ("body_area", *NEVER_HERE):
             field, value = "body_area", area  # "it's my hip, not my knee"
         slots = (
             None if field is None else await self.correct(field, value, dispatcher, tracker, domain)
@@ -425,6 +433,8 @@ class ValidateReferralForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "red_flag_screening":
             return {"red_flag_screening": None}
         answer = yes_no(tracker, value, "red_flag_screening")
+        if answer is False and qualified_no(tracker.latest_message.get("text") or ""):
+            answer = None  # "no, apart from the steroids": asked again, leaning to yes
         if answer is None:
             return self.reject("red_flag_screening", "utter_screening_yes_no", dispatcher, tracker)
         answers = answered(question, answers, answer)

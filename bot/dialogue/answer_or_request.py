@@ -122,14 +122,12 @@ def answered_slot(
     yet (None: it names no field).
     """
     slot = message.requested_slot
+    if not message.in_form or not slot or slot in NEVER_TAKEN_HERE:
+        return None
     if request == CHANGE:
-        if not slot:
-            return None
         if field_unanswered is not None:
             return slot if field_unanswered else None
         return slot if message.confidence < SURE_OF_A_CHANGE else None
-    if not message.in_form or not slot or slot in NEVER_TAKEN_HERE:
-        return None
     text = message.text.strip()
     if not _words(text) or text.startswith("/"):
         return None

@@ -2,16 +2,18 @@
 
 For every question (a slot of the form): how its answer is read from the patient's words
 (`read`: the value to store, or None when the words are not an answer), the response that
-says what is wrong when they are not (`error`), whether the whole message is read again when
-the NLU passed on only part of it (`reread`), and whether the question may be left out
-(`optional`, from content/referral_fields.yml).
+says what is wrong when they are not (`error`), and when the whole message is read again
+because the NLU passed on only part of it (`reread`, `reread_hint`). Whether a question may
+be left out is the field registry's (content/referral_fields.yml, `optional`).
 
-The form's validation (bot/actions/referral_form.py) applies this table; the answers with
-consequences beyond storing a value (the date of birth and the age rule, the GP practice and
-its "Did you mean" buttons, the yes/no questions that decide eligibility, the red-flag
-screening) have their own validators there and appear here with `read=None`. A correction
+The form's validation (bot/actions/referral_form.py) applies this table. Answers with
+consequences beyond storing a value have validators of their own there: the date of birth
+(the age rule), the NHS number (two error responses), the email (a refusal is "not given"),
+and, with `read=None`, the GP practice (its "Did you mean" buttons), the yes/no questions that
+decide eligibility, the communication needs and the red-flag screening. A correction
 volunteered at a later question (bot/dialogue/corrections.py) asks the same `read` whether a
-message holds a new value. Pure functions: no tracker, no Rasa.
+message holds a new value, and so does the answer-shape test
+(bot/dialogue/answer_or_request.py). Pure functions.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from datetime import date
 from typing import Any
 
 from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
-from bot.field_registry import optional_fields
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
     match,
@@ -114,11 +115,6 @@ ANSWERS: dict[str, Answer] = {
     "contact_permissions": Answer(parse_contact_permission, "utter_invalid_contact_permissions"),
     "communication_needs": Answer(None, "utter_invalid_free_text"),
 }
-
-
-def is_optional(slot: str) -> bool:
-    """The patient may leave this question out (content/referral_fields.yml)."""
-    return slot in optional_fields()
 
 
 def read_answer(slot: str, text: str) -> Any:

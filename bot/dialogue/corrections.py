@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.content_store import load
 from bot.dialogue.answers import read_answer
-from bot.problem_vocabulary import ids_named, match
+from bot.problem_vocabulary import ids_in_order, ids_named, match
 from bot.word_lists import normalised, phrase_pattern
 
 
@@ -80,30 +80,35 @@ def _body_area_cues() -> dict[str, re.Pattern]:
     return {kind: phrase_pattern(words) for kind, words in cues.items()}
 
 
-_FEW_WORDS = 30  # characters after a cue in which the body part must be named
-
-
 def corrected_body_area(text: str, given: str | None) -> str | None:
-    """The body part this message puts in place of `given`, or None: exactly one other part
-    is named, and the words say `given` was wrong ("not my knee", "wrong joint") or that the
-    new part was meant ("I meant my hip")."""
+    """The body part this message puts in place of `given`, or None. Exactly one other part is
+    named, and either the message names it and then says `given` was not it ("it's my hip,
+    not my knee"), or the first part named after "I meant" or "wrong joint" is the new one
+    ("I meant my shoulder", "wrong joint, it's the elbow")."""
     if given is None:
         return None
     lowered = normalised(text)
-    others = ids_named("body_areas", lowered) - {given}
+    named = ids_in_order("body_areas", lowered)
+    others = {part for _, part in named if part != given}
     if len(others) != 1:
         return None
     new = others.pop()
+    new_at = next(place for place, part in named if part == new)
     cues = _body_area_cues()
 
-    def followed_by(kind: str, part: str) -> bool:
-        return any(
-            part in ids_named("body_areas", lowered[found.end() : found.end() + _FEW_WORDS])
-            for found in cues[kind].finditer(lowered)
-        )
+    def first_part_after(end: int) -> str | None:
+        return next((part for place, part in named if place >= end), None)
 
-    said_wrong = followed_by("not_the_old_part", given) or cues["wrong_part"].search(lowered)
-    return new if said_wrong or followed_by("meant_the_new_part", new) else None
+    not_the_old = any(
+        new_at < found.start() and first_part_after(found.end()) == given
+        for found in cues["not_the_old_part"].finditer(lowered)
+    )
+    new_after = any(
+        first_part_after(found.end()) == new
+        for kind in ("meant_the_new_part", "wrong_part")
+        for found in cues[kind].finditer(lowered)
+    )
+    return new if not_the_old or new_after else None
 
 
 def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, Any]:

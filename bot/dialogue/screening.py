@@ -6,14 +6,17 @@ apply to you?", every line of each): a patient for whom none apply answers once 
 once a question. "Yes" to the list asks its questions again one at a time, so a "yes" always
 escalates at the level of the flag it is about; "No" answers each of them no.
 
-The answers (slot screening_answers) map each flag id to "yes" or "no"; ANY_OF_THESE:<id> holds
-the answer to the list itself and is not sent with the referral (`answers_to_send`). A list
-holds at most MAX_LINES lines; an area with more asks two lists.
+The answers (slot screening_answers) map each flag id to "yes" or "no"; ANY_OF_THESE_<id>
+holds the answer to the list itself, sent with the referral only when it is yes
+(`answers_to_send`). A list holds at most MAX_LINES lines, a line two questions share once;
+an area with more asks two lists. A "no" with an exception ("no, apart from the steroids")
+is asked again.
 Pure functions over the catalogue.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.dialogue.escalation import catalogue
@@ -30,11 +33,12 @@ class ScreeningList:
     """Several screening questions asked as one list."""
 
     flags: tuple[RedFlag, ...]
-    id: str  # ANY_OF_THESE:<first flag's id>
+    id: str  # ANY_OF_THESE_<first flag's id>
 
     @property
     def lines(self) -> tuple[str, ...]:
-        return tuple(line for flag in self.flags for line in list_lines(flag))
+        """Each question's lines, in order, a line two questions share only once."""
+        return tuple(dict.fromkeys(line for flag in self.flags for line in list_lines(flag)))
 
 
 def list_lines(flag: RedFlag) -> tuple[str, ...]:
@@ -60,7 +64,7 @@ def lists_for(flags: list[RedFlag]) -> list[ScreeningList]:
             lists.append([])
         lists[-1].append(flag)
     return [
-        ScreeningList(tuple(group), f"{ANY_OF_THESE}:{group[0].id}") for group in lists if group
+        ScreeningList(tuple(group), f"{ANY_OF_THESE}_{group[0].id}") for group in lists if group
     ]
 
 
@@ -93,7 +97,21 @@ def answered(
 
 
 def answers_to_send(answers: dict[str, str]) -> dict[str, str]:
-    """Each flag's answer, as the referral carries it (not the answer to the list)."""
+    """Each flag's answer, as the referral carries it, and a "yes" to a list: a patient who
+    said yes to a list and then no to each of its questions reaches staff with that yes."""
     return {
-        flag_id: said for flag_id, said in answers.items() if not flag_id.startswith(ANY_OF_THESE)
+        question: said
+        for question, said in answers.items()
+        if not question.startswith(ANY_OF_THESE) or said == "yes"
     }
+
+
+# A "no" that goes on to name an exception ("no, apart from the steroids"): not a plain no.
+_QUALIFIED = re.compile(
+    r"\b(?:except|apart from|but|only|other than|besides|unless|although|though)\b", re.I
+)
+
+
+def qualified_no(text: str) -> bool:
+    """A no with an exception after it, which a screening question must not take as no."""
+    return bool(_QUALIFIED.search(text or ""))

@@ -72,6 +72,21 @@ def test_a_change_is_the_answer_when_its_field_is_unanswered_or_the_nlu_was_unsu
     assert answered_slot(at(None, "change it", confidence=0.1), CHANGE) is None
 
 
+def test_a_change_is_never_the_answer_to_a_screening_question_or_outside_the_form():
+    """ "no, but can I change my phone number later" at a screening question once filled the
+    screening slot with the raw words and ended the screening (found in review)."""
+    text = "no, but can I change my phone number later"
+    assert answered_slot(at("red_flag_screening", text), CHANGE, True) is None
+    assert answered_slot(at("red_flag_screening", text, confidence=0.1), CHANGE) is None
+    assert answered_slot(at("phone", text, in_form=False), CHANGE, True) is None
+
+
+def test_no_words_at_a_question_about_treatments_is_a_request_not_an_answer():
+    """Changed on 2026-12-06: "..." used to be stored as the treatments tried; now self-help
+    answers it and the form asks again."""
+    assert answered_slot(at("treatments_tried", "..."), SELF_HELP) is None
+
+
 def test_the_view_reads_the_latest_message_and_the_ones_before_from_the_tracker():
     tracker = make_tracker({"requested_slot": "goals"}, text="walk the dog", intent="ask_help")
     message = message_of(tracker)

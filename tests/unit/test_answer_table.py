@@ -7,8 +7,8 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.referral_form import OPTIONAL_SLOTS, ValidateReferralForm
-from bot.dialogue.answers import ANSWERS, is_optional, read_answer
+from bot.actions.referral_form import ValidateReferralForm
+from bot.dialogue.answers import ANSWERS, read_answer
 from bot.dialogue.corrections import corrected_field
 from scripts.form_domain import merged_domain
 from scripts.layout import ROOT
@@ -30,10 +30,6 @@ def test_each_rows_error_response_is_written_in_content(slot):
 @pytest.mark.parametrize("slot", FORM_SLOTS)
 def test_the_form_validates_every_question(slot):
     assert callable(getattr(ValidateReferralForm, f"validate_{slot}", None))
-
-
-def test_optional_questions_come_from_the_field_registry():
-    assert {slot for slot in FORM_SLOTS if is_optional(slot)} == set(OPTIONAL_SLOTS)
 
 
 @pytest.mark.parametrize(

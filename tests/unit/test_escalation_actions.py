@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from bot.actions.escalation import ActionAskRedFlagScreening, ActionEscalateRedF
 from bot.actions.referral_form import SCREENING_DONE, ValidateReferralForm
 from bot.dialogue.escalation import catalogue
 from bot.dialogue.screening import MAX_LINES, answers_to_send, lists_for, next_screening_question
+from intake.referral_schema import RED_FLAG_ID_PATTERN
 from tests.conftest import TEST_TOKEN, make_tracker
 
 FORM = ValidateReferralForm()
@@ -110,6 +112,32 @@ def test_yes_to_a_list_asks_its_questions_one_at_a_time_and_escalates_at_the_fla
     assert asked == ["cancer_history", "spinal_infection", "fracture_trauma"]
     assert markers(dispatcher) == [{"level": "urgent", "code": "fracture_trauma"}]
     assert slots["escalated"] is True
+
+
+def test_a_no_with_an_exception_is_asked_again_not_taken_as_no():
+    answers = {"cauda_equina": "no"}
+    text = "no, apart from I take steroids long term"
+    tracker = make_tracker(screening_slots(answers), text=text, intent="deny")
+    slots, dispatcher = validate(tracker, text)
+    assert slots["red_flag_screening"] is None
+    assert slots.get("screening_answers", answers) == answers
+    assert dispatcher.messages[0]["response"] == "utter_screening_yes_no"
+
+
+def test_a_yes_to_a_list_then_no_to_each_reaches_staff_as_a_yes():
+    group = next_screening_question("back", {"cauda_equina": "no"})
+    answers = {"cauda_equina": "no", group.id: "yes"}
+    answers |= {flag.id: "no" for flag in group.flags}
+    sent = answers_to_send(answers)
+    assert sent[group.id] == "yes"
+    assert answers_to_send({"cauda_equina": "no", group.id: "no"}) == {"cauda_equina": "no"}
+    assert re.fullmatch(RED_FLAG_ID_PATTERN, group.id)  # the intake schema takes it
+
+
+def test_a_line_two_questions_of_a_list_share_is_shown_once():
+    for area in ("several", "knee", "back", "neck", None):
+        for group in lists_for(catalogue().screening_for(area)):
+            assert len(group.lines) == len(set(group.lines))
 
 
 def test_every_question_in_a_list_has_lines_and_no_emergency_question_is_in_one():

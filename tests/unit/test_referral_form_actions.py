@@ -271,8 +271,26 @@ def test_a_change_in_the_middle_of_the_form_that_is_really_the_answer_is_kept(
     )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
-    assert events == [{"event": "slot", "timestamp": None, "name": "gp_practice", "value": text}]
-    assert dispatcher.messages == []  # the form validates it and asks the next question
+    # checked by the form's validator: a practice not on the list is kept as typed
+    stored = {event["name"]: event["value"] for event in events}
+    assert stored["gp_practice"] == text and stored["gp_ods_code"] is None
+    assert dispatcher.messages == []  # the form asks the next question
+
+
+def test_a_change_mid_form_is_checked_by_the_questions_validator_before_it_is_kept():
+    """A date of birth taken from a 'change' is checked like any answer: the age rule runs."""
+    slots = {"requested_slot": "date_of_birth"}
+    tracker = make_tracker(
+        slots,
+        "my date of birth is 31/02/1990",
+        intent="change_answer",
+        entities=[{"entity": "field", "value": "date_of_birth"}],
+        confidence=0.97,
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["date_of_birth"] is None
+    assert dispatcher.messages[0]["response"] == "utter_invalid_date_of_birth"
 
 
 def test_a_clear_change_in_the_middle_of_the_form_still_clears_the_earlier_answer():

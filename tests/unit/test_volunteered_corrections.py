@@ -136,6 +136,12 @@ def test_a_body_part_corrected_in_words_changes_it_and_asks_its_own_questions_ag
         ("treatments_tried", "sorry, I put ice on my ankle and knee"),  # nothing said wrong
         ("goals", "not my knee that stops me, it's my confidence"),  # no other part named
         ("daily_impact", "sorry, the knee stops me, not my hip or my back"),  # two others
+        # found in review: a cue reaching past the first part named, or everyday words
+        ("daily_impact", "I can't kneel, I mean the knee and the ankle both hurt"),
+        ("daily_impact", "It stops me sleeping, I mean my back aches as well"),
+        ("treatments_tried", "I was given the wrong one, a wrist splint"),
+        ("daily_impact", "the pain is not in my knee all the time, sometimes my hip"),
+        ("red_flag_screening", "yes, and I meant my hip not my knee"),  # a screening answer
     ],
 )
 def test_a_body_part_mentioned_in_passing_never_changes_the_answer(requested, text):
