@@ -21,8 +21,15 @@ def _flags() -> dict[str, dict[str, Any]]:
     return {str(flag.get("id")): flag for flag in data.get("red_flags", []) or []}
 
 
+# The answer to a list of screening questions (bot/dialogue/screening.py), sent only when it
+# was yes and each question of the list was then answered no: staff should ask.
+SCREENING_LIST = "any_of_these_"
+
+
 def title(code: str) -> str:
     """The catalogue title of a red flag, or its id when the catalogue does not know it."""
+    if code.startswith(SCREENING_LIST):
+        return "Said yes to a list of screening questions, then no to each one: please ask"
     return str(_flags().get(code, {}).get("title") or code)
 
 

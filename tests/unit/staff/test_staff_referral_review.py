@@ -274,3 +274,11 @@ def test_the_escalations_list_links_transcripts_and_referrals(staff_app, clinici
 def test_the_referral_fixture_is_an_obviously_fake_patient():
     assert REFERRAL["patient"]["full_name"] == "Sam Sample"
     assert REFERRAL["patient"]["phone"].startswith("07700 900")  # Ofcom drama range
+
+
+def test_a_yes_to_a_screening_list_is_shown_to_staff_in_words():
+    from intake.staff import red_flags
+
+    said = red_flags.title("any_of_these_cancer_history")
+    assert said.startswith("Said yes to a list of screening questions")
+    assert red_flags.title("cauda_equina") != "cauda_equina"  # a catalogue flag keeps its title
