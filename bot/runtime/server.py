@@ -22,11 +22,11 @@ what Rasa did, only once instead of again and again:
   time): `ujson_session` gives its client sessions ujson, twice as fast as `json`, falling
   back to `json` for anything ujson refuses. It also opened a new TCP connection for every
   call: the sessions now share one connection pool per event loop (`pooled_connector`).
-- NLU joined each message's sparse features with scipy's general block-matrix code, about a
-  tenth of the time: `bot.runtime.sparse_features` builds the same matrices directly.
-- `RulePolicy` built a state for every earlier turn of the conversation at each
-  prediction, though its rules read only the last few: `bot.runtime.rule_states` builds the
-  states its longest rule can see and no more.
+
+Two more (scipy's sparse `hstack` for NLU features; RulePolicy's states cut to its longest
+rule) were removed on 2026-12-06: left out one at a time (`RASA_SPEEDUPS_OFF`) in three
+paired runs of `scripts.cpu_per_turn`, neither saved CPU beyond the run-to-run spread
+(docs/profile.md).
 
 And one for the garbage collector: once the model is loaded the process holds about 550,000
 objects (TensorFlow, spaCy, the model), and each full collection walked them all (600 ms,
@@ -66,8 +66,6 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 from threadpoolctl import threadpool_limits
-
-from bot.runtime import rule_states, sparse_features
 
 logger = logging.getLogger(__name__)
 _VALIDATORS: dict[str, Any] = {}
@@ -352,18 +350,6 @@ PATCHES = (
         "rasa.utils.endpoints.EndpointConfig.session (ujson, one connection pool per loop)",
         _install_session,
         "tests/unit/test_runtime_server.py::test_action_server_requests_carry_the_same_json_faster",
-    ),
-    Patch(
-        "rule_states",
-        "rasa.core.policies.rule_policy.RulePolicy._prediction_states",
-        lambda: rule_states.install(),
-        "tests/unit/test_rule_states.py::test_every_test_story_gets_the_same_predictions_from_recent_states",
-    ),
-    Patch(
-        "sparse_features",
-        "rasa.shared.nlu.training_data.features.Features._combine_sparse_features",
-        lambda: sparse_features.install(),
-        "tests/unit/test_sparse_features.py::test_hstack_coo_builds_what_scipy_builds",
     ),
 )
 
