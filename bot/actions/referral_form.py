@@ -22,6 +22,7 @@ from bot.contact_fields import (
     parse_nhs_number,
     parse_yes_no,
 )
+from bot.dialogue.answer_or_request import NEVER_TAKEN_HERE
 from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.corrections import (
     correctable_fields,
@@ -63,9 +64,6 @@ NOT_GIVEN = "not given"
 OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
-# Questions at which a body part is never taken as corrected: a screening answer ("yes, and
-# I meant my hip") must stay an answer.
-NEVER_HERE = ("red_flag_screening",)
 SAFETY_NET_AREAS = {"back", "several"}
 
 
@@ -218,7 +216,8 @@ class ValidateReferralForm(FormValidationAction):
         ]
         field, value = corrected_field(text, named_field(tracker), answered), text
         area = corrected_body_area(text, tracker.get_slot("body_area"))
-        if field is None and area is not None and requested not in ("body_area", *NEVER_HERE):
+        # never at a screening question: "yes, and I meant my hip" stays a screening answer
+        if field is None and area is not None and requested not in {"body_area", *NEVER_TAKEN_HERE}:
             field, value = "body_area", area  # "it's my hip, not my knee"
         slots = (
             None if field is None else await self.correct(field, value, dispatcher, tracker, domain)

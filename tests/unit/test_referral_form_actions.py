@@ -277,16 +277,18 @@ def test_a_change_in_the_middle_of_the_form_that_is_really_the_answer_is_kept(
     assert dispatcher.messages == []  # the form asks the next question
 
 
+def change_said(slots: dict[str, Any], text: str, field: str, confidence: float) -> Any:
+    """The tracker of a message the NLU read as a change naming `field`."""
+    entities = [{"entity": "field", "value": field}]
+    return make_tracker(
+        slots, text, intent="change_answer", entities=entities, confidence=confidence
+    )
+
+
 def test_a_change_mid_form_is_checked_by_the_questions_validator_before_it_is_kept():
     """A date of birth taken from a 'change' is checked like any answer: the age rule runs."""
     slots = {"requested_slot": "date_of_birth"}
-    tracker = make_tracker(
-        slots,
-        "my date of birth is 31/02/1990",
-        intent="change_answer",
-        entities=[{"entity": "field", "value": "date_of_birth"}],
-        confidence=0.97,
-    )
+    tracker = change_said(slots, "my date of birth is 31/02/1990", "date_of_birth", 0.97)
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, {}))
     assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["date_of_birth"] is None
@@ -295,13 +297,7 @@ def test_a_change_mid_form_is_checked_by_the_questions_validator_before_it_is_ke
 
 def test_a_clear_change_in_the_middle_of_the_form_still_clears_the_earlier_answer():
     slots = {"date_of_birth": "1980-03-14", "postcode": "ST4 6QG", "requested_slot": "gp_practice"}
-    tracker = make_tracker(
-        slots,
-        "sorry my postcode is wrong",
-        intent="change_answer",
-        entities=[{"entity": "field", "value": "postcode"}],
-        confidence=0.93,
-    )
+    tracker = change_said(slots, "sorry my postcode is wrong", "postcode", 0.93)
     events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
     assert {event["name"] for event in events if event.get("value") is None} >= {"postcode"}
 
