@@ -180,7 +180,10 @@ class ValidateReferralForm(FormValidationAction):
     def _applies(slot: str, get: Callable[[str], Any]) -> bool:
         area = get("body_area")
         if slot == "gp_in_area":
-            return bool(get("postcode")) and area_status(get("postcode")) == "outside"
+            # The GP registration decides (FACTS.md): a practice found on the area's list
+            # settles it; otherwise a home postcode outside or on the border asks.
+            postcode = get("postcode")
+            return bool(postcode) and area_status(postcode) != "in_area" and not get("gp_ods_code")
         if slot == "side":
             return area is None or body_area_has_side(area)
         if slot == "pregnancy_pelvic_pain":

@@ -25,7 +25,7 @@ FORM_SLOTS = merged_domain()["forms"]["referral_form"]["required_slots"]
 CUES = {
     "date_of_birth": "date of birth",
     "postcode": "home postcode",
-    "gp_in_area": "is your gp practice in staffordshire",
+    "gp_in_area": "whose gp practice is in staffordshire",
     "gp_practice": "gp practice (surgery)",
     "already_under_service": "already being seen",
     "body_area": "where is the problem",
@@ -47,14 +47,15 @@ CUES = {
     "contact_permissions": "voicemail, or send you text",
     "communication_needs": "help to talk with us",
 }
-# A knee patient with a border postcode is asked side and gp_in_area; a back patient is asked
-# the pregnancy question and has red-flag screening questions.
+# A knee patient with a postcode outside the area and a practice not on the list is asked side
+# and gp_in_area; a back patient is asked the pregnancy question and has red-flag screening
+# questions.
 KNEE_BORDER = replace(
     TYPICAL,
     opening="I'd like to refer myself please",
     answers=[
         ("home postcode", "M1 1AA"),
-        ("is your gp practice in staffordshire", "/affirm"),
+        ("whose gp practice is in staffordshire", "/affirm"),
         *TYPICAL.answers,
     ],
 )

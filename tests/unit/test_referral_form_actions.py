@@ -21,7 +21,7 @@ from tests.support.referral_slots import COMPLETE
 
 FORM = ValidateReferralForm()
 ALL_SLOTS = [
-    "date_of_birth", "postcode", "gp_in_area", "gp_practice", "already_under_service",
+    "date_of_birth", "postcode", "gp_practice", "gp_in_area", "already_under_service",
     "body_area", "side", "pregnancy_pelvic_pain", "onset", "duration", "pain_score",
     "daily_impact", "work_status", "work_role", "treatments_tried", "goals",
     "red_flag_screening", "full_name", "nhs_number", "address_line1",
@@ -181,6 +181,23 @@ def test_only_questions_that_apply_are_asked():
     assert "pregnancy_pelvic_pain" not in knee_outside
 
 
+@pytest.mark.parametrize(
+    ("postcode", "ods_code", "asked"),
+    [
+        ("M1 1AA", None, True),  # outside, practice not on the list: ask
+        ("ST7 2AA", None, True),  # a border district needs the practice
+        ("M1 1AA", "M83001", False),  # registered with a practice of the area: eligible
+        ("ST7 2AA", "M83001", False),
+        ("ST4 6QG", None, False),  # living in the area
+    ],
+)
+def test_the_gp_registration_decides_whether_the_area_question_is_asked(postcode, ods_code, asked):
+    questions = questions_for({"postcode": postcode, "gp_ods_code": ods_code})
+    assert ("gp_in_area" in questions) is asked
+    if asked:  # the practice is asked first: a practice on the list settles it
+        assert questions.index("gp_practice") < questions.index("gp_in_area")
+
+
 def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
     for slot in ALL_SLOTS:
         if slot in COMPLETE:
@@ -214,6 +231,25 @@ def test_changing_the_postcode_clears_it_so_the_form_asks_again():
     after_change = {**COMPLETE, "postcode": None, "gp_in_area": None}
     unanswered = [slot for slot in questions_for(after_change) if after_change.get(slot) is None]
     assert unanswered == ["postcode"]
+
+
+def test_changing_the_gp_practice_asks_again_whether_it_is_in_the_area_when_not_found():
+    outside = {**COMPLETE, "postcode": "M1 1AA", "gp_in_area": True}
+    tracker = make_tracker(
+        outside,
+        "change my gp practice",
+        intent="change_answer",
+        entities=[{"entity": "field", "value": "gp_practice"}],
+    )
+    events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
+    cleared = {event["name"] for event in events if event.get("value") is None}
+    assert {"gp_practice", "gp_in_area"} <= cleared
+    new_practice = FORM.validate_gp_practice(
+        "Example Road Surgery, Manchester", CollectingDispatcher(), tracker, {}
+    )
+    after_change = {**outside, "gp_in_area": None, **new_practice}
+    unanswered = [slot for slot in questions_for(after_change) if after_change.get(slot) is None]
+    assert unanswered == ["gp_in_area"]
 
 
 def test_the_summary_reads_answers_back_in_words():
