@@ -180,10 +180,12 @@ class ValidateReferralForm(FormValidationAction):
     def _applies(slot: str, get: Callable[[str], Any]) -> bool:
         area = get("body_area")
         if slot == "gp_in_area":
-            # The GP registration decides (FACTS.md): a practice found on the area's list
-            # settles it; otherwise a home postcode outside or on the border asks.
-            postcode = get("postcode")
-            return bool(postcode) and area_status(postcode) != "in_area" and not get("gp_ods_code")
+            # The GP registration decides (FACTS.md). A home postcode outside the area always
+            # asks: a practice found from loosely typed words (one rare word, a town) is not
+            # sure enough to let someone through. A border postcode asks unless a practice of
+            # the area was found: a border district needs the practice.
+            status = area_status(get("postcode")) if get("postcode") else None
+            return status == "outside" or (status == "border" and not get("gp_ods_code"))
         if slot == "side":
             return area is None or body_area_has_side(area)
         if slot == "pregnancy_pelvic_pain":

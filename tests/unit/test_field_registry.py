@@ -47,7 +47,13 @@ def test_the_change_list_offers_every_change_and_each_button_clears_its_fields()
     offered = {button_value(b["payload"]) for b in buttons_of("utter_ask_what_to_change")}
     assert offered == set(FIELD_SLOTS) - NOT_ON_THE_CHANGE_LIST
     assert FIELD_SLOTS["work"] == ("work_status", "work_role")
-    assert FIELD_SLOTS["postcode"][:2] == ("postcode", "gp_in_area")
+    assert FIELD_SLOTS["postcode"] == ("postcode",)  # where the practice is does not change
+    assert FIELD_SLOTS["gp_practice"] == (
+        "gp_practice",
+        "gp_ods_code",
+        "gp_practice_typed",
+        "gp_in_area",
+    )
     changeable = {slot for group in FIELD_SLOTS.values() for slot in group}
     asked = {name for name in fields() if name not in ("meets_min_age", "gp_ods_code")}
     assert asked - {"gp_in_area", "already_under_service"} <= changeable

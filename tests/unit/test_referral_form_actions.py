@@ -182,19 +182,29 @@ def test_only_questions_that_apply_are_asked():
 
 
 @pytest.mark.parametrize(
-    ("postcode", "ods_code", "asked"),
+    ("postcode", "practice_said", "asked"),
     [
         ("M1 1AA", None, True),  # outside, practice not on the list: ask
+        # outside, a practice found: still ask (a loose match is not sure enough)
+        ("M1 1AA", "Alderley Edge Medical Practice", True),
         ("ST7 2AA", None, True),  # a border district needs the practice
-        ("M1 1AA", "M83001", False),  # registered with a practice of the area: eligible
-        ("ST7 2AA", "M83001", False),
+        ("ST7 2AA", "Abbots Bromley Surgery", False),  # registered with a practice of the area
         ("ST4 6QG", None, False),  # living in the area
     ],
 )
-def test_the_gp_registration_decides_whether_the_area_question_is_asked(postcode, ods_code, asked):
-    questions = questions_for({"postcode": postcode, "gp_ods_code": ods_code})
+def test_the_gp_registration_decides_whether_the_area_question_is_asked(
+    postcode, practice_said, asked
+):
+    tracker = make_tracker({"postcode": postcode, "requested_slot": "gp_practice"})
+    practice = (
+        FORM.validate_gp_practice(practice_said, CollectingDispatcher(), tracker, {})
+        if practice_said
+        else {}
+    )
+    assert bool(practice.get("gp_ods_code")) is bool(practice_said)
+    questions = questions_for({"postcode": postcode, **practice})
     assert ("gp_in_area" in questions) is asked
-    if asked:  # the practice is asked first: a practice on the list settles it
+    if asked:  # the practice is asked first: a practice on the list can settle it
         assert questions.index("gp_practice") < questions.index("gp_in_area")
 
 
@@ -227,8 +237,8 @@ def test_changing_the_postcode_clears_it_so_the_form_asks_again():
     )
     events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
     cleared = {event["name"] for event in events if event.get("value") is None}
-    assert {"postcode", "gp_in_area"} <= cleared
-    after_change = {**COMPLETE, "postcode": None, "gp_in_area": None}
+    assert "postcode" in cleared and "gp_in_area" not in cleared
+    after_change = {**COMPLETE, "postcode": None}
     unanswered = [slot for slot in questions_for(after_change) if after_change.get(slot) is None]
     assert unanswered == ["postcode"]
 

@@ -82,9 +82,9 @@ def test_a_correction_at_a_later_question_changes_that_answer_and_asks_again(
     assert told["field_value"] == (shown or stored)
 
 
-def test_a_new_postcode_asks_again_whether_the_gp_is_in_the_area():
+def test_a_new_postcode_keeps_the_answer_on_whether_the_gp_practice_is_in_the_area():
     slots, _ = validate(turn("address_line1", "sorry, my postcode is wrong: ST4 6QG"))
-    assert slots["postcode"] == "ST4 6QG" and slots["gp_in_area"] is None
+    assert slots["postcode"] == "ST4 6QG" and "gp_in_area" not in slots
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_a_change_request_that_already_holds_the_new_value_takes_it_without_aski
     )
     dispatcher = CollectingDispatcher()
     events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, DOMAIN))
-    assert {e["name"]: e["value"] for e in events} == {"postcode": "ST4 6QG", "gp_in_area": None}
+    assert {e["name"]: e["value"] for e in events} == {"postcode": "ST4 6QG"}
     assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
 
 
