@@ -350,6 +350,14 @@ class ValidateReferralForm(FormValidationAction):
     def validate_gp_practice(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:
             return {"gp_practice": NOT_GIVEN}
+        if (
+            value is not None
+            and slots_before_latest_message(tracker.events).get("gp_practice") == value
+        ):
+            # Stored before this message and checked again because the form started again
+            # (a change at the read-back): kept as it is, without offering the practices it
+            # fits or saying the practice found a second time.
+            return {"gp_practice": value}
         tapped = button_value(str(value or ""))
         typed = tracker.get_slot("gp_practice_typed")
         if typed and tapped == NONE_OF_THESE:  # none of the practices offered: kept as typed

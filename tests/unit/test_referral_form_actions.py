@@ -221,6 +221,28 @@ def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
             assert dispatcher.messages == [], slot
 
 
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "the health centre in Hanley",  # typed, fits several practices, "None of these" chosen
+        "Abbots Bromley Surgery",  # a practice found
+    ],
+)
+def test_a_stored_gp_practice_is_kept_quietly_when_the_form_starts_again(stored):
+    events = [
+        {"event": "slot", "name": "gp_practice", "value": stored},
+        {"event": "user", "text": "change my phone number"},
+    ]
+    tracker = make_tracker(
+        {**COMPLETE, "gp_practice": stored, "requested_slot": None},
+        "change my phone number",
+        events=events,
+    )
+    dispatcher = CollectingDispatcher()
+    assert FORM.validate_gp_practice(stored, dispatcher, tracker, {}) == {"gp_practice": stored}
+    assert dispatcher.messages == []
+
+
 def test_a_value_from_an_earlier_message_that_does_not_validate_is_dropped_silently():
     dispatcher = CollectingDispatcher()
     tracker = make_tracker({"requested_slot": "date_of_birth"}, "hello")
