@@ -10,8 +10,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.referral_form import ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
-from bot.dialogue.answer_or_request import CHANGE, answered_slot, message_of
-from bot.dialogue.corrections import corrected_field
+from bot.dialogue.answer_or_request import (
+    CHANGE,
+    NEVER_TAKEN_HERE,
+    answered_slot,
+    message_of,
+)
+from bot.dialogue.corrections import corrected_body_area, corrected_field
 from bot.field_registry import change_groups, problem_change_groups
 
 # Which slots each changeable field clears; the form then asks only those again.
@@ -38,6 +43,15 @@ class ActionPrepareChange(Action):
         if field and corrected_field(text, field, [field]) == field:
             # "my postcode is wrong, it's ST4 6QG": the new value is in the message already
             slots = await ValidateReferralForm().correct(field, text, dispatcher, tracker, domain)
+            if slots is not None:
+                return [SlotSet(name, value) for name, value in slots.items()]
+        area = corrected_body_area(text, tracker.get_slot("body_area"))
+        if area and field in (None, "body_area") and requested not in NEVER_TAKEN_HERE:
+            # "it's my hip, not my knee": the new part (never at a screening question); the
+            # form then asks the new part's side and screening
+            slots = await ValidateReferralForm().correct(
+                "body_area", area, dispatcher, tracker, domain
+            )
             if slots is not None:
                 return [SlotSet(name, value) for name, value in slots.items()]
         unanswered = (

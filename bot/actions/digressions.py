@@ -12,7 +12,12 @@ from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_fie
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
 from bot.dialogue.channel import is_kiosk
-from bot.dialogue.corrections import correctable_fields, corrected_field, last_bot_action
+from bot.dialogue.corrections import (
+    correctable_fields,
+    corrected_body_area,
+    corrected_field,
+    last_bot_action,
+)
 from bot.dialogue.service_terms import asked_term
 from bot.dialogue.stopping import CARRY_ON, stop_answer
 from bot.service_facts import privacy_notice_url, service_phone
@@ -79,17 +84,23 @@ class ActionNotUnderstood(Action):
     @staticmethod
     async def at_the_read_back(dispatcher, tracker, domain) -> list[dict[str, Any]]:
         """At the read-back, a correction in the patient's own words ("my phone number is
-        actually 07700 900456") is taken; anything else is asked again. Either way the
-        answers are read back again, with their buttons (once they disappeared)."""
+        actually 07700 900456", "it's my hip, not my knee") is taken; anything else is asked
+        again. The answers are then read back again, with their buttons (once they
+        disappeared); a correction that leaves questions to ask (a new body part's side and
+        screening) runs the form for those first, which reads the answers back at its end."""
         text = tracker.latest_message.get("text") or ""
         answered = [f for f in correctable_fields() if tracker.get_slot(f) not in (None, NOT_GIVEN)]
-        field = corrected_field(text, named_field(tracker), answered)
+        field, value = corrected_field(text, named_field(tracker), answered), text
+        area = corrected_body_area(text, tracker.get_slot("body_area"))
+        if field is None and area is not None:
+            field, value = "body_area", area
         form = ValidateReferralForm()
-        slots = await form.correct(field, text, dispatcher, tracker, domain) if field else None
+        slots = await form.correct(field, value, dispatcher, tracker, domain) if field else None
         if slots is None:
             dispatcher.utter_message(response="utter_default")
         events = [SlotSet(name, value) for name, value in (slots or {}).items()]
-        return [*events, FollowupAction(SUMMARY)]
+        cleared = any(value is None for value in (slots or {}).values())
+        return [*events, FollowupAction("referral_form" if cleared else SUMMARY)]
 
 
 class ActionConfirmStop(Action):

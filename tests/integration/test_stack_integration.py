@@ -300,6 +300,27 @@ def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_b
     assert patient["phone"] == "07700 900456"
 
 
+def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_stored(stack):
+    """'It's my hip, not my knee' typed at the read-back: the part is changed, the hip's side
+    (and any screening) asked, and the answers read back again before anything is sent."""
+    sender = "read-back-hip-patient"
+    seen = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not seen and "please check your answers" in texts(replies).lower():
+            replies = stack.say(sender, "sorry, it's my hip, not my knee")
+            seen.append(texts(replies))
+        return replies
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed and seen, outcome
+    assert "hip" in seen[0].lower() and "which side" in seen[0].lower()
+    assert "Hip" in outcome.summary  # read back again with the new part before it was sent
+    problem = stored_referral(stack, outcome.reference)["problem"]
+    assert problem["body_area"] == "hip" and problem["side"] == "right"
+
+
 def test_the_gp_practice_and_how_it_started_can_be_changed_from_the_read_back(stack):
     """The two change buttons added to the change list, tapped at the read-back through the
     real stack: each answer is asked again and the new one is stored."""

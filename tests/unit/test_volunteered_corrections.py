@@ -237,6 +237,53 @@ def test_not_understood_at_the_read_back_reads_the_answers_back_again():
     assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
 
 
+@pytest.mark.parametrize(
+    "text", ["it's my hip, not my knee", "sorry, I meant my hip", "wrong joint, it's the hip"]
+)
+def test_a_body_part_corrected_in_words_at_the_read_back_asks_the_new_parts_questions(text):
+    from bot.actions.digressions import ActionNotUnderstood
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    knee = {**ANSWERED, "body_area": "knee", "side": "left"}
+    tracker = make_tracker(knee, text, intent="inform", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
+    slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert slots["body_area"] == "hip" and slots["side"] is None
+    assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
+    # the form runs for the hip's side (and screening), then reads the answers back
+    assert (result[-1]["event"], result[-1]["name"]) == ("followup", "referral_form")
+
+
+@pytest.mark.parametrize(
+    ("requested", "entities", "changed"),
+    [
+        (None, [], True),  # at the read-back, read as a change with no field named
+        (None, [{"entity": "field", "value": "body_area"}], True),
+        ("email", [], True),  # in the middle of the form
+        ("red_flag_screening", [], False),  # never at a screening question
+    ],
+)
+def test_a_body_part_corrected_in_words_as_a_change_takes_the_new_part(
+    requested, entities, changed
+):
+    text = "it's my hip, not my knee"
+    tracker = make_tracker(
+        {**ANSWERED, "requested_slot": requested}, text, intent="change_answer", entities=entities
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ActionPrepareChange().run(dispatcher, tracker, DOMAIN))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert (slots.get("body_area") == "hip") is changed
+    if changed:
+        assert slots["side"] is None  # the form asks the hip's side
+        assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
+
+
 def test_a_message_read_as_a_red_flag_is_never_taken_as_a_correction():
     """Once, a stroke told at the duration question ("left arm ... my face has dropped on one
     side ... words are coming out wrong") changed the side to left and escalated nothing."""
