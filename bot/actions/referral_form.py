@@ -103,7 +103,10 @@ DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
 
 def problem_descriptions(tracker: Tracker) -> list[str]:
     """Messages in which the patient described the problem: the answer to a problem question
-    now, or, as the form starts, what they said before agreeing to go on."""
+    now, or, as the form starts for the first time, what they said before agreeing to go on.
+    Once the form has asked a question the opening has been read: when it starts again (a
+    change at the read-back) an answer cleared there is asked, not taken again from the
+    opening ("my right knee" must not become the side of the hip it was corrected to)."""
     requested = tracker.get_slot("requested_slot")
     if requested in DESCRIBING_THE_PROBLEM:
         return [tracker.latest_message.get("text") or ""]
@@ -114,6 +117,8 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
         kind, name, text = event.get("event"), event.get("name"), event.get("text") or ""
         if kind == "action" and name == "action_start_another_problem":
             return []  # a second problem: the first one's opening is not about it
+        if kind == "slot" and name == "requested_slot" and event.get("value") is not None:
+            return []  # the form has asked a question already
         if kind == "action" and name == "action_record_consent":
             consents += 1
         elif kind == "user" and not consents and not text.startswith("/"):

@@ -284,6 +284,30 @@ def test_a_body_part_corrected_in_words_as_a_change_takes_the_new_part(
         assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
 
 
+@pytest.mark.parametrize("asked_before", [False, True])
+def test_the_opening_is_read_for_answers_only_as_the_form_first_starts(asked_before):
+    from bot.actions.referral_form import ValidateReferralForm
+
+    events = [
+        {"event": "user", "text": "my right knee has been bad for 3 months"},
+        {"event": "action", "name": "action_record_consent"},
+    ]
+    if asked_before:  # the form ran, then started again after a change at the read-back
+        events += [
+            {"event": "slot", "name": "requested_slot", "value": "date_of_birth"},
+            {"event": "slot", "name": "requested_slot", "value": None},
+            {"event": "user", "text": "it's my hip, not my knee"},
+        ]
+    tracker = make_tracker({"body_area": "hip", "requested_slot": None}, "", events=events)
+    form, dispatcher = ValidateReferralForm(), CollectingDispatcher()
+    side = asyncio.run(form.extract_side(dispatcher, tracker, DOMAIN))
+    duration = asyncio.run(form.extract_duration(dispatcher, tracker, DOMAIN))
+    if asked_before:  # the knee's side and duration are not the hip's: asked again
+        assert side == {} and duration == {}
+    else:
+        assert side == {"side": "right"} and duration["duration"]
+
+
 def test_a_message_read_as_a_red_flag_is_never_taken_as_a_correction():
     """Once, a stroke told at the duration question ("left arm ... my face has dropped on one
     side ... words are coming out wrong") changed the side to left and escalated nothing."""
