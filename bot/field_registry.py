@@ -46,6 +46,11 @@ def problem_change_groups() -> tuple[str, ...]:
     )
 
 
+def form_questions() -> tuple[str, ...]:
+    """The referral form's questions, in the order asked (the built domain's form)."""
+    return tuple(load("referral_fields")["form"]["questions"])
+
+
 def also_clears() -> dict[str, tuple[str, ...]]:
     """What else changing a field clears, so the form asks it again."""
     return {field: tuple(slots) for field, slots in load("referral_fields")["also_clears"].items()}

@@ -50,7 +50,7 @@ class ActionPrepareChange(Action):
             # "it's my hip, not my knee": the new part (never at a screening question); the
             # form then asks the new part's side and screening
             slots = await ValidateReferralForm().correct(
-                "body_area", area, dispatcher, tracker, domain
+                "body_area", area, dispatcher, tracker, domain, said=text
             )
             if slots is not None:
                 return [SlotSet(name, value) for name, value in slots.items()]

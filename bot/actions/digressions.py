@@ -90,17 +90,24 @@ class ActionNotUnderstood(Action):
         screening) runs the form for those first, which reads the answers back at its end."""
         text = tracker.latest_message.get("text") or ""
         answered = [f for f in correctable_fields() if tracker.get_slot(f) not in (None, NOT_GIVEN)]
-        field, value = corrected_field(text, named_field(tracker), answered), text
         area = corrected_body_area(text, tracker.get_slot("body_area"))
-        if field is None and area is not None:
+        if area is not None:  # the part first: "it's my left hip, not my knee"
             field, value = "body_area", area
+        else:
+            field, value = corrected_field(text, named_field(tracker), answered), text
         form = ValidateReferralForm()
-        slots = await form.correct(field, value, dispatcher, tracker, domain) if field else None
+        slots = (
+            await form.correct(field, value, dispatcher, tracker, domain, said=text)
+            if field
+            else None
+        )
         if slots is None:
             dispatcher.utter_message(response="utter_default")
         events = [SlotSet(name, value) for name, value in (slots or {}).items()]
-        cleared = any(value is None for value in (slots or {}).values())
-        return [*events, FollowupAction("referral_form" if cleared else SUMMARY)]
+        # a question that now applies and has no answer (a new part's side and screening, the
+        # GP practice's area after a new postcode outside it) is asked before the read-back
+        ask = slots is not None and form.questions_left(tracker, slots)
+        return [*events, FollowupAction("referral_form" if ask else SUMMARY)]
 
 
 class ActionConfirmStop(Action):

@@ -29,6 +29,7 @@ from bot.dialogue.corrections import (
     corrected_body_area,
     corrected_field,
     label,
+    side_said_with_part,
     slots_before_latest_message,
 )
 from bot.dialogue.escalation import catalogue, escalate
@@ -38,7 +39,7 @@ from bot.dialogue.screening import (
     next_screening_question,
     qualified_no,
 )
-from bot.field_registry import also_clears, optional_fields
+from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
@@ -185,12 +186,12 @@ class ValidateReferralForm(FormValidationAction):
     def _applies(slot: str, get: Callable[[str], Any]) -> bool:
         area = get("body_area")
         if slot == "gp_in_area":
-            # The GP registration decides (FACTS.md). A home postcode outside the area always
-            # asks: a practice found from loosely typed words (one rare word, a town) is not
-            # sure enough to let someone through. A border postcode asks unless a practice of
-            # the area was found: a border district needs the practice.
+            # The GP registration decides (FACTS.md): a home postcode outside the area or on
+            # its border is asked whether the practice (asked just before) is in the area. A
+            # practice found is not enough: one rare word or a town ("Market Drayton", "Crewe")
+            # can find a practice of the area that is not the patient's.
             status = area_status(get("postcode")) if get("postcode") else None
-            return status == "outside" or (status == "border" and not get("gp_ods_code"))
+            return status in ("outside", "border")
         if slot == "side":
             return area is None or body_area_has_side(area)
         if slot == "pregnancy_pelvic_pain":
@@ -200,6 +201,17 @@ class ValidateReferralForm(FormValidationAction):
         if slot == "red_flag_screening":
             return bool(catalogue().screening_for(area))
         return True
+
+    def questions_left(self, tracker: Tracker, changed: Slots) -> bool:
+        """Whether a question that applies is still unanswered once `changed` is set (after a
+        correction at the read-back: the form runs again for it before the read-back)."""
+
+        def get(name: str) -> Any:
+            return changed[name] if name in changed else tracker.get_slot(name)
+
+        if get("eligible") is False or get("escalated"):
+            return False
+        return any(get(slot) is None for slot in form_questions() if self._applies(slot, get))
 
     # --- a correction volunteered at a later question -------------------------------
 
@@ -224,13 +236,17 @@ class ValidateReferralForm(FormValidationAction):
             for field in correctable_fields()
             if field != requested and tracker.get_slot(field) not in (None, NOT_GIVEN)
         ]
-        field, value = corrected_field(text, named_field(tracker), answered), text
         area = corrected_body_area(text, tracker.get_slot("body_area"))
         # never at a screening question: "yes, and I meant my hip" stays a screening answer
-        if field is None and area is not None and requested not in {"body_area", *NEVER_TAKEN_HERE}:
-            field, value = "body_area", area  # "it's my hip, not my knee"
+        if area is not None and requested not in {"body_area", *NEVER_TAKEN_HERE}:
+            # "it's my left hip, not my knee": the part first (a side said with it goes with it)
+            field, value = "body_area", area
+        else:
+            field, value = corrected_field(text, named_field(tracker), answered), text
         slots = (
-            None if field is None else await self.correct(field, value, dispatcher, tracker, domain)
+            None
+            if field is None
+            else await self.correct(field, value, dispatcher, tracker, domain, said=text)
         )
         if slots is None:
             return None
@@ -241,9 +257,11 @@ class ValidateReferralForm(FormValidationAction):
         changed = {**undo, **slots, requested: None}
         return [SlotSet(name, value) for name, value in changed.items()]
 
-    async def correct(self, field, text, dispatcher, tracker, domain) -> Slots | None:
+    async def correct(self, field, text, dispatcher, tracker, domain, said=None) -> Slots | None:
         """The slots that change `field` to the value in `text`, checked by the field's own
-        validator, with the patient told; None (and nothing said) when the value is refused."""
+        validator, with the patient told; None (and nothing said) when the value is refused.
+        A new body part takes the side `said` with it ("my left hip"); otherwise its side is
+        asked again."""
         if field == "side" and match("body_areas", text) not in (
             None,
             tracker.get_slot("body_area"),
@@ -261,7 +279,11 @@ class ValidateReferralForm(FormValidationAction):
         dispatcher.utter_message(
             response="utter_correction_taken", field_label=label(field), field_value=shown
         )
-        return {**dict.fromkeys(ALSO_CLEARS.get(field, ())), **slots}
+        changed = {**dict.fromkeys(ALSO_CLEARS.get(field, ())), **slots}
+        side = side_said_with_part(said) if field == "body_area" and said else None
+        if side and body_area_has_side(slots["body_area"]):
+            changed["side"] = side
+        return changed
 
     # --- answers given before their question ------------------------------------------
 

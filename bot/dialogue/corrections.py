@@ -31,6 +31,13 @@ def _one_side_of_a_part(text: str) -> bool:
 _SIDE_WORD = re.compile(r"\bsides?\b", re.I)
 
 
+def side_said_with_part(text: str) -> str | None:
+    """The one side named with a body part ("it's my left hip, not my knee"), or None (no side,
+    or two: "my left hip, not my right knee" is asked again)."""
+    sides = ids_named("sides", normalised(text))
+    return next(iter(sides)) if len(sides) == 1 and match("body_areas", text) else None
+
+
 def _has_value(field: str, text: str) -> bool:
     """Whether a message holds a value for the field (the form's validator then checks it):
     read by the field's row of the answer table; a side also needs the part or "side"."""

@@ -321,6 +321,29 @@ def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_st
     assert problem["body_area"] == "hip" and problem["side"] == "right"
 
 
+def test_a_postcode_outside_the_area_typed_at_the_read_back_asks_about_the_gp_practice(stack):
+    """A new postcode outside the area, typed in words at the read-back: whether the GP
+    practice is in the area is asked before the answers are read back again."""
+    sender = "read-back-postcode-patient"
+    seen = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not seen and "please check your answers" in texts(replies).lower():
+            replies = stack.say(sender, "oops my postcode should be M1 1AA")
+            seen.append(texts(replies))
+            replies = stack.say(sender, "yes")
+            seen.append(texts(replies))
+        return replies
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed and seen, outcome
+    assert "whose gp practice is in staffordshire" in seen[0].lower()
+    assert "please check your answers" in seen[1].lower()
+    eligibility = stored_referral(stack, outcome.reference)["eligibility"]
+    assert eligibility["gp_in_area"] is True and eligibility["area"] == "outside"
+
+
 def test_the_gp_practice_and_how_it_started_can_be_changed_from_the_read_back(stack):
     """The two change buttons added to the change list, tapped at the read-back through the
     real stack: each answer is asked again and the new one is stored."""

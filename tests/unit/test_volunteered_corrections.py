@@ -17,6 +17,7 @@ from bot.dialogue.corrections import corrected_field, slots_before_latest_messag
 from bot.problem_vocabulary import button_value
 from tests.conftest import make_tracker
 from tests.support.buttons import buttons_of
+from tests.support.referral_slots import COMPLETE
 
 FORM = ValidateReferralForm()
 DOMAIN = {"forms": {"referral_form": {"required_slots": []}}}
@@ -306,6 +307,64 @@ def test_the_opening_is_read_for_answers_only_as_the_form_first_starts(asked_bef
         assert side == {} and duration == {}
     else:
         assert side == {"side": "right"} and duration["duration"]
+
+
+def at_the_read_back(slots: dict[str, Any], text: str) -> tuple[dict[str, Any], list, str]:
+    """What a message typed at the read-back sets, what is said, and what runs next."""
+    from bot.actions.digressions import ActionNotUnderstood
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker(slots, text, intent="inform", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
+    slots_set = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    return slots_set, [m["response"] for m in dispatcher.messages], result[-1]["name"]
+
+
+@pytest.mark.parametrize(
+    ("new_postcode", "next_action"),
+    [
+        ("M1 1AA", "referral_form"),  # outside: is the GP practice in the area? asked first
+        ("ST7 2AA", "referral_form"),  # on the border: asked too
+        ("ST5 1AA", "action_show_referral_summary"),  # in the area: nothing to ask
+    ],
+)
+def test_a_postcode_corrected_at_the_read_back_asks_whether_the_practice_is_in_the_area(
+    new_postcode, next_action
+):
+    slots, said, then = at_the_read_back(
+        {**COMPLETE, "requested_slot": None}, f"oops my postcode should be {new_postcode}"
+    )
+    assert slots["postcode"] == new_postcode and said == ["utter_correction_taken"]
+    assert then == next_action
+
+
+def test_a_correction_that_leaves_nothing_to_ask_reads_the_answers_back_again():
+    slots, said, then = at_the_read_back(
+        {**COMPLETE, "requested_slot": None}, "sorry my phone number was wrong, it's 07700 900456"
+    )
+    assert slots["phone"] == "07700 900456" and then == "action_show_referral_summary"
+
+
+@pytest.mark.parametrize(
+    ("text", "part", "side"),
+    [
+        ("sorry, it's my left hip not my knee", "hip", "left"),
+        ("I meant my left shoulder", "shoulder", "left"),
+        ("wrong joint, it's my right elbow", "elbow", "right"),
+        ("it's my left hip, not my right knee", "hip", None),  # two sides: asked again
+        ("it's my lower back, not my knee", "back", None),  # a back has no side
+    ],
+)
+def test_a_new_body_part_at_the_read_back_takes_the_one_side_said_with_it(text, part, side):
+    slots, said, then = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert slots["body_area"] == part and slots.get("side") == side
+    assert said == ["utter_correction_taken"]
+    assert then == "referral_form"  # the new part's screening (and side, if not said) first
 
 
 def test_a_message_read_as_a_red_flag_is_never_taken_as_a_correction():
