@@ -14,9 +14,8 @@ from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
-    corrected_body_area,
-    corrected_field,
     last_bot_action,
+    what_is_corrected,
 )
 from bot.dialogue.service_terms import asked_term
 from bot.dialogue.stopping import CARRY_ON, stop_answer
@@ -90,11 +89,9 @@ class ActionNotUnderstood(Action):
         screening) runs the form for those first, which reads the answers back at its end."""
         text = tracker.latest_message.get("text") or ""
         answered = [f for f in correctable_fields() if tracker.get_slot(f) not in (None, NOT_GIVEN)]
-        area = corrected_body_area(text, tracker.get_slot("body_area"))
-        if area is not None:  # the part first: "it's my left hip, not my knee"
-            field, value = "body_area", area
-        else:
-            field, value = corrected_field(text, named_field(tracker), answered), text
+        field, value = what_is_corrected(
+            text, tracker.get_slot("body_area"), named_field(tracker), answered
+        )
         form = ValidateReferralForm()
         slots = (
             await form.correct(field, value, dispatcher, tracker, domain, said=text)

@@ -26,11 +26,10 @@ from bot.dialogue.answer_or_request import NEVER_TAKEN_HERE
 from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.corrections import (
     correctable_fields,
-    corrected_body_area,
-    corrected_field,
     label,
     side_said_with_part,
     slots_before_latest_message,
+    what_is_corrected,
 )
 from bot.dialogue.escalation import catalogue, escalate
 from bot.dialogue.screening import (
@@ -236,13 +235,14 @@ class ValidateReferralForm(FormValidationAction):
             for field in correctable_fields()
             if field != requested and tracker.get_slot(field) not in (None, NOT_GIVEN)
         ]
-        area = corrected_body_area(text, tracker.get_slot("body_area"))
         # never at a screening question: "yes, and I meant my hip" stays a screening answer
-        if area is not None and requested not in {"body_area", *NEVER_TAKEN_HERE}:
-            # "it's my left hip, not my knee": the part first (a side said with it goes with it)
-            field, value = "body_area", area
-        else:
-            field, value = corrected_field(text, named_field(tracker), answered), text
+        field, value = what_is_corrected(
+            text,
+            tracker.get_slot("body_area"),
+            named_field(tracker),
+            answered,
+            part_allowed=requested not in {"body_area", *NEVER_TAKEN_HERE},
+        )
         slots = (
             None
             if field is None

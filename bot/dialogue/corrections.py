@@ -118,6 +118,22 @@ def corrected_body_area(text: str, given: str | None) -> str | None:
     return new if not_the_old or new_after else None
 
 
+def what_is_corrected(
+    text: str,
+    body_area: str | None,
+    named: str | None,
+    answered: Iterable[str],
+    part_allowed: bool = True,
+) -> tuple[str | None, str]:
+    """The field a message corrects and the value its validator checks: a new body part first
+    ("it's my left hip, not my knee": the side said with it goes with it), when allowed; else
+    the field `corrected_field` finds, checked on the whole message; (None, text) for none."""
+    area = corrected_body_area(text, body_area) if part_allowed else None
+    if area is not None:
+        return "body_area", area
+    return corrected_field(text, named, list(answered)), text
+
+
 def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Each slot's value just before the patient's latest message (from the tracker's events)."""
     events = list(events)
