@@ -360,12 +360,12 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     walk.act("hello")
     walk.act("tap:Yes, carry on")
     walk.act("2nd November 1971")
-    # A postcode outside the area: is the GP practice in it? Yes goes on to the practice.
-    new = walk.act("SW1A 1AA")
-    assert "outside Staffordshire" in new[-1]
-    walk.act("tap:Yes")
+    # A postcode outside the area: the practice, then is it in the area? Yes goes on.
+    walk.act("SW1A 1AA")
     assert "gp practice (surgery)" in walk.question()
-    walk.act("Example Street Surgery")
+    new = walk.act("Example Street Surgery")
+    assert "whose GP practice is in Staffordshire" in new[-1]
+    walk.act("tap:Yes")
     # Already being seen: sent to the team who see them.
     assert "already being seen" in walk.question()
     new = walk.act("tap:Yes")
@@ -373,7 +373,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
 
     # A GP practice outside the area: not this service.
     walk = start(new_page(DESKTOP), web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "SW1A 1AA"):
+    for reply in ("tap:Yes, carry on", "2nd November 1971", "SW1A 1AA", "Example Street Surgery"):
         walk.act(reply)
     new = walk.act("tap:No")
     assert "registered with a GP practice in Staffordshire or Stoke-on-Trent" in new[-1]
