@@ -35,6 +35,7 @@ TYPICAL = Persona(
         ("date of birth", "2nd November 1971"),
         ("home postcode", "ws11 1db"),
         ("gp practice (surgery)", "Example Street Surgery"),
+        ("could not find", "tap:Keep what I typed"),  # the practice is not in the list
         ("already being seen", "no"),
         ("where is the problem", "my knee"),
         ("which side", "the right one"),
@@ -97,6 +98,7 @@ CHATTY = Persona(
         ("date of birth", "14th March 1968"),
         ("home postcode", "my postcode is st16 2pq"),
         ("gp practice (surgery)", "I'm with the Example Medical Practice in Stafford"),
+        ("could not find", "keep it as I wrote it"),
         ("already being seen", "no, this is the first time"),
         ("where is the problem", "it's my shoulder"),
         ("which side", "left"),

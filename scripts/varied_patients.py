@@ -33,6 +33,7 @@ from scripts.simulated_patient import (
     answer_for,
     last_text,
     referral_marker,
+    tapped,
 )
 
 FIRST_NAMES = ("Sam", "Alex", "Jo", "Chris", "Pat", "Robin", "Jamie", "Casey", "Morgan", "Kit")
@@ -165,6 +166,7 @@ PRACTICES = (
     "dont know",
     "Sample Road Medical Centre",
 )
+KEEP_PRACTICE = ("tap:Keep what I typed", "keep it", "yes")
 PERMISSIONS = {
     "both": ("both are fine", "yes both", "either is fine"),
     "voicemail": ("voicemail only", "just voicemail"),
@@ -393,6 +395,7 @@ def one_patient(rng: random.Random, index: int) -> Generated:
         ("date of birth", birth_date_said(rng, born)),
         ("home postcode", postcode_said(rng, code)),
         ("gp practice (surgery)", rng.choice(PRACTICES)),
+        ("could not find", rng.choice(KEEP_PRACTICE)),  # a practice not in the list
         ("already being seen", rng.choice(NOT_SEEN)),
         ("where is the problem", area_words),
         ("which side", rng.choice(SIDES[side]) if side else "neither"),
@@ -489,7 +492,10 @@ def converse(
             stuck = question[:160] if answer is None else "too many messages"
             result = Result(persona.name, False, sent, repeated, {}, stuck, tuple(checked))
             return result, None
-        replies = say(answer)
+        sending = tapped(answer, replies)
+        if sending is None:  # "tap:<title>" of a button the bot did not offer
+            return Result(persona.name, False, sent, repeated, {}, answer, tuple(checked)), None
+        replies = say(sending)
         previous = answer
         sent += 1
     return Result(persona.name, True, sent, repeated, {}, None, tuple(checked)), marker.get(

@@ -56,7 +56,8 @@ class AskFullName(AskOnceInFull):
 
 class AskGpPractice(Action):
     """`action_ask_gp_practice`: the question; or, when what the patient typed fits two or
-    three practices about equally, "Did you mean ...?" with a button for each."""
+    three practices about equally, "Did you mean ...?" with a button for each; or, when it
+    fits none, "I could not find it" (asked once: the next answer is kept)."""
 
     def name(self) -> str:
         return "action_ask_gp_practice"
@@ -66,6 +67,9 @@ class AskGpPractice(Action):
     ) -> list[dict[str, Any]]:
         typed = tracker.get_slot("gp_practice_typed")
         offered = gp_practices.candidates(typed) if typed else []
+        if typed and not offered:  # asked once more, with a button to keep it as typed
+            dispatcher.utter_message(response="utter_gp_practice_not_found", typed=typed)
+            return []
         if not offered:
             dispatcher.utter_message(response="utter_ask_gp_practice")
             return []

@@ -98,6 +98,17 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
 
 
 NONE_OF_THESE = "none of these"  # the value of the "None of these" button under practices
+
+
+def keeps_what_was_typed(tapped: str | None, text: str | None) -> bool:
+    """The answer to "Did you mean ...?" or "I could not find it" keeps the practice as typed:
+    the button ("None of these", "Keep what I typed"), its words typed, or a bare yes or no
+    ("no" to "Did you mean"; never a practice called "no"). "No, it's ..." is an answer."""
+    words = (text or "").strip().lower()
+    bare = len(words.split()) <= 2 and parse_yes_no(words) is not None
+    return tapped == NONE_OF_THESE or words.startswith("keep") or bare
+
+
 DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
 
 
@@ -387,18 +398,24 @@ class ValidateReferralForm(FormValidationAction):
             return {"gp_practice": value}
         tapped = button_value(str(value or ""))
         typed = tracker.get_slot("gp_practice_typed")
-        if typed and tapped == NONE_OF_THESE:  # none of the practices offered: kept as typed
-            return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
         text = tapped or free_text(value)
+        if typed and keeps_what_was_typed(tapped, text):
+            # "None of these" under the practices offered, or "Keep what I typed" (or a yes)
+            # after "I could not find it": kept as typed, with no ODS code
+            return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
         if is_declined(text):
             return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         practice = gp_practices.find(text)
         if practice is None:
-            if not typed and gp_practices.candidates(text):  # offered by action_ask_gp_practice
+            if not typed and tracker.get_slot("requested_slot") == "gp_practice":
+                # asked once more by action_ask_gp_practice: "Did you mean ...?" with the
+                # practices it fits, or "I could not find it" when it fits none
                 return {"gp_practice": None, "gp_practice_typed": text}
-            # kept in the patient's words, with no ODS code: staff can look it up
+            # not in the list after a second try (or given as a correction at another
+            # question, or stored before the form started again): kept in the patient's
+            # words with no ODS code, which the staff app shows as a practice to look up
             return {"gp_practice": text, "gp_ods_code": None, "gp_practice_typed": None}
         dispatcher.utter_message(
             response="utter_gp_practice_found", practice=practice.name, place=practice.place

@@ -68,6 +68,13 @@ DUPLICATE = (
     "((r.nhs_key IS NOT NULL AND d.nhs_key = r.nhs_key) OR "
     "(r.person_key IS NOT NULL AND d.person_key = r.person_key))))"
 )
+# A GP practice the patient gave that the bot did not find in the ICB's practice list (so no
+# ODS code): staff look it up, and check it is in the area, before accepting the referral.
+_PRACTICE = f"COALESCE(trim({payload_field('$.eligibility.gp_practice')}), '')"
+_ODS_CODE = f"COALESCE(trim({payload_field('$.eligibility.gp_ods_code')}), '')"
+PRACTICE_TO_CHECK = (
+    f"({_PRACTICE} != '' AND lower({_PRACTICE}) NOT IN ('not given', 'none') AND {_ODS_CODE} = '')"
+)
 LIST_COLUMNS = f"""
     r.reference, r.status, r.received_at, r.updated_at, r.conversation_id,
     {BODY_AREA} AS body_area, {ESCALATED} AS escalated,
@@ -79,7 +86,7 @@ WORKLIST_COLUMNS = f"""{LIST_COLUMNS},
     {payload_field("$.problem.duration")} AS duration, r.duration_days,
     {DAYS_WAITING} AS days_waiting, {CHANNEL} AS channel,
     r.priority AS set_priority, {SUGGESTED} AS suggested_priority, {PRIORITY} AS priority,
-    r.assigned_to, {DUPLICATE} AS duplicate
+    r.assigned_to, {DUPLICATE} AS duplicate, {PRACTICE_TO_CHECK} AS practice_to_check
 """
 # Sortable columns: query value -> (SQL, label). Rows without the value come last.
 SORTS = {

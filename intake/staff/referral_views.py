@@ -22,7 +22,7 @@ from intake.field_registry import field_order
 from intake.referral_schema import MAX_DEPTH
 from intake.staff import audit, display, duplicates, notes, red_flags, triage, workflow
 from intake.staff.blueprint import blueprint
-from intake.staff.queue import QueueFilters, neighbours
+from intake.staff.queue import PRACTICE_TO_CHECK, QueueFilters, neighbours
 from intake.staff.workflow import OPEN_STATUSES, STATUSES, TRANSITIONS
 
 # Sections of the payload shown under their own heading, in this order; anything else
@@ -145,6 +145,9 @@ def _render(
             [record["conversation_id"]],
         )
     )
+    [check] = db.execute(
+        f"SELECT {PRACTICE_TO_CHECK} FROM referrals r WHERE r.reference = ?", [record["reference"]]
+    ).fetchall()
     signposting = payload.get("signposting")
     escalated = bool(escalations or record.get("escalated"))
     suggestion = triage.suggest(triage.facts_of(payload, record.get("duration_days"), escalated))
@@ -172,6 +175,7 @@ def _render(
         contact_methods=display.words("contact_methods"),
         contact_outcomes=display.words("contact_outcomes"),
         duplicates=duplicates.others(db, record),
+        practice_to_check=bool(check[0]),
         nav=neighbours(db, filters, record["reference"]),
         nav_args=filters.query_args(),
         waiting=waiting,

@@ -49,7 +49,7 @@ CHANGES = {
     "NHS number": ("tap:I don't know it", ("patient", "nhs_number", "not given")),
     "Address": ("14 Example Street", ("patient", "address_line1", "14 Example Street")),
     "Postcode": ("ST4 6QG", ("patient", "postcode", "ST4 6QG")),
-    "GP practice": ("Another Road Surgery", ("eligibility", "gp_practice", "Another Road Surgery")),
+    "GP practice": ("Aelfgar Surgery", ("eligibility", "gp_practice", "Aelfgar Surgery")),
     "Phone": ("07700 900456", ("patient", "phone", "07700 900456")),
     "Email": ("tap:No email", ("patient", "email", "not given")),
     "How it started": ("tap:Gradually, no injury", ("problem", "onset", "gradual")),
@@ -211,6 +211,8 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
                 expected = {
                     key: value for key, value in expected.items() if key in ("nhs_number", "email")
                 }
+        elif "could not find" in question:  # the practice typed is not in the list
+            walk.act("tap:Keep what I typed")
         elif "want to carry on" in question:
             walk.act("tap:Yes, carry on")
         elif "already being seen" in question:
@@ -326,6 +328,7 @@ def test_every_button_of_a_full_referral_is_taken_and_stored_as_it_means(new_pag
 # The responses whose buttons a full referral offers (content/responses.yml).
 BUTTONED = [
     "utter_ask_consent",
+    "utter_gp_practice_not_found",
     "utter_ask_already_under_service",
     "utter_ask_body_area",
     "utter_ask_side",
@@ -364,6 +367,8 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     walk.act("SW1A 1AA")
     assert "gp practice (surgery)" in walk.question()
     new = walk.act("Example Street Surgery")
+    assert 'could not find "Example Street Surgery"' in new[-1]  # not in the list: kept
+    new = walk.act("tap:Keep what I typed")
     assert "whose GP practice is in Staffordshire" in new[-1]
     walk.act("tap:Yes")
     # Already being seen: sent to the team who see them.
@@ -375,12 +380,13 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     walk = start(new_page(DESKTOP), web)
     for reply in ("tap:Yes, carry on", "2nd November 1971", "SW1A 1AA", "Example Street Surgery"):
         walk.act(reply)
+    walk.act("tap:Keep what I typed")
     new = walk.act("tap:No")
     assert "registered with a GP practice in Staffordshire or Stoke-on-Trent" in new[-1]
 
     # Back pain linked to pregnancy: the pelvic health team.
     walk = start(new_page(DESKTOP), web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Example Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     walk.act("tap:No")
     walk.act("tap:Back")
@@ -390,7 +396,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     # "Yes" to a screening question: the escalation, its banner in the content's words.
     page = new_page(DESKTOP)
     walk = start(page, web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Example Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     for reply in ("tap:No", "tap:Knee", "tap:Left", "tap:After an injury or accident"):
         walk.act(reply)
@@ -409,7 +415,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
 
 def to_already_being_seen(page: Page, web) -> Walk:
     walk = start(page, web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Example Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     assert "already being seen" in walk.question()
     return walk

@@ -79,6 +79,7 @@ PATIENT_ANSWERS = [
     ("date of birth", "2nd November 1971"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
+    ("could not find", "Keep what I typed"),  # the practice is not in the list
     ("already being seen", "No"),
     ("where is the problem", "my knee"),
     ("which side", "the right one"),

@@ -17,7 +17,14 @@ import pytest
 import requests
 
 from scripts.form_domain import merged_domain
-from scripts.simulated_patient import SUMMARY_CUE, TERSE, TYPICAL, answer_for, last_text
+from scripts.simulated_patient import (
+    SUMMARY_CUE,
+    TERSE,
+    TYPICAL,
+    answer_for,
+    last_text,
+    tapped,
+)
 
 RED_FLAG = "I keep wetting myself and my bum has gone numb"
 FORM_SLOTS = merged_domain()["forms"]["referral_form"]["required_slots"]
@@ -99,7 +106,9 @@ def talk_until(stack, sender: str, persona, wanted) -> list[dict]:
             return replies
         answer = answer_for(persona, replies)
         assert answer is not None, f"stuck at: {last_text(replies)}"
-        replies = stack.say(sender, answer)
+        sending = tapped(answer, replies)
+        assert sending is not None, f"{answer} is not offered at: {last_text(replies)}"
+        replies = stack.say(sender, sending)
     raise AssertionError("the question never came")
 
 

@@ -115,12 +115,46 @@ def test_a_practice_found_is_stored_by_its_name_and_ods_code_and_said_back_in_on
     ]  # fmt: skip
 
 
-def test_a_practice_not_found_is_kept_in_the_patients_words_without_a_code():
-    assert validate_gp("Example Street Surgery") == (
-        {"gp_practice": "Example Street Surgery", "gp_ods_code": None, "gp_practice_typed": None},
-        [],
-    )
+def test_a_practice_not_found_is_asked_once_more_then_kept_in_the_patients_words():
+    first = validate_gp("Example Street Surgery")
+    assert first == ({"gp_practice": None, "gp_practice_typed": "Example Street Surgery"}, [])
+    assert offer("Example Street Surgery") == [
+        {"response": "utter_gp_practice_not_found", "typed": "Example Street Surgery"}
+    ]
+    # the second answer, when it is not in the list either, is kept as typed with no code
+    assert validate_gp("Sample Road Medical Centre", typed="Example Street Surgery")[0] == {
+        "gp_practice": "Sample Road Medical Centre",
+        "gp_ods_code": None,
+        "gp_practice_typed": None,
+    }
     assert validate_gp("I don't know")[0]["gp_practice"] == NOT_GIVEN
+
+
+KEEP = {"gp_practice": "Example Street Surgery", "gp_ods_code": None, "gp_practice_typed": None}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ['/inform{"gp_practice": "none of these"}', "Keep what I typed", "keep it", "yes", "no"],
+)
+def test_keep_what_i_typed_a_bare_yes_or_no_keep_the_first_answer(answer):
+    """The button, its words typed, or a bare yes or no (never a practice called "no")."""
+    assert validate_gp(answer, typed="Example Street Surgery")[0] == KEEP
+
+
+@pytest.mark.parametrize("answer", ["no, it's Aelfgar Surgery", "Aelfgar surgery in Rugeley"])
+def test_a_practice_found_at_the_second_try_is_stored_with_its_code(answer):
+    slots, said = validate_gp(answer, typed="Example Street Surgery")
+    assert slots["gp_ods_code"] == "M83738" and slots["gp_practice_typed"] is None
+    assert said[0]["response"] == "utter_gp_practice_found"
+
+
+def test_declining_at_the_second_try_stores_no_practice():
+    assert validate_gp("I don't know it", typed="Example Street Surgery")[0] == {
+        "gp_practice": NOT_GIVEN,
+        "gp_ods_code": None,
+        "gp_practice_typed": None,
+    }
 
 
 def test_the_referral_carries_the_ods_code_for_the_fhir_export():
@@ -185,7 +219,10 @@ def offer(typed: str | None) -> list[dict]:
     tracker = make_tracker({"gp_practice_typed": typed})
     asyncio.run(AskGpPractice().run(dispatcher, tracker, {"responses": RESPONSES}))
     [message] = dispatcher.messages
-    return message.get("buttons") or [{"response": message.get("response")}]
+    if message.get("buttons") and not message.get("response"):
+        return message["buttons"]
+    said = {"typed": message["typed"]} if "typed" in message else {}
+    return [{"response": message.get("response"), **said}]
 
 
 def test_the_question_is_asked_plainly_when_nothing_was_offered():
