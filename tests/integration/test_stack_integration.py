@@ -272,22 +272,32 @@ def test_a_hearing_need_in_the_first_message_is_recorded_with_the_referral(stack
     assert needs == f"said at the start: {opening}"
 
 
-def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_back(stack):
-    """Once, a message not understood at the read-back got "Sorry, I did not understand" and
-    the summary's buttons disappeared; a correction typed there is taken too."""
-    sender = "read-back-patient"
-    seen = []
+def at_the_first_read_back(stack, sender: str, *messages: str):
+    """A `say` for complete_referral that sends `messages`, one by one, when the answers are
+    first read back; and the list it fills: the read-back's replies, then each message's."""
+    seen: list[list[dict]] = []
 
     def say(text: str) -> list[dict]:
         replies = stack.say(sender, text)
         if not seen and "please check your answers" in texts(replies).lower():
-            seen.append(texts(replies))
-            replies = stack.say(sender, "flibble wibble")
             seen.append(replies)
-            replies = stack.say(sender, "sorry my phone number was wrong, it's 07700 900456")
-            seen.append(replies)
+            for message in messages:
+                replies = stack.say(sender, message)
+                seen.append(replies)
         return replies
 
+    return say, seen
+
+
+def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_back(stack):
+    """Once, a message not understood at the read-back got "Sorry, I did not understand" and
+    the summary's buttons disappeared; a correction typed there is taken too."""
+    say, seen = at_the_first_read_back(
+        stack,
+        "read-back-patient",
+        "flibble wibble",
+        "sorry my phone number was wrong, it's 07700 900456",
+    )
     outcome = complete_referral(say, TYPICAL)
     assert outcome.completed, outcome
     not_understood, corrected = seen[1], seen[2]
@@ -303,19 +313,13 @@ def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_b
 def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_stored(stack):
     """'It's my hip, not my knee' typed at the read-back: the part is changed, the hip's side
     (and any screening) asked, and the answers read back again before anything is sent."""
-    sender = "read-back-hip-patient"
-    seen = []
-
-    def say(text: str) -> list[dict]:
-        replies = stack.say(sender, text)
-        if not seen and "please check your answers" in texts(replies).lower():
-            replies = stack.say(sender, "sorry, it's my hip, not my knee")
-            seen.append(texts(replies))
-        return replies
-
+    say, seen = at_the_first_read_back(
+        stack, "read-back-hip-patient", "sorry, it's my hip, not my knee"
+    )
     outcome = complete_referral(say, TYPICAL)
     assert outcome.completed and seen, outcome
-    assert "hip" in seen[0].lower() and "which side" in seen[0].lower()
+    told = texts(seen[1]).lower()
+    assert "hip" in told and "which side" in told
     assert "Hip" in outcome.summary  # read back again with the new part before it was sent
     problem = stored_referral(stack, outcome.reference)["problem"]
     assert problem["body_area"] == "hip" and problem["side"] == "right"
@@ -324,22 +328,13 @@ def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_st
 def test_a_postcode_outside_the_area_typed_at_the_read_back_asks_about_the_gp_practice(stack):
     """A new postcode outside the area, typed in words at the read-back: whether the GP
     practice is in the area is asked before the answers are read back again."""
-    sender = "read-back-postcode-patient"
-    seen = []
-
-    def say(text: str) -> list[dict]:
-        replies = stack.say(sender, text)
-        if not seen and "please check your answers" in texts(replies).lower():
-            replies = stack.say(sender, "oops my postcode should be M1 1AA")
-            seen.append(texts(replies))
-            replies = stack.say(sender, "yes")
-            seen.append(texts(replies))
-        return replies
-
+    say, seen = at_the_first_read_back(
+        stack, "read-back-postcode-patient", "oops my postcode should be M1 1AA", "yes"
+    )
     outcome = complete_referral(say, TYPICAL)
     assert outcome.completed and seen, outcome
-    assert "whose gp practice is in staffordshire" in seen[0].lower()
-    assert "please check your answers" in seen[1].lower()
+    assert "whose gp practice is in staffordshire" in texts(seen[1]).lower()
+    assert "please check your answers" in texts(seen[2]).lower()
     eligibility = stored_referral(stack, outcome.reference)["eligibility"]
     assert eligibility["gp_in_area"] is True and eligibility["area"] == "outside"
 
