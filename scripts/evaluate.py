@@ -7,6 +7,8 @@ category), scripted patients completing referrals end to end through the running
 formats and orders (scripts/varied_patients.py: fields stored as said, questions asked twice).
 
     python -m scripts.evaluate var/results/nlu
+    python -m scripts.evaluate --red-flags-only   # only the red-flag section, the rest kept
+    python -m scripts.evaluate --patients-only    # only the two patients' sections
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def nlu_section(results: Path) -> list[str]:
 
 
 RED_FLAG_HEADING = "## Red flags (rules and learned detector, every message)"
+PATIENTS_HEADING = "## Scripted patients, end to end through the running stack"
 
 
 def first_score_summary(record: str) -> list[str]:
@@ -212,7 +215,7 @@ def patients_section(outcomes: list[Outcome]) -> list[str]:
     done = [o for o in outcomes if o.completed]
     median = statistics.median(o.messages for o in done) if done else float("nan")
     return [
-        "## Scripted patients, end to end through the running stack",
+        PATIENTS_HEADING,
         "",
         f"Completed {len(done)}/{len(outcomes)}; median patient messages per referral "
         f"{median:g} (`scripts/simulated_patient.py`).",
@@ -261,8 +264,26 @@ def red_flags_only() -> None:
     REPORT.write_text("\n".join(report[:start] + section[:2] + stamp + section[2:] + report[end:]))
 
 
+def patients_only() -> None:
+    """Rewrite only the patients' sections of docs/evaluation.md (they come last), keeping the
+    NLU and red-flag sections from the last `make eval`: for a change that touched neither."""
+    report = REPORT.read_text().split("\n")
+    start = report.index(PATIENTS_HEADING)
+    outcomes, varied = run_patients()
+    section = [*patients_section(outcomes), *varied_section(varied)]
+    stamp = [
+        f"These two sections: {date.today().isoformat()}, `python -m scripts.evaluate"
+        " --patients-only` (the sections above are from the previous `make eval`).",
+        "",
+    ]
+    REPORT.write_text("\n".join(report[:start] + section[:2] + stamp + section[2:]))
+    print("\n".join(section))
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--red-flags-only"]:
         red_flags_only()
+    elif sys.argv[1:] == ["--patients-only"]:
+        patients_only()
     else:
         main(Path(sys.argv[1]))

@@ -44,6 +44,7 @@ from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
     button_value,
+    job_said,
     match,
     onset_mentioned,
 )
@@ -462,7 +463,15 @@ class ValidateReferralForm(FormValidationAction):
         return self.checked("pain_score", value, dispatcher, tracker)
 
     def validate_work_status(self, value, dispatcher, tracker, domain) -> Slots:
-        return self.checked("work_status", value, dispatcher, tracker)
+        """The work status; and the job too when the same answer names it ("I work as a
+        postman but it's getting hard"), so "What is your job?" is not asked."""
+        slots = self.checked("work_status", value, dispatcher, tracker)
+        asked = tracker.get_slot("requested_slot") == "work_status"
+        if asked and slots.get("work_status") in WORKING and not tracker.get_slot("work_role"):
+            job = job_said(str(value or ""))
+            if job:
+                slots["work_role"] = job
+        return slots
 
     def validate_daily_impact(self, value, dispatcher, tracker, domain) -> Slots:
         return self.checked("daily_impact", value, dispatcher, tracker)

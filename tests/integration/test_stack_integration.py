@@ -154,6 +154,33 @@ def test_every_work_button_tapped_is_stored_as_that_status(stack):
         assert asked_job == (status in ("working", "off_work", "at_risk")), status
 
 
+def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
+    """ "I work as a postman but it's getting really hard" at "What about work?": stored as
+    struggling at work, with the job, and "What is your job?" is never asked."""
+    sender = "work-and-job-in-one"
+    answers = [
+        (
+            cue,
+            "I work as a postman but it's getting really hard"
+            if cue == "what about work"
+            else reply,
+        )
+        for cue, reply in TYPICAL.answers
+    ]
+    asked = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        asked.append(texts(replies).lower())
+        return replies
+
+    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    assert outcome.completed, outcome
+    assert not any("what is your job" in reply for reply in asked)
+    problem = stored_referral(stack, outcome.reference)["problem"]
+    assert (problem["work_status"], problem["work_role"]) == ("at_risk", "postman")
+
+
 def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     """The date of birth given wrong, corrected in passing when asked for the GP practice:
     the bot says it changed it, asks for the practice again, and stores the corrected date.

@@ -487,3 +487,21 @@ def test_the_problem_told_in_an_opening_that_got_a_check_question_is_kept_after_
     # but a later answer is not read as the body area or how long
     tracker = make_tracker({"requested_slot": "goals"}, "walk my back garden for 10 days")
     assert asyncio.run(FORM.extract_body_area(dispatcher, tracker, {})) == {}
+
+
+def work_answer(text: str, **slots: Any) -> dict:
+    tracker = make_tracker({"requested_slot": "work_status", **slots}, text)
+    return FORM.validate_work_status(text, CollectingDispatcher(), tracker, {})
+
+
+def test_a_job_named_in_the_work_answer_is_stored_with_it():
+    answer = work_answer("I work as a postman but it's getting really hard")
+    assert answer == {"work_status": "at_risk", "work_role": "postman"}
+
+
+def test_a_job_already_given_is_not_replaced_and_a_button_names_no_job():
+    assert work_answer("I'm a nurse, still working", work_role="midwife") == {
+        "work_status": "working"
+    }
+    assert work_answer('/inform{"work_status": "working"}') == {"work_status": "working"}
+    assert work_answer("I'm retired") == {"work_status": "retired"}

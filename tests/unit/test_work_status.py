@@ -10,7 +10,13 @@ from __future__ import annotations
 import pytest
 
 from bot.content_store import load
-from bot.problem_vocabulary import button_value, match, match_work_status, onset_answer
+from bot.problem_vocabulary import (
+    button_value,
+    job_said,
+    match,
+    match_work_status,
+    onset_answer,
+)
 from tests.support.buttons import work_buttons
 
 
@@ -113,3 +119,35 @@ def test_how_it_started_typed_as_an_answer_is_read(typed, onset):
 )
 def test_how_it_started_is_asked_again_not_guessed_when_the_words_name_both_or_neither(typed):
     assert onset_answer(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "job"),
+    [
+        ("I work as a delivery driver but it's getting hard", "delivery driver"),
+        ("working as an electrician", "electrician"),
+        ("I'm a nurse, still working full time", "nurse"),
+        ("my job is teaching", "teaching"),
+        ("I am a teacher and I am off sick", "teacher"),
+        ("employed as a care assistant, struggling to cope at work", "care assistant"),
+        ("im a plasterer self employed", "plasterer self employed"),
+    ],
+)
+def test_a_job_named_with_the_work_status_is_kept_as_the_job(typed, job):
+    assert job_said(typed) == job
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "I'm in work",
+        "I'm a bit off work at the moment",  # not a job
+        "I'm a mum and I work part time",
+        "I'm a retired teacher",  # a status, not a job now
+        "I work as a carer",  # "carer" is also unpaid caring: the job question is asked
+        '/inform{"work_status": "working"}',  # a button says no job
+        "work as a chef at a busy restaurant in the middle of town on nights",  # runs on
+    ],
+)
+def test_no_job_is_taken_from_an_answer_that_does_not_plainly_name_one(typed):
+    assert job_said(typed) is None
