@@ -23,6 +23,7 @@ from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
 
+from bot.contact_fields import parse_yes_no
 from bot.paths import CONTENT
 
 SNAPSHOT = CONTENT / "reference" / "gp_practices_qnc.csv"
@@ -209,3 +210,16 @@ def candidates(text: str) -> list[Practice]:
         return []
     close = [practice for score, practice in ranked if score >= ranked[0][0] - LEAST / 2]
     return close if 2 <= len(close) <= MOST_OFFERED else []
+
+
+NONE_OF_THESE = "none of these"  # the value of the "None of these" / "Keep what I typed" button
+
+
+def keeps_as_typed(words: str | None) -> bool:
+    """The answer to "Did you mean ...?" or "I could not find it" keeps the practice as typed:
+    the button's value ("none of these"), its words typed ("Keep what I typed", "keep it"), or
+    a bare yes or no ("no" to "Did you mean"; never a practice called "no"). "No, it's ..." is
+    an answer, not a keep."""
+    said = " ".join((words or "").lower().split())
+    bare = len(said.split()) <= 2 and parse_yes_no(said) is not None
+    return said == NONE_OF_THESE or said.startswith("keep") or bare

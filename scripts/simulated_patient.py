@@ -34,8 +34,8 @@ TYPICAL = Persona(
         ("want to carry on", "yes please"),
         ("date of birth", "2nd November 1971"),
         ("home postcode", "ws11 1db"),
-        ("gp practice (surgery)", "Example Street Surgery"),
-        ("could not find", "tap:Keep what I typed"),  # the practice is not in the list
+        ("gp practice (surgery)", "Moss Street Surgery"),  # in the ICB's list (Cannock)
+        ("could not find", "tap:Keep what I typed"),  # when a practice typed is not in it
         ("already being seen", "no"),
         ("where is the problem", "my knee"),
         ("which side", "the right one"),

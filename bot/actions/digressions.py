@@ -116,6 +116,11 @@ class ActionConfirmStop(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        slot = answered_slot(message_of(tracker))
+        if slot:  # "keep it" at "I could not find your practice": the answer, not a stop
+            text = (tracker.latest_message.get("text") or "").strip()
+            events = await as_answer(slot, text, dispatcher, tracker, domain)
+            return [*events, FollowupAction(FORM)]
         dispatcher.utter_message(response="utter_confirm_stop")
         return [ActiveLoop(None), SlotSet("stop_pending", True)]
 

@@ -39,6 +39,7 @@ from bot.dialogue.screening import (
     qualified_no,
 )
 from bot.field_registry import also_clears, form_questions, optional_fields
+from bot.gp_practices import keeps_as_typed
 from bot.problem_fields import parse_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
@@ -96,18 +97,6 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
         if entity.get("entity") == "field" and (known is None or entity.get("value") in known):
             return entity.get("value")
     return None
-
-
-NONE_OF_THESE = "none of these"  # the value of the "None of these" button under practices
-
-
-def keeps_what_was_typed(tapped: str | None, text: str | None) -> bool:
-    """The answer to "Did you mean ...?" or "I could not find it" keeps the practice as typed:
-    the button ("None of these", "Keep what I typed"), its words typed, or a bare yes or no
-    ("no" to "Did you mean"; never a practice called "no"). "No, it's ..." is an answer."""
-    words = (text or "").strip().lower()
-    bare = len(words.split()) <= 2 and parse_yes_no(words) is not None
-    return tapped == NONE_OF_THESE or words.startswith("keep") or bare
 
 
 DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
@@ -400,7 +389,7 @@ class ValidateReferralForm(FormValidationAction):
         tapped = button_value(str(value or ""))
         typed = tracker.get_slot("gp_practice_typed")
         text = tapped or free_text(value)
-        if typed and keeps_what_was_typed(tapped, text):
+        if typed and keeps_as_typed(text):
             # "None of these" under the practices offered, or "Keep what I typed" (or a yes)
             # after "I could not find it": kept as typed, with no ODS code
             return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}

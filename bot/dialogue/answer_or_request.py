@@ -1,6 +1,7 @@
 """Is this message the answer to the open question, or the request the NLU read it as?
 
-One test, shared by the digressions ("Jo Example" read as a request for help), the self-help
+One test, shared by the digressions ("Jo Example" read as a request for help), stopping ("keep
+it", the answer to "I could not find your practice", read as stop), the self-help
 action ("exercises and stretches", said in answer to "What have you tried?", read as a request
 for exercises) and the change flow ("I'm with the Example Medical Practice" read as a change).
 Taking such a message as the answer keeps the form from asking the same question again and
@@ -9,8 +10,9 @@ again; the form's own validator then checks it.
 A message answers the open form question when:
 - it has the exact shape of the answer asked for (a date when the date of birth is asked, a
   valid postcode, NHS number, phone number or email, a name of two to four plain words, a body
-  area, side, start, duration, pain score or work status in the vocabulary's words), or it
-  repeats the patient's message before (the assistant answered the request the first time);
+  area, side, start, duration, pain score or work status in the vocabulary's words, "keep
+  what I typed" for the GP practice), or it repeats the patient's message before (the
+  assistant answered the request the first time);
 - for a request for self-help: the question is one whose answers often name exercises,
   leaflets or fit notes, and the words are not phrased as a request;
 - for a change: it names a field not answered yet, or names none and the NLU was not sure.
@@ -27,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogue.answers import read_answer
+from bot.gp_practices import keeps_as_typed
 from bot.problem_vocabulary import onset_mentioned
 from bot.referral_fields import clean_full_name
 
@@ -98,6 +101,8 @@ def shaped_like(slot: str, text: str) -> bool:
         return read_answer(slot, text) is not None
     if slot == "onset":
         return onset_mentioned(text) is not None
+    if slot == "gp_practice":  # "Keep what I typed" after "I could not find it"
+        return keeps_as_typed(text)
     if slot == "full_name":
         name = clean_full_name(text)
         return (

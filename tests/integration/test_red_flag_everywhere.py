@@ -54,7 +54,7 @@ CUES = {
     "contact_permissions": "voicemail, or send you text",
     "communication_needs": "help to talk with us",
 }
-# A knee patient with a postcode outside the area and a practice not on the list is asked side
+# A knee patient with a postcode outside the area (a practice found or not) is asked side
 # and gp_in_area; a back patient is asked the pregnancy question and has red-flag screening
 # questions.
 KNEE_BORDER = replace(

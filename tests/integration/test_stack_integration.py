@@ -230,7 +230,7 @@ def test_a_practice_typed_loosely_offers_the_practices_it_fits_and_stores_the_ch
     offered: list[list[dict]] = []
 
     def say(text: str) -> list[dict]:
-        if text == "Example Street Surgery":
+        if text == "Moss Street Surgery":
             replies = stack.say(sender, "my surgery is in Stone")
             buttons = [b for reply in replies for b in reply.get("buttons") or []]
             offered.append(buttons)
@@ -250,6 +250,33 @@ def test_a_practice_typed_loosely_offers_the_practices_it_fits_and_stores_the_ch
         assert eligibility["gp_ods_code"] is None
 
 
+@pytest.mark.parametrize("keep", ["keep it", "tap:Keep what I typed", "Sample Road Surgery"])
+def test_a_practice_not_in_the_list_is_asked_once_more_then_kept_as_typed(stack, keep):
+    """A practice the list does not have: "I could not find it" once, with a button to keep
+    it; "keep it" (read by the NLU as stop) keeps it without a stop question; a second name
+    not in the list is kept as typed. Either way no ODS code, and the form goes on."""
+    sender = f"practice-not-found-{keep.split()[0].lower()}"
+    told: list[str] = []
+
+    def say(text: str) -> list[dict]:
+        if text == "Moss Street Surgery":
+            replies = stack.say(sender, "Example Street Surgery")
+            told.append(texts(replies))
+            text = tapped(keep, replies) if keep.startswith(TAP) else keep
+            replies = stack.say(sender, text)
+            told.append(texts(replies))
+            return replies
+        return stack.say(sender, text)
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    assert 'could not find "Example Street Surgery"' in told[0]
+    assert "already being seen" in told[1].lower() and "stop" not in told[1].lower()
+    eligibility = stored_referral(stack, outcome.reference)["eligibility"]
+    kept = keep if keep == "Sample Road Surgery" else "Example Street Surgery"
+    assert (eligibility["gp_practice"], eligibility.get("gp_ods_code")) == (kept, None)
+
+
 def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_from_it(stack):
     """Once, "No, carry on" after "stop" was read as the answer to the open question: "not a
     UK postcode" at the postcode question. And a date of birth asked again after an answer
@@ -261,7 +288,7 @@ def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_f
     def say(text: str) -> list[dict]:
         if text == "2nd November 1971" and "wrong date" not in told:
             told["wrong date"] = texts(stack.say(sender, "31/02/1970"))
-        if text == "Example Street Surgery":  # a practice told by its street and town
+        if text == "Moss Street Surgery":  # a practice told by its street and town
             text = "the surgery on Church Street in Rugeley"
         replies = stack.say(sender, text)
         if "stopped" not in told and "home postcode" in texts(replies).lower():

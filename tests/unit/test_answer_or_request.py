@@ -30,6 +30,7 @@ def at(slot, text, earlier=(), confidence=1.0, in_form=True):
         ("onset", "after a fall"),
         ("duration", "about 3 weeks"),
         ("body_area", "my knee"),
+        ("gp_practice", "Keep what I typed"),  # the button's words typed, read as ask_help
     ],
 )
 def test_words_shaped_like_the_answer_answer_the_question_whatever_the_request(slot, text):

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.digressions import ActionResumeReferral, ActionStop
+from bot.actions.digressions import ActionConfirmStop, ActionResumeReferral, ActionStop
 from bot.dialogue.stopping import CARRY_ON, STOP, stop_answer
 from tests.conftest import make_tracker
 
@@ -66,3 +66,29 @@ def test_yes_stop_clears_the_answers():
     events = asyncio.run(ActionStop().run(dispatcher, tracker, {}))
     assert dispatcher.messages[0]["response"] == "utter_stopped"
     assert {"event": "reset_slots", "timestamp": None} in events
+
+
+AT_THE_PRACTICE_AGAIN = {"requested_slot": "gp_practice", "gp_practice_typed": "Example Surgery"}
+
+
+@pytest.mark.parametrize("text", ["keep it", "Keep what I typed", "keep it as it is"])
+def test_keep_it_read_as_stop_at_the_practice_asked_again_is_the_answer(text):
+    """ "I could not find your practice ... Keep what I typed": "keep it", which the NLU reads
+    as stop, keeps the practice as typed and the form carries on; no stop question."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(AT_THE_PRACTICE_AGAIN, text=text, intent="stop")
+    events = asyncio.run(ActionConfirmStop().run(dispatcher, tracker, {}))
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["gp_practice"] == "Example Surgery" and slots["gp_ods_code"] is None
+    assert "stop_pending" not in slots
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["referral_form"]
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("slots", [AT_THE_PRACTICE_AGAIN, {"requested_slot": "postcode"}])
+def test_stop_at_any_question_still_asks_first(slots):
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(slots, text="stop", intent="stop")
+    events = asyncio.run(ActionConfirmStop().run(dispatcher, tracker, {}))
+    assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {"stop_pending": True}
+    assert dispatcher.messages[0]["response"] == "utter_confirm_stop"
