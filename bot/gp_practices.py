@@ -23,7 +23,6 @@ from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
 
-from bot.contact_fields import parse_yes_no
 from bot.paths import CONTENT
 
 SNAPSHOT = CONTENT / "reference" / "gp_practices_qnc.csv"
@@ -215,11 +214,24 @@ def candidates(text: str) -> list[Practice]:
 NONE_OF_THESE = "none of these"  # the value of the "None of these" / "Keep what I typed" button
 
 
+# Whole answers that keep the practice as typed at "Did you mean ...?" or "I could not find
+# it": a plain yes (it is right as typed) or no (none of these). Not "please" or "no idea".
+_KEEP_ANSWERS = frozenset(
+    {"yes", "yeah", "yep", "y", "correct", "that's right", "thats right", "that's correct",
+     "it's right", "its right", "no", "nope", "n", "none of them", "neither", "neither of them"}
+)  # fmt: skip
+
+
 def keeps_as_typed(words: str | None) -> bool:
     """The answer to "Did you mean ...?" or "I could not find it" keeps the practice as typed:
     the button's value ("none of these"), its words typed ("Keep what I typed", "keep it"), or
-    a bare yes or no ("no" to "Did you mean"; never a practice called "no"). "No, it's ..." is
-    an answer, not a keep."""
+    a plain yes or no as the whole answer (never a practice called "no"). "No, it's ..." is an
+    answer, not a keep."""
+    said = " ".join((words or "").lower().replace("\u2019", "'").split()).strip(" .!")
+    return said == NONE_OF_THESE or said in _KEEP_ANSWERS or is_keep_words(said)
+
+
+def is_keep_words(words: str | None) -> bool:
+    """ "Keep what I typed", "keep it", "keep that": the keep button's words, typed."""
     said = " ".join((words or "").lower().split())
-    bare = len(said.split()) <= 2 and parse_yes_no(said) is not None
-    return said == NONE_OF_THESE or said.startswith("keep") or bare
+    return said == "keep" or said.startswith("keep ")

@@ -128,33 +128,38 @@ def match_work_status(text: str) -> str | None:
     return match("work_status_words", said)
 
 
-# The end of a job named in a sentence: a clause break, or a word starting another thought.
-_JOB_END = re.compile(r"[,.;:!?()]|\s(?:but|and|though|although|so|because|cos|as|at the moment)\s")
-MAX_JOB_WORDS = 8
+# The end of a job named in a sentence: a clause break, or a word starting another thought
+# ("a nurse on nights", "a warehouse operative struggling to do my job").
+_JOB_END = re.compile(
+    r"[,.;:!?()]|\s(?:but|and|though|although|so|because|cos|as|at|on|in|for|since|with|who|"
+    r"which|that|working|struggling|finding|off|still|currently|now)\s",
+    re.I,
+)
+MAX_JOB_WORDS = 5
 
 
 def job_said(text: str) -> str | None:
     """The job named in an answer to "What about work?" ("I work as a delivery driver but
-    it's getting hard" -> "delivery driver"), or None: content/problem_vocabulary.yml
-    `job_introducers` and `not_a_job`. A job phrase that holds work-status words ("I'm a bit
-    off work") or runs on is not a job."""
+    it's getting hard" -> "delivery driver"), in the patient's own case, or None:
+    content/problem_vocabulary.yml `job_introducers` (each followed by "a" or "an") and
+    `not_a_job`. Words that are a work status ("I'm a bit off work") are never a job."""
     if button_value(text) is not None or text.strip().startswith("/"):
         return None
     vocabulary = load("problem_vocabulary")
-    lowered = normalised(text)
+    said = " ".join(text.replace("\u2019", "'").split())
     introducers = sorted(vocabulary["job_introducers"], key=len, reverse=True)
     pattern = "|".join(re.escape(word) for word in introducers)
-    found = re.search(rf"(?<![a-z])(?:{pattern})\s+(?:an?\s+)?(?P<job>.+)", lowered)
+    found = re.search(rf"(?<![a-z])(?:{pattern})\s+an?\s+(?P<job>.+)", said, re.I)
     if not found:
         return None
     job = _JOB_END.split(" " + found["job"] + " ", maxsplit=1)[0].strip()
-    words = job.split()
-    not_a_job = sorted(vocabulary["not_a_job"], key=len, reverse=True)
-    if not words or len(words) > MAX_JOB_WORDS:
+    lowered = job.lower()
+    if not job or len(job.split()) > MAX_JOB_WORDS:
         return None
-    if any(job == w or job.startswith(w + " ") for w in not_a_job):
+    not_a_job = vocabulary["not_a_job"]
+    if any(lowered == word or lowered.startswith(word + " ") for word in not_a_job):
         return None
-    if ids_named("work_status_words", job) - {"working"}:
+    if ids_named("work_status_words", lowered) - {"working"}:
         return None  # "I'm a bit off work", "I'm a retired teacher"
     return job
 

@@ -19,6 +19,7 @@ from bot.dialogue.corrections import (
 )
 from bot.dialogue.service_terms import asked_term
 from bot.dialogue.stopping import CARRY_ON, stop_answer
+from bot.gp_practices import is_keep_words
 from bot.service_facts import privacy_notice_url, service_phone
 
 MAX_MISUNDERSTOOD = 2
@@ -116,10 +117,15 @@ class ActionConfirmStop(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        slot = answered_slot(message_of(tracker))
-        if slot:  # "keep it" at "I could not find your practice": the answer, not a stop
-            text = (tracker.latest_message.get("text") or "").strip()
-            events = await as_answer(slot, text, dispatcher, tracker, domain)
+        text = (tracker.latest_message.get("text") or "").strip()
+        if (
+            tracker.get_slot("requested_slot") == "gp_practice"
+            and tracker.get_slot("gp_practice_typed")
+            and is_keep_words(text)
+        ):
+            # "keep it" (read as stop) when a practice not in the list was asked again: the
+            # answer "Keep what I typed", not a stop; only there, never at other questions
+            events = await as_answer("gp_practice", text, dispatcher, tracker, domain)
             return [*events, FollowupAction(FORM)]
         dispatcher.utter_message(response="utter_confirm_stop")
         return [ActiveLoop(None), SlotSet("stop_pending", True)]

@@ -405,7 +405,10 @@ class ValidateReferralForm(FormValidationAction):
                 return {"gp_practice": None, "gp_practice_typed": text}
             # not in the list after a second try (or given as a correction at another
             # question, or stored before the form started again): kept in the patient's
-            # words with no ODS code, which the staff app shows as a practice to look up
+            # words with no ODS code, which the staff app shows as a practice to look up; both
+            # tries when they differ ("Dr Patel's surgery", then the town "Stone")
+            if typed and text.lower() not in typed.lower():
+                text = f"{typed}, {text}"
             return {"gp_practice": text, "gp_ods_code": None, "gp_practice_typed": None}
         dispatcher.utter_message(
             response="utter_gp_practice_found", practice=practice.name, place=practice.place

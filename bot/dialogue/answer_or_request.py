@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.dialogue.answers import read_answer
-from bot.gp_practices import keeps_as_typed
+from bot.gp_practices import is_keep_words
 from bot.problem_vocabulary import onset_mentioned
 from bot.referral_fields import clean_full_name
 
@@ -102,7 +102,7 @@ def shaped_like(slot: str, text: str) -> bool:
     if slot == "onset":
         return onset_mentioned(text) is not None
     if slot == "gp_practice":  # "Keep what I typed" after "I could not find it"
-        return keeps_as_typed(text)
+        return is_keep_words(text)
     if slot == "full_name":
         name = clean_full_name(text)
         return (

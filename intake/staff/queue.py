@@ -68,13 +68,10 @@ DUPLICATE = (
     "((r.nhs_key IS NOT NULL AND d.nhs_key = r.nhs_key) OR "
     "(r.person_key IS NOT NULL AND d.person_key = r.person_key))))"
 )
-# A GP practice the patient gave that the bot did not find in the ICB's practice list (so no
-# ODS code): staff look it up, and check it is in the area, before accepting the referral.
-_PRACTICE = f"COALESCE(trim({payload_field('$.eligibility.gp_practice')}), '')"
-_ODS_CODE = f"COALESCE(trim({payload_field('$.eligibility.gp_ods_code')}), '')"
-PRACTICE_TO_CHECK = (
-    f"({_PRACTICE} != '' AND lower({_PRACTICE}) NOT IN ('not given', 'none') AND {_ODS_CODE} = '')"
-)
+# No ODS code for the patient's GP practice: the practice was not in the ICB's list (kept as
+# typed), or the patient did not give one. The GP registration decides eligibility, so staff
+# check it before accepting the referral.
+PRACTICE_TO_CHECK = f"(COALESCE(trim({payload_field('$.eligibility.gp_ods_code')}), '') = '')"
 LIST_COLUMNS = f"""
     r.reference, r.status, r.received_at, r.updated_at, r.conversation_id,
     {BODY_AREA} AS body_area, {ESCALATED} AS escalated,

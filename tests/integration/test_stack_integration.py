@@ -254,7 +254,7 @@ def test_a_practice_typed_loosely_offers_the_practices_it_fits_and_stores_the_ch
 def test_a_practice_not_in_the_list_is_asked_once_more_then_kept_as_typed(stack, keep):
     """A practice the list does not have: "I could not find it" once, with a button to keep
     it; "keep it" (read by the NLU as stop) keeps it without a stop question; a second name
-    not in the list is kept as typed. Either way no ODS code, and the form goes on."""
+    not in the list is kept with the first. Either way no ODS code, and the form goes on."""
     sender = f"practice-not-found-{keep.split()[0].lower()}"
     told: list[str] = []
 
@@ -273,7 +273,7 @@ def test_a_practice_not_in_the_list_is_asked_once_more_then_kept_as_typed(stack,
     assert 'could not find "Example Street Surgery"' in told[0]
     assert "already being seen" in told[1].lower() and "stop" not in told[1].lower()
     eligibility = stored_referral(stack, outcome.reference)["eligibility"]
-    kept = keep if keep == "Sample Road Surgery" else "Example Street Surgery"
+    kept = "Example Street Surgery" + (f", {keep}" if keep == "Sample Road Surgery" else "")
     assert (eligibility["gp_practice"], eligibility.get("gp_ods_code")) == (kept, None)
 
 

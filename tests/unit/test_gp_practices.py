@@ -121,9 +121,9 @@ def test_a_practice_not_found_is_asked_once_more_then_kept_in_the_patients_words
     assert offer("Example Street Surgery") == [
         {"response": "utter_gp_practice_not_found", "typed": "Example Street Surgery"}
     ]
-    # the second answer, when it is not in the list either, is kept as typed with no code
+    # the second answer, when it is not in the list either, is kept with the first, no code
     assert validate_gp("Sample Road Medical Centre", typed="Example Street Surgery")[0] == {
-        "gp_practice": "Sample Road Medical Centre",
+        "gp_practice": "Example Street Surgery, Sample Road Medical Centre",
         "gp_ods_code": None,
         "gp_practice_typed": None,
     }
@@ -135,7 +135,14 @@ KEEP = {"gp_practice": "Example Street Surgery", "gp_ods_code": None, "gp_practi
 
 @pytest.mark.parametrize(
     "answer",
-    ['/inform{"gp_practice": "none of these"}', "Keep what I typed", "keep it", "yes", "no"],
+    [
+        '/inform{"gp_practice": "none of these"}',
+        "Keep what I typed",
+        "keep it",
+        "yes",
+        "no",
+        "That’s right.",
+    ],
 )
 def test_keep_what_i_typed_a_bare_yes_or_no_keep_the_first_answer(answer):
     """The button, its words typed, or a bare yes or no (never a practice called "no")."""
@@ -207,7 +214,7 @@ def test_none_of_these_keeps_what_was_typed_without_a_code():
 def test_a_second_answer_that_still_fits_several_is_kept_as_typed_not_offered_again():
     slots, _ = validate_gp("the one in Stone town", typed="my surgery is in Stone")
     assert slots == {
-        "gp_practice": "the one in Stone town",
+        "gp_practice": "my surgery is in Stone, the one in Stone town",
         "gp_ods_code": None,
         "gp_practice_typed": None,
     }
@@ -235,3 +242,14 @@ def test_a_whole_name_given_wins_over_a_shorter_name_in_the_same_town():
     # every word of a name, common words and a slip included
     assert named("Leek Heallth Centre") == "M83012"
     assert named("high street surgery") == "M83016"
+
+
+def test_the_town_given_at_the_second_try_is_kept_with_the_name_given_first():
+    """The re-ask invites the street or town: a town alone must not replace the name."""
+    slots, _ = validate_gp("Stone", typed="Dr Example's surgery")
+    assert slots["gp_practice"] == "Dr Example's surgery, Stone"
+
+
+@pytest.mark.parametrize("answer", ["please", "no idea", "no gp", "please stop", "no, stop"])
+def test_words_that_only_look_like_a_yes_or_no_do_not_keep_the_practice(answer):
+    assert not gp_practices.keeps_as_typed(answer)

@@ -85,10 +85,28 @@ def test_keep_it_read_as_stop_at_the_practice_asked_again_is_the_answer(text):
     assert dispatcher.messages == []
 
 
-@pytest.mark.parametrize("slots", [AT_THE_PRACTICE_AGAIN, {"requested_slot": "postcode"}])
-def test_stop_at_any_question_still_asks_first(slots):
+@pytest.mark.parametrize(
+    ("slots", "text"),
+    [
+        (AT_THE_PRACTICE_AGAIN, "stop"),
+        (AT_THE_PRACTICE_AGAIN, "please stop"),
+        (AT_THE_PRACTICE_AGAIN, "no, stop"),
+        (AT_THE_PRACTICE_AGAIN, "yes stop"),
+        ({"requested_slot": "gp_practice"}, "keep it"),  # nothing typed yet to keep
+        ({"requested_slot": "full_name"}, "end chat"),  # a stop word never becomes the name
+        ({"requested_slot": "full_name"}, "changed my mind"),
+        ({"requested_slot": "side"}, "stop right now"),  # not the side "right"
+        ({"requested_slot": "body_area"}, "i'll come back later"),  # not the body area "back"
+        ({"requested_slot": "pain_score"}, "im done"),
+        ({"requested_slot": "postcode"}, "stop"),
+    ],
+)
+def test_stop_at_any_question_still_asks_first(slots, text):
+    """Only "keep ..." at the practice asked again is taken as an answer; every other stop,
+    whatever its words look like, asks "Do you want to stop?" first (review finding: a
+    general answer test stored "end chat" as a name and "stop right now" as the right side)."""
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker(slots, text="stop", intent="stop")
+    tracker = make_tracker(slots, text=text, intent="stop")
     events = asyncio.run(ActionConfirmStop().run(dispatcher, tracker, {}))
     assert {e["name"]: e["value"] for e in events if e["event"] == "slot"} == {"stop_pending": True}
     assert dispatcher.messages[0]["response"] == "utter_confirm_stop"

@@ -290,16 +290,18 @@ def test_a_yes_to_a_screening_list_is_shown_to_staff_in_words():
         ({"gp_practice": "Example Street Surgery"}, True),  # not found in the list: no code
         ({"gp_practice": "Example Street Surgery", "gp_ods_code": ""}, True),
         ({"gp_practice": "Aelfgar Surgery", "gp_ods_code": "M83738"}, False),
-        ({"gp_practice": "not given"}, False),  # the patient did not know it: nothing to look up
-        ({"gp_practice": None}, False),
-        ({}, False),
+        ({"gp_practice": "not given"}, True),  # not known: the registration still decides
+        ({"gp_practice": None}, True),
+        ({}, True),
+        ({"gp_practice": "Aelfgar Surgery", "gp_ods_code": " m83738 "}, False),
     ],
 )
 def test_a_gp_practice_not_in_the_list_is_flagged_for_staff_in_the_queue_and_on_the_page(
     staff_app, clinician, eligibility, to_check
 ):
-    """A practice kept as the patient typed it (no ODS code) gets "GP practice to check" in
-    the queue and a warning on the referral page; a practice found, or none given, does not."""
+    """A referral with no ODS code for the practice (kept as the patient typed it, or none
+    given) gets "GP practice to check" in the queue and a warning on the referral page; a
+    practice found in the list does not."""
     payload = make_referral("MIS-GPCK-0001", CONVERSATION)
     payload["eligibility"] = {
         **{k: v for k, v in payload["eligibility"].items() if k != "gp_practice"},
@@ -310,4 +312,4 @@ def test_a_gp_practice_not_in_the_list_is_flagged_for_staff_in_the_queue_and_on_
     page = clinician.get("/staff/referrals/MIS-GPCK-0001")
     assert queue.status_code == page.status_code == 200
     assert ("GP practice to check" in queue.text) is to_check
-    assert ("is not in the ICB's list of practices" in html.unescape(page.text)) is to_check
+    assert ("no ODS code for the patient's GP practice" in html.unescape(page.text)) is to_check
