@@ -19,6 +19,7 @@ from rasa_sdk.utils import call_potential_coroutine
 from bot import gp_practices
 from bot.contact_fields import (
     is_declined,
+    parse_email,
     parse_nhs_number,
     parse_yes_no,
 )
@@ -532,7 +533,15 @@ class ValidateReferralForm(FormValidationAction):
         return self.checked("address_line1", value, dispatcher, tracker)
 
     def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
-        return self.checked("phone", value, dispatcher, tracker)
+        """The phone number; and the email too when the same answer gives it ("07700 900123,
+        jo@example.com"), so the email question is not asked."""
+        slots = self.checked("phone", value, dispatcher, tracker)
+        asked = tracker.get_slot("requested_slot") == "phone"
+        if asked and slots.get("phone") and tracker.get_slot("email") is None:
+            email = parse_email(str(value or ""))
+            if email:
+                slots["email"] = email
+        return slots
 
     def validate_email(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN or is_declined(str(value or "")):

@@ -181,6 +181,24 @@ def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
     assert (problem["work_status"], problem["work_role"]) == ("at_risk", "postman")
 
 
+def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
+    sender = "phone-and-email-in-one"
+    both = "07700 900123, and email is jo.specimen@example.org"
+    answers = [(cue, both if cue == "phone number" else reply) for cue, reply in TYPICAL.answers]
+    asked = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        asked.append(texts(replies).lower())
+        return replies
+
+    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    assert outcome.completed, outcome
+    assert not any("what is your email address" in reply for reply in asked)
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert (patient["phone"], patient["email"]) == ("07700 900123", "jo.specimen@example.org")
+
+
 def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     """The date of birth given wrong, corrected in passing when asked for the GP practice:
     the bot says it changed it, asks for the practice again, and stores the corrected date.

@@ -505,3 +505,26 @@ def test_a_job_already_given_is_not_replaced_and_a_button_names_no_job():
     }
     assert work_answer('/inform{"work_status": "working"}') == {"work_status": "working"}
     assert work_answer("I'm retired") == {"work_status": "retired"}
+
+
+def phone_answer(text: str, **slots: Any) -> dict:
+    tracker = make_tracker({"requested_slot": "phone", **slots}, text)
+    return FORM.validate_phone(text, CollectingDispatcher(), tracker, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("07700 900123, sam.sample@example.com", "sam.sample@example.com"),
+        ("mobile 07700900123 and my email is Sam.Sample@Example.COM", "Sam.Sample@example.com"),
+        ("sam.sample@example.com or ring 07700 900 123", "sam.sample@example.com"),
+    ],
+)
+def test_an_email_given_with_the_phone_number_is_stored_so_it_is_not_asked(text, email):
+    assert phone_answer(text) == {"phone": "07700 900123", "email": email}
+
+
+def test_an_email_already_given_is_not_replaced_and_a_phone_alone_gives_no_email():
+    with_email = phone_answer("07700 900123 jo@example.org", email="sam.sample@example.com")
+    assert with_email == {"phone": "07700 900123"}
+    assert phone_answer("07700 900123") == {"phone": "07700 900123"}
