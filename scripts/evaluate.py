@@ -192,7 +192,7 @@ def varied_section(results: list[Result]) -> list[str]:
         "ways people type them, optional answers declined, the problem told in the opening",
         "message or answer by answer, a postcode sometimes with the date of birth. Every answer",
         "is valid, so a question asked twice, or asked after the patient gave its answer, is a",
-        "misunderstanding.",
+        "misunderstanding. In-sample: the generator has guided the code (its misses were fixed).",
         "",
         "| measure | result |",
         "| --- | --- |",
