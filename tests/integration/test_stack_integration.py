@@ -154,27 +154,29 @@ def test_every_work_button_tapped_is_stored_as_that_status(stack):
         assert asked_job == (status in ("working", "off_work", "at_risk")), status
 
 
-def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
-    """ "I work as a postman but it's getting really hard" at "What about work?": stored as
-    struggling at work, with the job, and "What is your job?" is never asked."""
-    sender = "work-and-job-in-one"
-    answers = [
-        (
-            cue,
-            "I work as a postman but it's getting really hard"
-            if cue == "what about work"
-            else reply,
-        )
-        for cue, reply in TYPICAL.answers
-    ]
-    asked = []
+def refer_answering(stack, sender: str, cue: str, answer: str):
+    """The typical patient, answering `answer` to the question with `cue`: the outcome and
+    every reply, lower case."""
+    answers = [(c, answer if c == cue else reply) for c, reply in TYPICAL.answers]
+    asked: list[str] = []
 
     def say(text: str) -> list[dict]:
         replies = stack.say(sender, text)
         asked.append(texts(replies).lower())
         return replies
 
-    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    return complete_referral(say, replace(TYPICAL, answers=answers)), asked
+
+
+def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
+    """ "I work as a postman but it's getting really hard" at "What about work?": stored as
+    struggling at work, with the job, and "What is your job?" is never asked."""
+    outcome, asked = refer_answering(
+        stack,
+        "work-and-job-in-one",
+        "what about work",
+        "I work as a postman but it's getting really hard",
+    )
     assert outcome.completed, outcome
     assert not any("what is your job" in reply for reply in asked)
     problem = stored_referral(stack, outcome.reference)["problem"]
@@ -182,17 +184,12 @@ def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
 
 
 def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
-    sender = "phone-and-email-in-one"
-    both = "07700 900123, and email is jo.specimen@example.org"
-    answers = [(cue, both if cue == "phone number" else reply) for cue, reply in TYPICAL.answers]
-    asked = []
-
-    def say(text: str) -> list[dict]:
-        replies = stack.say(sender, text)
-        asked.append(texts(replies).lower())
-        return replies
-
-    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    outcome, asked = refer_answering(
+        stack,
+        "phone-and-email-in-one",
+        "phone number",
+        "07700 900123, and email is jo.specimen@example.org",
+    )
     assert outcome.completed, outcome
     assert not any("what is your email address" in reply for reply in asked)
     patient = stored_referral(stack, outcome.reference)["patient"]
