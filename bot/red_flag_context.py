@@ -27,6 +27,7 @@ LISTS = (
     "not_negations",
     "other_person",
     "hypothetical",
+    "come_true",
     "general_question",
     "resolved",
     "historical",

@@ -61,6 +61,7 @@ CUE_LISTS = {
     "pseudo": "not_negations",
     "third": "other_person",
     "hypothetical": "hypothetical",
+    "come_true": "come_true",
     "general": "general_question",
     "terminator": "terminators",
     "resolved": "resolved",
@@ -70,6 +71,10 @@ CUE_LISTS = {
     "ongoing": "ongoing",
     "behalf": "on_behalf",
 }
+# Cue kinds that never say a symptom is not the patient's own now.
+NOT_CONTEXT_CUES = {
+    "pseudo", "terminator", "general", "ongoing", "fine", "behalf", "unintended", "come_true",
+}  # fmt: skip
 COMPANY_DETERMINERS = {"my", "the", "our", "a", "me"}
 # Cue lists matched on the words as written, not their lemmas (see exact_cue_matcher).
 EXACT_CUES = {"resolved"}
@@ -468,8 +473,7 @@ class RedFlagDetector:
         inability phrase (for the learned detector, which reads no context itself)."""
         pseudo = [c for c in cues if c.key == "pseudo"]
         return any(
-            c.key
-            not in ("pseudo", "terminator", "general", "ongoing", "fine", "behalf", "unintended")
+            c.key not in NOT_CONTEXT_CUES
             and not any(p.start <= c.start and c.end <= p.end for p in pseudo)
             for c in cues
         )
@@ -512,14 +516,20 @@ class RedFlagDetector:
 
     def _context(self, doc: Doc, mention: _Mention, cues: list[_Mention]) -> str | None:
         """Why the mention is not the patient's own symptom now; None when it is."""
+        # "if I got numbness down below ... well I've got it now": a what-if come true
+        what_if = (
+            RETURNED
+            if any(c.key == "come_true" and c.start >= mention.end for c in cues)
+            else HYPOTHETICAL
+        )
         if self._general_question(doc, mention, cues):
-            return HYPOTHETICAL
+            return what_if
         windows = self.context.windows
         pseudo = [c for c in cues if c.key == "pseudo"]
         sentence = self._sentence(doc, mention)
         reasons = [self._history(doc, mention, cues, sentence)]
         for cue in cues:
-            if cue.key in ("pseudo", "terminator", "historical", "ongoing", "behalf"):
+            if cue.key in ("pseudo", "terminator", "historical", "ongoing", "behalf", "come_true"):
                 continue
             # A negation word inside an inability or loss phrase is never a denial.
             if any(p.start <= cue.start and cue.end <= p.end for p in pseudo):
@@ -544,7 +554,7 @@ class RedFlagDetector:
                 if not (words | said) & FIRST_PERSON:
                     reasons.append(OTHER_PERSON)
             elif cue.key == "hypothetical" and gap <= windows["hypothetical"]:
-                reasons.append(HYPOTHETICAL)
+                reasons.append(what_if)
             elif cue.key == "on_purpose":
                 reasons.append(ON_PURPOSE)
         reasons = [reason for reason in reasons if reason]

@@ -540,3 +540,30 @@ def test_a_contraction_is_never_spelling_corrected_into_a_catalogue_word(word):
     """A catalogue phrase written without its apostrophe ("doesnt") once made "doesn't" read
     as "doesnt't", and every phrase with "doesn't" in it was lost."""
     assert default_detector().correct_spelling(f"it {word} feel right") == f"it {word} feel right"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "111 told me if I ever got numbness down below to go to A&E, well I've got it now",
+        "the leaflet says if you lose control of your bladder go to A&E. that's what's happening",
+        "they said to watch for my bum going numb and now I have",
+        "what should I do if my legs go numb and I wet myself? it's happening now",
+    ],
+)
+def test_a_what_if_the_patient_then_says_has_come_true_is_asked_about_not_held_back(text):
+    result = default_detector().analyse(text)
+    assert "cauda_equina" in [hit.id for hit in [*result.hits, *result.unsure]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what if I get numbness down below",
+        "if I ever get numbness down below I should go to A&E, I've got it written down",
+        "what should I do if I lose control of my bladder",
+    ],
+)
+def test_a_what_if_with_nothing_come_true_stays_held_back(text):
+    result = default_detector().analyse(text)
+    assert result.hits == [] and result.unsure == []
