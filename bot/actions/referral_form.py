@@ -52,7 +52,9 @@ from bot.problem_vocabulary import (
 )
 from bot.referral_fields import (
     age_on,
+    first_address_line,
     format_date_for_patient,
+    normalise_postcode,
     parse_date_of_birth,
 )
 from bot.service_facts import area_status, min_age, service_phone
@@ -364,9 +366,22 @@ class ValidateReferralForm(FormValidationAction):
         return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
+        """The postcode; and the first line of the address when the answer to the address
+        question gives it ("12 Example Street, Cannock, WS11 1DB"), so it is not asked again.
+        A first line without the postcode is kept, and the postcode alone asked for."""
         # The entity may be clipped ("st13" from " st13  6RJ "): then the whole message it
         # came from is read (this one, whether it answered this question or the one before).
-        return self.checked("postcode", value, dispatcher, tracker)
+        said = tracker.latest_message.get("text") or ""
+        asked = tracker.get_slot("requested_slot") == "postcode"
+        line = None
+        if asked and tracker.get_slot("address_line1") is None:
+            line = first_address_line(said)
+        if line is not None and normalise_postcode(said) is None:
+            return {"postcode": None, "address_line1": line}
+        slots = self.checked("postcode", value, dispatcher, tracker)
+        if line is not None and slots.get("postcode"):
+            slots["address_line1"] = line
+        return slots
 
     def validate_gp_in_area(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "gp_in_area")

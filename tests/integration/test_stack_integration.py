@@ -306,7 +306,7 @@ def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_f
         if text == "Moss Street Surgery":  # a practice told by its street and town
             text = "the surgery on Church Street in Rugeley"
         replies = stack.say(sender, text)
-        if "stopped" not in told and "home postcode" in texts(replies).lower():
+        if "stopped" not in told and "home address" in texts(replies).lower():
             told["stopped"] = texts(stack.say(sender, "stop"))
             replies = stack.say(sender, "No, carry on")
             told["carried on"] = texts(replies)

@@ -458,6 +458,36 @@ def test_the_side_said_with_the_body_area_is_kept(text, side):
     assert extracted == ({"side": side} if side else {})
 
 
+def test_the_address_typed_whole_at_the_postcode_question_gives_both_answers():
+    result, said = answer("postcode", "12 Example Street, Cannock, ws11 1db")
+    assert result == {"postcode": "WS11 1DB", "address_line1": "12 Example Street"}
+    assert said == []
+
+
+def test_a_postcode_alone_leaves_the_first_line_to_its_own_question():
+    result, said = answer("postcode", "ws11 1db")
+    assert result == {"postcode": "WS11 1DB"} and said == []
+    assert "address_line1" in questions_for({"postcode": "WS11 1DB"})
+
+
+def test_a_first_line_without_the_postcode_is_kept_and_the_postcode_asked_alone():
+    result, said = answer("postcode", "12 Example Street, Cannock")
+    assert result == {"postcode": None, "address_line1": "12 Example Street"}
+    assert said == []  # no "that does not look like a postcode": asked short instead
+
+
+def test_a_first_line_already_given_is_not_replaced_by_the_postcode_answer():
+    slots = {"address_line1": "3 Sample Road"}
+    result, _ = answer("postcode", "12 Example Street, ST4 6QG", slots=slots)
+    assert result == {"postcode": "ST4 6QG"}
+
+
+def test_an_answer_with_neither_address_nor_postcode_is_refused_as_before():
+    result, said = answer("postcode", "about 3 months")
+    assert result["postcode"] is None and "address_line1" not in result
+    assert said == ["utter_invalid_postcode"]
+
+
 def test_a_postcode_given_with_the_date_of_birth_is_read_from_the_whole_message():
     result, said = answer("postcode", "ws12", slots={"requested_slot": "date_of_birth"})
     assert result["postcode"] is None  # nothing else in the message: asked in its turn
