@@ -66,6 +66,7 @@ logger = logging.getLogger(__name__)
 logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
+NOT_REGISTERED = "not registered with a GP"  # the patient has no GP practice (ineligible)
 OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
@@ -411,6 +412,15 @@ class ValidateReferralForm(FormValidationAction):
             return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
+        if not typed and gp_practices.not_registered(text) and gp_practices.find(text) is None:
+            # registered with no GP practice: self-referral needs one in the area (FACTS.md),
+            # so the patient is told how to register, not asked for a practice again (not
+            # at "Did you mean ...?", where "none" is none of those offered)
+            return {
+                **self.ineligible("gp_practice", NOT_REGISTERED, "no_gp"),
+                "gp_ods_code": None,
+                "gp_practice_typed": None,
+            }
         if is_declined(text):
             return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         practice = gp_practices.find(text)

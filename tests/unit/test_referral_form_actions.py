@@ -135,6 +135,7 @@ def test_after_three_failed_tries_an_optional_question_is_skipped():
     ("slot", "text", "intent", "reason"),
     [
         ("gp_in_area", "no", "deny", "area"),
+        ("gp_practice", "I'm not registered with a GP", "inform", "no_gp"),
         ("already_under_service", "yes", "affirm", "already_under_service"),
         ("pregnancy_pelvic_pain", "yes", "affirm", "pregnancy"),
     ],
@@ -558,3 +559,39 @@ def test_an_email_already_given_is_not_replaced_and_a_phone_alone_gives_no_email
     with_email = phone_answer("07700 900123 jo@example.org", email="sam.sample@example.com")
     assert with_email == {"phone": "07700 900123"}
     assert phone_answer("07700 900123") == {"phone": "07700 900123"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not registered with a GP",
+        "dont have a doctor at the moment",
+        "No GP.",
+        "none",
+        "I haven't registered anywhere since I moved",
+    ],
+)
+def test_a_patient_registered_with_no_gp_practice_is_told_how_to_register(text):
+    result, said = answer("gp_practice", text)
+    assert result["eligible"] is False and result["ineligible_reason"] == "no_gp"
+    assert result["gp_ods_code"] is None and said == []
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("No, GP is Moss Street Surgery", "Moss Street Surgery"),  # "no" is not "no GP"
+        ("not registered there any more, I'm with Moss Street Surgery now", "Moss Street Surgery"),
+        ("I don't know", NOT_GIVEN),  # registered, name not known: not the same
+    ],
+)
+def test_a_practice_named_or_not_known_is_not_read_as_no_gp(text, stored):
+    result, _ = answer("gp_practice", text)
+    assert result.get("eligible") is not False and result["gp_practice"] == stored
+
+
+def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
+    slots = {"gp_practice_typed": "the health centre"}
+    result, _ = answer("gp_practice", "none", slots=slots)
+    assert result.get("eligible") is not False
+    assert (result["gp_practice"], result["gp_ods_code"]) == ("the health centre", None)
