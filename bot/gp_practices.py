@@ -23,6 +23,7 @@ from difflib import SequenceMatcher
 from functools import cache
 from pathlib import Path
 
+from bot.content_store import load
 from bot.paths import CONTENT
 
 SNAPSHOT = CONTENT / "reference" / "gp_practices_qnc.csv"
@@ -218,7 +219,8 @@ NONE_OF_THESE = "none of these"  # the value of the "None of these" / "Keep what
 # it": a plain yes (it is right as typed) or no (none of these). Not "please" or "no idea".
 _KEEP_ANSWERS = frozenset(
     {"yes", "yeah", "yep", "y", "correct", "that's right", "thats right", "that's correct",
-     "it's right", "its right", "no", "nope", "n", "none of them", "neither", "neither of them"}
+     "it's right", "its right", "no", "nope", "n", "none", "none of them", "none of those",
+     "neither", "neither of them"}
 )  # fmt: skip
 
 
@@ -235,3 +237,23 @@ def is_keep_words(words: str | None) -> bool:
     """ "Keep what I typed", "keep it", "keep that": the keep button's words, typed."""
     said = " ".join((words or "").lower().split())
     return said == "keep" or said.startswith("keep ")
+
+
+def _plain(text: str) -> str:
+    """Lower case, apostrophes dropped, other marks as spaces: "Don’t have a GP!" reads as
+    "dont have a gp"."""
+    text = re.sub(r"['’]", "", text.lower())
+    return " ".join(re.sub(r"[^\w ]", " ", text).split())
+
+
+def not_registered(words: str | None) -> bool:
+    """The patient says they are registered with no GP practice ("I'm not registered with a
+    GP", "dont have a doctor"): a phrase of `not_registered_with_a_gp` in
+    content/eligibility.yml, as whole words, or a short one as the whole answer ("no GP")."""
+    rules = load("eligibility")
+    plain = _plain(words or "")
+    if plain in {_plain(answer) for answer in rules["not_registered_whole_answers"]}:
+        return True
+    return any(
+        f" {_plain(phrase)} " in f" {plain} " for phrase in rules["not_registered_with_a_gp"]
+    )

@@ -40,6 +40,52 @@ def normalise_postcode(text: str) -> str | None:
     return f"{outward} {inward}"
 
 
+# What an address answer may start with ("my address is 12 ...", "I live at 12 ...").
+_ADDRESS_LEAD_IN = re.compile(
+    r"^(?:(?:my )?address(?: is|:)?|it'?s|it is|i live at|i'm at|im at|i am at)\s+", re.I
+)
+# Words that make a part of an address a street or a house, not a town.
+_STREET_WORDS = re.compile(
+    r"\b(?:street|st|road|rd|lane|ln|avenue|ave|close|drive|dr|way|crescent|grove|place|"
+    r"court|ct|terrace|gardens|walk|row|hill|square|mews|parade|green|view|rise|cottage|"
+    r"house|farm|flat|apartment|bungalow)\b",
+    re.I,
+)
+_TIME_UNIT = re.compile(r"\b(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?)\b", re.I)
+_HOUSE_NUMBER = re.compile(r"^(?:flat|apartment|unit)?\s*\d+[a-z]?\b", re.I)
+
+
+def first_address_line(text: str) -> str | None:
+    """The first line of the address in an answer that gives the postcode with it, or the
+    address without the postcode: "12 Example Street, Cannock, WS11 1DB" gives "12 Example
+    Street". A town alone ("Cannock WS11 1DB"), a date, or words with no house number or
+    street word give None (the first line is then asked on its own)."""
+    before = _POSTCODE_IN_TEXT.split(text, maxsplit=1)[0]
+    before = _ADDRESS_LEAD_IN.sub("", " ".join(before.split())).strip(" ,.;:-")
+    if not before or _DATE_IN_TEXT.search(before) or _TIME_UNIT.search(before):
+        return None
+    parts = [part.strip() for part in re.split(r"[,\n;]", before) if part.strip()]
+
+    def numbered(part: str) -> bool:
+        return bool(_HOUSE_NUMBER.match(part))
+
+    def a_street(part: str) -> bool:
+        return numbered(part) or bool(_STREET_WORDS.search(part))
+
+    if len(parts) >= 2 and not a_street(parts[-1]):
+        parts = parts[:-1]  # "..., Cannock": the town
+    line = ", ".join(parts)
+    if not re.search(r"[^\W\d_]{2}", line):
+        return None
+    with_postcode = _POSTCODE_IN_TEXT.search(text) is not None
+    if with_postcode and any(a_street(part) for part in parts):
+        return line[:200]
+    # without a postcode, only a plain first line: a house number and a street word
+    if any(numbered(part) for part in parts) and _STREET_WORDS.search(line):
+        return line[:200]
+    return None
+
+
 def clean_full_name(text: str) -> str | None:
     """Return a tidy full name (at least two words of letters), or None."""
     name = _NAME_LEAD_IN.sub("", " ".join(text.split())).strip(" .,")

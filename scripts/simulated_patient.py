@@ -33,6 +33,7 @@ TYPICAL = Persona(
         (SUMMARY_CUE, "yes"),  # first: the summary quotes the other questions
         ("want to carry on", "yes please"),
         ("date of birth", "2nd November 1971"),
+        ("home address", "12 Example Street, Cannock, WS11 1DB"),
         ("home postcode", "ws11 1db"),
         ("gp practice (surgery)", "Moss Street Surgery"),  # in the ICB's list (Cannock)
         ("could not find", "tap:Keep what I typed"),  # when a practice typed is not in it
@@ -65,6 +66,7 @@ TERSE = Persona(
         (SUMMARY_CUE, "y"),
         ("want to carry on", "ok"),
         ("date of birth", "03/03/91"),
+        ("home address", "ST4 6QG"),
         ("home postcode", "ST4 6QG"),
         ("gp practice (surgery)", "dont know"),
         ("already being seen", "nope"),
@@ -96,6 +98,7 @@ CHATTY = Persona(
         (SUMMARY_CUE, "yes that's all correct"),
         ("want to carry on", "yes that's fine"),
         ("date of birth", "14th March 1968"),
+        ("home address", "I'm at Flat 2, 7 Sample Court in Stafford, st16 2pq"),
         ("home postcode", "my postcode is st16 2pq"),
         ("gp practice (surgery)", "I'm with the Example Medical Practice in Stafford"),
         ("could not find", "keep it as I wrote it"),

@@ -167,6 +167,7 @@ PRACTICES = (
     "Sample Road Medical Centre",
 )
 KEEP_PRACTICE = ("tap:Keep what I typed", "keep it", "yes")
+TOWNS = ("Cannock", "Stafford", "Leek", "Stone", "Burslem", "Tamworth", "Lichfield")
 PERMISSIONS = {
     "both": ("both are fine", "yes both", "either is fine"),
     "voicemail": ("voicemail only", "just voicemail"),
@@ -311,22 +312,25 @@ def practice_said(rng: random.Random) -> tuple[str, gp_practices.Practice]:
 
 
 def with_extras(generated: Generated, seed: int, index: int) -> Generated:
-    """Half the patients name a real practice loosely (its ODS code must be stored); one in
-    five gives a wrong date of birth and corrects it at a later question. Drawn from their own
-    generator, so the patients `one_patient` makes stay as they were."""
+    """Four in five patients name a real practice of the ICB loosely (its ODS code must be
+    stored: the service is for patients registered there); the rest a practice not in the list
+    or "don't know". One in five gives a wrong date of birth and corrects it at a later
+    question. Two in three of those asked for their address type it whole (first line, town,
+    postcode), the rest the postcode alone. Drawn from their own generator, so the patients
+    `one_patient` makes stay as they were."""
     rng = random.Random(seed * 1000 + index)
     persona = generated.persona
     answers = list(persona.answers)
     expected = {section: dict(fields) for section, fields in generated.expected.items()}
     asides: tuple[tuple[str, str], ...] = ()
-    if rng.random() < 0.5:
+    if rng.random() < 0.8:
         said, practice = practice_said(rng)
         answers = [
             (cue, said if cue == "gp practice (surgery)" else reply) for cue, reply in answers
         ]
         answers.append(("did you mean", practice.name))
         expected["eligibility"] = {"gp_ods_code": practice.ods_code}
-    if rng.random() < 0.2 and "home postcode" not in generated.told:
+    if rng.random() < 0.2 and "home address" not in generated.told:
         born = date.fromisoformat(expected["patient"]["date_of_birth"])
         wrong = born + timedelta(days=rng.choice((-1, 1)) * rng.randrange(1, 400))
         answers = [
@@ -343,10 +347,28 @@ def with_extras(generated: Generated, seed: int, index: int) -> Generated:
             )
         )
         asides = ((cue, correction),)
-    if not asides and "eligibility" not in expected:
+    told = generated.told
+    if "home address" not in told and rng.random() < 2 / 3:
+        # asked for the address with the postcode, most patients type both (the first line as
+        # they give it later, a town, the postcode); the rest the postcode alone
+        line = dict(answers)["first line of your address"]
+        code = expected["patient"]["postcode"]
+        town = rng.choice(TOWNS)
+        address, line = rng.choice(
+            (
+                (f"{line}, {town}, {code}", line),
+                (f"{line.lower()} {code.lower()}", line.lower()),
+                (f"{line}, {town} {code.replace(' ', '')}", line),
+                (f"it's {line}, {town.lower()}, {code.lower()}", line),
+            )
+        )
+        answers = [(cue, address if cue == "home address" else reply) for cue, reply in answers]
+        expected["patient"]["address_line1"] = line
+        told = (*told, "first line of your address")
+    if not asides and "eligibility" not in expected and told == generated.told:
         return generated
     persona = Persona(persona.name, persona.opening, answers, no=persona.no)
-    return Generated(persona, expected, generated.told, asides)
+    return Generated(persona, expected, told, asides)
 
 
 def one_patient(rng: random.Random, index: int) -> Generated:
@@ -394,6 +416,7 @@ def one_patient(rng: random.Random, index: int) -> Generated:
         ("want to carry on", rng.choice(YES)),
         ("date of birth", birth_date_said(rng, born)),
         ("home postcode", postcode_said(rng, code)),
+        ("home address", ""),  # the postcode answer, or the address with it (with_extras)
         ("gp practice (surgery)", rng.choice(PRACTICES)),
         ("could not find", rng.choice(KEEP_PRACTICE)),  # a practice not in the list
         ("already being seen", rng.choice(NOT_SEEN)),
@@ -432,9 +455,10 @@ def one_patient(rng: random.Random, index: int) -> Generated:
             "pain_score": pain,
         },
     }
+    answers[4] = ("home address", answers[3][1])
     if rng.random() < 0.2:  # the postcode given with the date of birth
         answers[2] = ("date of birth", f"{answers[2][1]}, {answers[3][1].strip()}")
-        told.append("home postcode")
+        told += ["home address", "home postcode"]
     persona = Persona(f"varied-{index}", opening, answers, no=rng.choice(NO))
     return Generated(persona, expected, tuple(told))
 

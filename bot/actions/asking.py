@@ -3,8 +3,10 @@
 `utter_ask_date_of_birth` begins "First, a few questions to check this service is right for
 you" and `utter_ask_full_name` begins "Now some details about you": right the first time, wrong
 when the question comes again (an answer that did not fit, or a change from the read-back).
-Rasa's form asks through `action_ask_<slot>` when the domain has one; these say the short
-question (`utter_ask_again_<slot>`) once the full one has been said in the conversation.
+`utter_ask_postcode` asks for the whole address with the postcode; asked again, the postcode
+alone (the first line was kept, or the postcode did not fit). Rasa's form asks through
+`action_ask_<slot>` when the domain has one; these say the short question
+(`utter_ask_again_<slot>`) once the full one has been said in the conversation.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import gp_practices
 
-# the slots whose first question opens a section (each has utter_ask_again_<slot> too)
-SECTION_OPENERS = ("date_of_birth", "full_name")
+# the slots whose first question is said in full once, then short (each has
+# utter_ask_again_<slot> too): the two that open a section, and the address that asks for the
+# postcode with it
+SECTION_OPENERS = ("date_of_birth", "postcode", "full_name")
 
 
 def asked_before(tracker: Tracker, slot: str) -> bool:
@@ -52,6 +56,13 @@ class AskDateOfBirth(AskOnceInFull):
 
 class AskFullName(AskOnceInFull):
     slot = "full_name"
+
+
+class AskPostcode(AskOnceInFull):
+    """The whole address with its postcode the first time; the postcode alone after (the
+    first line was given, or the postcode did not fit)."""
+
+    slot = "postcode"
 
 
 class AskGpPractice(Action):

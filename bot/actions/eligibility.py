@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.service_facts import min_age, service_phone
 
-REASONS = ("age", "area", "already_under_service", "pregnancy")
+REASONS = ("age", "area", "no_gp", "already_under_service", "pregnancy")
 
 
 class ActionExplainIneligible(Action):

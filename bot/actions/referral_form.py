@@ -52,7 +52,9 @@ from bot.problem_vocabulary import (
 )
 from bot.referral_fields import (
     age_on,
+    first_address_line,
     format_date_for_patient,
+    normalise_postcode,
     parse_date_of_birth,
 )
 from bot.service_facts import area_status, min_age, service_phone
@@ -64,6 +66,7 @@ logger = logging.getLogger(__name__)
 logger.info("GP practices: %s", gp_practices.snapshot())
 MAX_TRIES = 3
 NOT_GIVEN = "not given"
+NOT_REGISTERED = "not registered with a GP"  # the patient has no GP practice (ineligible)
 OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
@@ -364,9 +367,22 @@ class ValidateReferralForm(FormValidationAction):
         return {"date_of_birth": parsed.value.isoformat(), "meets_min_age": True, "eligible": True}
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
+        """The postcode; and the first line of the address when the answer to the address
+        question gives it ("12 Example Street, Cannock, WS11 1DB"), so it is not asked again.
+        A first line without the postcode is kept, and the postcode alone asked for."""
         # The entity may be clipped ("st13" from " st13  6RJ "): then the whole message it
         # came from is read (this one, whether it answered this question or the one before).
-        return self.checked("postcode", value, dispatcher, tracker)
+        said = tracker.latest_message.get("text") or ""
+        asked = tracker.get_slot("requested_slot") == "postcode"
+        line = None
+        if asked and tracker.get_slot("address_line1") is None:
+            line = first_address_line(said)
+        if line is not None and normalise_postcode(said) is None:
+            return {"postcode": None, "address_line1": line}
+        slots = self.checked("postcode", value, dispatcher, tracker)
+        if line is not None and slots.get("postcode"):
+            slots["address_line1"] = line
+        return slots
 
     def validate_gp_in_area(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "gp_in_area")
@@ -396,6 +412,15 @@ class ValidateReferralForm(FormValidationAction):
             return {"gp_practice": typed, "gp_ods_code": None, "gp_practice_typed": None}
         if text is None:
             return self.reject("gp_practice", "utter_invalid_gp_practice", dispatcher, tracker)
+        if not typed and gp_practices.not_registered(text) and gp_practices.find(text) is None:
+            # registered with no GP practice: self-referral needs one in the area (FACTS.md),
+            # so the patient is told how to register, not asked for a practice again (not
+            # at "Did you mean ...?", where "none" is none of those offered)
+            return {
+                **self.ineligible("gp_practice", NOT_REGISTERED, "no_gp"),
+                "gp_ods_code": None,
+                "gp_practice_typed": None,
+            }
         if is_declined(text):
             return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         practice = gp_practices.find(text)

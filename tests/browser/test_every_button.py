@@ -27,6 +27,7 @@ NOT_TAKEN = re.compile(r"did not understand|please choose", re.I)
 
 TYPED = [  # the questions answered by typing: (cue in the question, answer)
     ("date of birth", "2nd November 1971"),
+    ("home address", "ws11 1db"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
     ("how long have you had it", "about 3 months"),

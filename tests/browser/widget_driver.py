@@ -77,6 +77,7 @@ PATIENT_ANSWERS = [
     ("please check your answers", "Yes"),  # first: the summary quotes the other questions
     ("want to carry on", "Yes, carry on"),
     ("date of birth", "2nd November 1971"),
+    ("home address", "ws11 1db"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
     ("could not find", "Keep what I typed"),  # the practice is not in the list

@@ -31,7 +31,7 @@ FORM_SLOTS = merged_domain()["forms"]["referral_form"]["required_slots"]
 # The question each slot is asked with, as a cue of its wording (content/responses.yml).
 CUES = {
     "date_of_birth": "date of birth",
-    "postcode": "home postcode",
+    "postcode": "home address",
     "gp_in_area": "whose gp practice is in staffordshire",
     "gp_practice": "gp practice (surgery)",
     "already_under_service": "already being seen",
@@ -61,6 +61,7 @@ KNEE_BORDER = replace(
     TYPICAL,
     opening="I'd like to refer myself please",
     answers=[
+        ("home address", "M1 1AA"),
         ("home postcode", "M1 1AA"),
         ("whose gp practice is in staffordshire", "/affirm"),
         *TYPICAL.answers,

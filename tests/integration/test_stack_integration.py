@@ -48,11 +48,11 @@ def texts(replies: list[dict]) -> str:
     return " ".join(reply.get("text", "") for reply in replies)
 
 
-# Opening 2, eligibility 4 (date of birth, postcode, GP practice, already seen), problem 8
-# (area and side come from the first message), knee screening 1 (its questions as one list),
-# personal details 7 (the date of birth is not asked again), confirm 1: 23. Anything more
-# means a question was repeated.
-MAX_PATIENT_MESSAGES = 23
+# Opening 2, eligibility 4 (date of birth, address with postcode, GP practice, already seen),
+# problem 8 (area and side come from the first message), knee screening 1 (its questions as
+# one list), personal details 6 (the date of birth is not asked again, the first line of the
+# address came with the postcode), confirm 1: 22. Anything more means a question was repeated.
+MAX_PATIENT_MESSAGES = 22
 
 
 def test_a_patient_refers_themselves_over_the_rest_channel_and_the_referral_is_stored(stack):
@@ -196,6 +196,33 @@ def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
     assert (patient["phone"], patient["email"]) == ("07700 900123", "jo.specimen@example.org")
 
 
+def test_an_address_typed_whole_gives_its_first_line_which_is_then_not_asked(stack):
+    outcome, asked = refer_answering(
+        stack, "address-in-one", "home address", "Flat 3, 21 Sample Road, Stafford, ST16 2PQ"
+    )
+    assert outcome.completed, outcome
+    assert not any("first line of your address" in reply for reply in asked)
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert (patient["address_line1"], patient["postcode"]) == ("Flat 3, 21 Sample Road", "ST16 2PQ")
+
+
+def test_a_patient_registered_with_no_gp_is_told_how_to_register_and_nothing_is_sent(stack):
+    sender = "no-gp"
+    for text in (TYPICAL.opening, "yes please", "2nd November 1971", "ws11 1db"):
+        replies = stack.say(sender, text)
+    assert "gp practice (surgery)" in texts(replies).lower()
+    replies = stack.say(sender, "I'm not registered with a GP at the moment")
+    said = texts(replies)
+    assert "register with a GP practice near you" in said and "Nothing has been sent" in said
+    assert "could not find" not in said.lower()
+    listed = requests.get(
+        stack.url("WEB_PORT", "/api/v1/referrals"),
+        headers={"Authorization": f"Bearer {stack.token}"},
+        timeout=10,
+    ).json()
+    assert sender not in str(listed)
+
+
 def test_a_correction_volunteered_at_a_later_question_is_stored(stack):
     """The date of birth given wrong, corrected in passing when asked for the GP practice:
     the bot says it changed it, asks for the practice again, and stores the corrected date.
@@ -306,7 +333,7 @@ def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_f
         if text == "Moss Street Surgery":  # a practice told by its street and town
             text = "the surgery on Church Street in Rugeley"
         replies = stack.say(sender, text)
-        if "stopped" not in told and "home postcode" in texts(replies).lower():
+        if "stopped" not in told and "home address" in texts(replies).lower():
             told["stopped"] = texts(stack.say(sender, "stop"))
             replies = stack.say(sender, "No, carry on")
             told["carried on"] = texts(replies)

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import SECTION_OPENERS, AskDateOfBirth, AskFullName
+from bot.actions.asking import SECTION_OPENERS, AskDateOfBirth, AskFullName, AskPostcode
 from tests.conftest import make_tracker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,12 +25,12 @@ def bot_said(response: str) -> dict:
     return {"event": "bot", "text": "...", "metadata": {"utter_action": response}}
 
 
-@pytest.mark.parametrize("action", [AskDateOfBirth(), AskFullName()])
+@pytest.mark.parametrize("action", [AskDateOfBirth(), AskPostcode(), AskFullName()])
 def test_the_first_time_the_question_is_asked_in_full(action):
-    assert asked(action, [bot_said("utter_ask_postcode")]) == [f"utter_ask_{action.slot}"]
+    assert asked(action, [bot_said("utter_ask_consent")]) == [f"utter_ask_{action.slot}"]
 
 
-@pytest.mark.parametrize("action", [AskDateOfBirth(), AskFullName()])
+@pytest.mark.parametrize("action", [AskDateOfBirth(), AskPostcode(), AskFullName()])
 def test_asked_again_after_a_wrong_answer_or_a_change_it_is_short(action):
     for before in (f"utter_ask_{action.slot}", f"utter_ask_again_{action.slot}"):
         events = [bot_said(before), {"event": "user", "text": "?"}]

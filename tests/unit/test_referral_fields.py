@@ -7,6 +7,7 @@ import pytest
 from bot.referral_fields import (
     age_on,
     clean_full_name,
+    first_address_line,
     format_date_for_patient,
     normalise_postcode,
     parse_date_of_birth,
@@ -102,3 +103,37 @@ def test_full_names_are_tidied(typed, expected):
 @pytest.mark.parametrize("typed", ["Alex", "", "12345 678", "<script>alert(1)</script> x"])
 def test_single_words_and_non_names_are_refused(typed):
     assert clean_full_name(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "line"),
+    [
+        ("12 Example Street, Cannock, WS11 1DB", "12 Example Street"),
+        ("my address is 4 Sample Lane, Leek ST13 5AB", "4 Sample Lane"),
+        ("Flat 2, 14 Test Road, Stone, st15 8aa", "Flat 2, 14 Test Road"),
+        ("Example Cottage, Mill Lane, Cheddleton ST13 7HL", "Example Cottage, Mill Lane"),
+        ("12 example rd ws111db", "12 example rd"),
+        ("i live at 7b Test Avenue", "7b Test Avenue"),
+        ("12 Example Street, Cannock", "12 Example Street"),
+    ],
+)
+def test_the_first_line_of_an_address_typed_whole_is_read(typed, line):
+    assert first_address_line(typed) == line
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "WS11 1DB",
+        "my postcode is ws11 1db",
+        "Cannock WS11 1DB",  # a town is not a first line
+        "03/03/1991, ST4 6QG",  # the date of birth with the postcode
+        "I live in Cannock",
+        "about 3 months",
+        "2 weeks on the road",  # a number and a street word, but a time
+        "Example Cottage, Cheddleton",  # no postcode: only a numbered street is taken
+        "the one near the park",
+    ],
+)
+def test_a_postcode_a_town_a_date_or_other_words_give_no_first_line(typed):
+    assert first_address_line(typed) is None

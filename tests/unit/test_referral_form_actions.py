@@ -135,6 +135,7 @@ def test_after_three_failed_tries_an_optional_question_is_skipped():
     ("slot", "text", "intent", "reason"),
     [
         ("gp_in_area", "no", "deny", "area"),
+        ("gp_practice", "I'm not registered with a GP", "inform", "no_gp"),
         ("already_under_service", "yes", "affirm", "already_under_service"),
         ("pregnancy_pelvic_pain", "yes", "affirm", "pregnancy"),
     ],
@@ -458,6 +459,36 @@ def test_the_side_said_with_the_body_area_is_kept(text, side):
     assert extracted == ({"side": side} if side else {})
 
 
+def test_the_address_typed_whole_at_the_postcode_question_gives_both_answers():
+    result, said = answer("postcode", "12 Example Street, Cannock, ws11 1db")
+    assert result == {"postcode": "WS11 1DB", "address_line1": "12 Example Street"}
+    assert said == []
+
+
+def test_a_postcode_alone_leaves_the_first_line_to_its_own_question():
+    result, said = answer("postcode", "ws11 1db")
+    assert result == {"postcode": "WS11 1DB"} and said == []
+    assert "address_line1" in questions_for({"postcode": "WS11 1DB"})
+
+
+def test_a_first_line_without_the_postcode_is_kept_and_the_postcode_asked_alone():
+    result, said = answer("postcode", "12 Example Street, Cannock")
+    assert result == {"postcode": None, "address_line1": "12 Example Street"}
+    assert said == []  # no "that does not look like a postcode": asked short instead
+
+
+def test_a_first_line_already_given_is_not_replaced_by_the_postcode_answer():
+    slots = {"address_line1": "3 Sample Road"}
+    result, _ = answer("postcode", "12 Example Street, ST4 6QG", slots=slots)
+    assert result == {"postcode": "ST4 6QG"}
+
+
+def test_an_answer_with_neither_address_nor_postcode_is_refused_as_before():
+    result, said = answer("postcode", "about 3 months")
+    assert result["postcode"] is None and "address_line1" not in result
+    assert said == ["utter_invalid_postcode"]
+
+
 def test_a_postcode_given_with_the_date_of_birth_is_read_from_the_whole_message():
     result, said = answer("postcode", "ws12", slots={"requested_slot": "date_of_birth"})
     assert result["postcode"] is None  # nothing else in the message: asked in its turn
@@ -528,3 +559,39 @@ def test_an_email_already_given_is_not_replaced_and_a_phone_alone_gives_no_email
     with_email = phone_answer("07700 900123 jo@example.org", email="sam.sample@example.com")
     assert with_email == {"phone": "07700 900123"}
     assert phone_answer("07700 900123") == {"phone": "07700 900123"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not registered with a GP",
+        "dont have a doctor at the moment",
+        "No GP.",
+        "none",
+        "I haven't registered anywhere since I moved",
+    ],
+)
+def test_a_patient_registered_with_no_gp_practice_is_told_how_to_register(text):
+    result, said = answer("gp_practice", text)
+    assert result["eligible"] is False and result["ineligible_reason"] == "no_gp"
+    assert result["gp_ods_code"] is None and said == []
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("No, GP is Moss Street Surgery", "Moss Street Surgery"),  # "no" is not "no GP"
+        ("not registered there any more, I'm with Moss Street Surgery now", "Moss Street Surgery"),
+        ("I don't know", NOT_GIVEN),  # registered, name not known: not the same
+    ],
+)
+def test_a_practice_named_or_not_known_is_not_read_as_no_gp(text, stored):
+    result, _ = answer("gp_practice", text)
+    assert result.get("eligible") is not False and result["gp_practice"] == stored
+
+
+def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
+    slots = {"gp_practice_typed": "the health centre"}
+    result, _ = answer("gp_practice", "none", slots=slots)
+    assert result.get("eligible") is not False
+    assert (result["gp_practice"], result["gp_ods_code"]) == ("the health centre", None)
