@@ -60,7 +60,11 @@ _PATTERN = {
             "type": "object",
             "required": ["phrases"],
             "additionalProperties": False,
-            "properties": {"phrases": _PHRASES, "exact": {"type": "boolean"}},
+            "properties": {
+                "phrases": _PHRASES,
+                "exact": {"type": "boolean"},
+                "ask_first": {"type": "boolean"},
+            },
         },
         {
             "type": "object",
@@ -69,6 +73,8 @@ _PATTERN = {
             "properties": {
                 "together": {"type": "array", "items": _TEXT, "minItems": 1},
                 "within": {"type": "integer", "minimum": 1, "maximum": 60},
+                "ask_first": {"type": "boolean"},
+                "same_clause": {"type": "boolean"},
                 "stated_age_outside": {
                     "type": "array",
                     "items": {"type": "integer", "minimum": 0, "maximum": 120},

@@ -165,7 +165,9 @@ class Detection:
 
     `hits`: red flags the patient asserts about themselves, most serious first.
     `unsure`: emergency flags that only a negation at a distance kept out of `hits` (for
-    example "no, but ... leaking"): the assistant asks a check question rather than stay silent.
+    example "no, but ... leaking"), and flags found only by words that ask first
+    (`ask_first` in the catalogue: "dropping things" is often carpal tunnel): the assistant
+    asks a check question rather than stay silent, most serious first.
     """
 
     hits: list[RedFlagHit]
@@ -393,9 +395,17 @@ class RedFlagDetector:
                 for m, reason in mentions
                 if reason in counted or (reason == RESOLVED and m.key in lasting)
             ]
-            span = self._flag_span(flag.patterns, flag.id, asserted, age)
+            span = self._flag_span(flag.patterns, flag.id, asserted, age, doc, all_cues)
             if span is not None:
                 hits.append(self._hit(flag, doc, span))
+                continue
+            span = self._flag_span(
+                flag.patterns, flag.id, asserted, age, doc, all_cues, asking=True
+            )
+            if span is not None:
+                # words that are this flag only sometimes ("dropping things" is often carpal
+                # tunnel): one check question, yes escalates at the flag's level
+                unsure.append(self._hit(flag, doc, span))
                 continue
             if flag.level == "emergency":
                 maybe = [
@@ -403,13 +413,16 @@ class RedFlagDetector:
                     for m, reason in mentions
                     if reason in counted | {DENIED_AT_A_DISTANCE, RETURNED}
                 ]
-                span = self._flag_span(flag.patterns, flag.id, maybe, age)
+                span = self._flag_span(flag.patterns, flag.id, maybe, age, doc, all_cues)
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
                     continue
-            if any_plainly_not_own and self._flag_span(flag.patterns, flag.id, plain, age):
+            if any_plainly_not_own and self._flag_span(
+                flag.patterns, flag.id, plain, age, doc, all_cues
+            ):
                 held_back.add(flag.id)
         hits.sort(key=lambda hit: -LEVEL_RANK[hit.level])
+        unsure.sort(key=lambda hit: -LEVEL_RANK[hit.level])
         return Detection(hits, unsure, cues, frozenset(held_back))
 
     def _cues(self, doc: Doc) -> list[_Mention]:
@@ -719,9 +732,16 @@ class RedFlagDetector:
         flag_id: str,
         mentions: list[_Mention],
         age: int | None,
+        doc: Doc,
+        cues: list[_Mention],
+        asking: bool = False,
     ) -> tuple[int, int] | None:
-        """The span that satisfies one of the flag's patterns, if any."""
+        """The span that satisfies one of the flag's patterns, if any: of the patterns that
+        raise the flag at once, or with `asking` of those that ask first (`ask_first`). A
+        `same_clause` pattern's words must have no comma or clause break between them."""
         for index, pattern in enumerate(patterns):
+            if bool(pattern.get("ask_first")) != asking:
+                continue
             if "phrases" in pattern:
                 for mention in mentions:
                     if mention.key == f"flag:{flag_id}:{index}":
@@ -732,6 +752,12 @@ class RedFlagDetector:
             ):
                 continue
             span = self._together(pattern["together"], pattern["within"], mentions)
+            if span is not None and pattern.get("same_clause"):
+                start, end = span
+                if any(t.text == "," for t in doc[start:end]) or self._boundary_between(
+                    doc, start, end, cues
+                ):
+                    continue
             if span is not None:
                 return span
         return None

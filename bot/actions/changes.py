@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -70,11 +71,31 @@ class ActionPrepareChange(Action):
         if field is None:
             dispatcher.utter_message(response="utter_ask_what_to_change")
             return [FollowupAction("action_listen")]
-        counts = dict(tracker.get_slot("retry_counts") or {})
-        events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in FIELD_SLOTS[field]]
-        for slot in FIELD_SLOTS[field]:
-            counts.pop(slot, None)
-        return [*events, SlotSet("retry_counts", counts)]
+        return cleared_for_change(tracker, field)
+
+
+def cleared_for_change(tracker: Tracker, field: str) -> list[dict[str, Any]]:
+    """The answers a change of `field` clears (and their tries), so the form asks them again."""
+    counts = dict(tracker.get_slot("retry_counts") or {})
+    events: list[dict[str, Any]] = [SlotSet(slot, None) for slot in FIELD_SLOTS[field]]
+    for slot in FIELD_SLOTS[field]:
+        counts.pop(slot, None)
+    return [*events, SlotSet("retry_counts", counts)]
+
+
+def chosen_field(text: str, domain: dict[str, Any]) -> str | None:
+    """The change-list choice a typed answer names: a button title of utter_ask_what_to_change
+    in the words ("GP practice", "I want to change my GP practice", "pain score please"), the
+    longest title first; None when none is named."""
+    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
+    said = f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
+    choices = []
+    for button in response.get("buttons") or []:
+        title = " ".join(re.findall(r"[a-z0-9]+", button["title"].lower()))
+        field = re.search(r'"field":\s*"(\w+)"', button["payload"])
+        if title and field and f" {title} " in said:
+            choices.append((len(title), field.group(1)))
+    return max(choices)[1] if choices else None
 
 
 class ActionStartAnotherProblem(Action):

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.changes import chosen_field, cleared_for_change
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
@@ -55,10 +56,23 @@ class ActionAnswerDigression(Action):
         if response not in responses:
             response = "utter_answer_help"
         dispatcher.utter_message(response=response, **service_values())
+        # Outside the form, the question the patient was answering is asked again with its
+        # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
+        question = last_bot_action(tracker.events)
+        if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
+            return [FollowupAction(question)]
         return []
 
 
 SUMMARY = "action_show_referral_summary"
+CHANGE_LIST = "utter_ask_what_to_change"
+# Questions outside the form whose answer the rules read only straight after them.
+ASKED_AGAIN_AFTER_A_QUESTION = (
+    "utter_ask_consent",
+    SUMMARY,
+    CHANGE_LIST,
+    "utter_ask_another_problem",
+)
 
 
 class ActionNotUnderstood(Action):
@@ -70,16 +84,28 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if last_bot_action(tracker.events) == SUMMARY:
+        question = last_bot_action(tracker.events)
+        if question == SUMMARY:
             return await self.at_the_read_back(dispatcher, tracker, domain)
+        if question == CHANGE_LIST:
+            # "GP practice" typed instead of tapped: that choice
+            field = chosen_field(tracker.latest_message.get("text") or "", domain)
+            if field:
+                return [*cleared_for_change(tracker, field), FollowupAction(FORM)]
         misses = int(tracker.get_slot("misunderstood_count") or 0) + 1
         if misses >= MAX_MISUNDERSTOOD:
             dispatcher.utter_message(
                 response="utter_not_understood_offer_phone", **service_values()
             )
-            return [SlotSet("misunderstood_count", 0)]
-        dispatcher.utter_message(response="utter_default")
-        return [SlotSet("misunderstood_count", misses)]
+            events = [SlotSet("misunderstood_count", 0)]
+        else:
+            dispatcher.utter_message(response="utter_default")
+            events = [SlotSet("misunderstood_count", misses)]
+        if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
+            # the question outside the form is asked again with its buttons: its yes, no or
+            # choice is read only straight after it
+            events.append(FollowupAction(question))
+        return events
 
     @staticmethod
     async def at_the_read_back(dispatcher, tracker, domain) -> list[dict[str, Any]]:

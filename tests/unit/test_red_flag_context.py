@@ -567,3 +567,38 @@ def test_a_what_if_the_patient_then_says_has_come_true_is_asked_about_not_held_b
 def test_a_what_if_with_nothing_come_true_stays_held_back(text):
     result = default_detector().analyse(text)
     assert result.hits == [] and result.unsure == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "wakes me up most nights, have to shake my hand. dropping things sometimes",
+        "I can't do up my buttons any more, my fingers go numb",
+        "my grip is going in my right hand",
+    ],
+)
+def test_hand_clumsiness_alone_asks_first_and_is_not_escalated_at_once(text):
+    """Often carpal tunnel, which the service sees (a blind tester's referral was stopped)."""
+    result = default_detector().analyse(text)
+    assert "neuro_deficit" not in [hit.id for hit in result.hits]
+    assert [hit.id for hit in result.unsure][:1] == ["neuro_deficit"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hands are clumsy and my walking is unsteady",
+        "keep dropping things and I'm unsteady on my feet",
+        "the grip in both my hands is going",
+    ],
+)
+def test_hand_clumsiness_with_unsteady_walking_or_both_hands_escalates(text):
+    assert "neuro_deficit" in flags(text)
+
+
+def test_on_purpose_about_something_else_after_a_comma_asks_not_escalates():
+    text = "Paracetamol, I lost a bit of weight on purpose, and I do the exercises off a leaflet"
+    result = default_detector().analyse(text)
+    assert result.hits == []
+    assert [hit.id for hit in result.unsure] == ["mental_health_crisis"]
+    assert "mental_health_crisis" in flags("I took my tablets on purpose, all of them")

@@ -1,0 +1,97 @@
+"""A question outside the form (consent, the read-back, the change list, another problem) is
+never left behind: after a question of the patient's or a message not understood it is asked
+again with its buttons, so the next yes, no or choice is read (blind testers got stuck: "how
+long is the wait?" at consent, then "yes" was not understood, over and over)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import yaml
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.changes import FIELD_SLOTS, chosen_field
+from bot.actions.digressions import (
+    ASKED_AGAIN_AFTER_A_QUESTION,
+    ActionAnswerDigression,
+    ActionNotUnderstood,
+)
+from tests.conftest import make_tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+RESPONSES = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+DOMAIN = {"responses": RESPONSES, "forms": {"referral_form": {"required_slots": []}}}
+
+
+def after(question: str, text: str, intent: str):
+    events = [
+        {"event": "action", "name": question},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker(
+        {"body_area": "knee", "side": "right"}, text, intent=intent, events=events
+    )
+    tracker.active_loop = {}
+    return tracker
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, DOMAIN))
+    return [m["response"] for m in dispatcher.messages], events
+
+
+def followups(events) -> list[str]:
+    return [e["name"] for e in events if e.get("event") == "followup"]
+
+
+@pytest.mark.parametrize("question", ASKED_AGAIN_AFTER_A_QUESTION)
+def test_a_question_of_the_patients_is_answered_then_the_open_question_asked_again(question):
+    said, events = run(
+        ActionAnswerDigression(), after(question, "how long is the wait?", "ask_waiting_times")
+    )
+    assert said == ["utter_answer_waiting_times"]
+    assert followups(events) == [question]
+
+
+@pytest.mark.parametrize(
+    "question", ["utter_ask_consent", "utter_ask_what_to_change", "utter_ask_another_problem"]
+)
+def test_a_message_not_understood_asks_the_open_question_again(question):
+    said, events = run(ActionNotUnderstood(), after(question, "flibble wibble", "nlu_fallback"))
+    assert said == ["utter_default"] and followups(events) == [question]
+
+
+def test_in_the_form_the_form_asks_its_own_question_again():
+    tracker = after("utter_ask_consent", "how long is the wait?", "ask_waiting_times")
+    tracker.active_loop = {"name": "referral_form"}
+    _, events = run(ActionAnswerDigression(), tracker)
+    assert followups(events) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("GP practice", "gp_practice"),
+        ("gp practice please", "gp_practice"),
+        ("I want to change my GP practice", "gp_practice"),
+        ("the pain score", "pain_score"),
+        ("Date of birth", "date_of_birth"),
+        ("how long", "duration"),
+        ("Voicemail and texts", "contact"),
+    ],
+)
+def test_a_change_list_choice_typed_instead_of_tapped_is_that_choice(text, field):
+    assert chosen_field(text, DOMAIN) == field
+    said, events = run(ActionNotUnderstood(), after("utter_ask_what_to_change", text, "inform"))
+    assert said == [] and followups(events) == ["referral_form"]
+    cleared = {e["name"] for e in events if e.get("event") == "slot" and e["value"] is None}
+    assert set(FIELD_SLOTS[field]) <= cleared
+
+
+@pytest.mark.parametrize("text", ["flibble", "everything", "not sure"])
+def test_words_that_name_no_choice_ask_the_change_list_again(text):
+    assert chosen_field(text, DOMAIN) is None
