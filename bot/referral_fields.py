@@ -55,13 +55,18 @@ _TIME_UNIT = re.compile(r"\b(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?
 _HOUSE_NUMBER = re.compile(r"^(?:flat|apartment|unit)?\s*\d+[a-z]?\b", re.I)
 
 
+def without_address_lead_in(text: str) -> str:
+    """The address without "it's", "my address is", "I live at" before it."""
+    return _ADDRESS_LEAD_IN.sub("", " ".join(text.split())).strip()
+
+
 def first_address_line(text: str) -> str | None:
     """The first line of the address in an answer that gives the postcode with it, or the
     address without the postcode: "12 Example Street, Cannock, WS11 1DB" gives "12 Example
     Street". A town alone ("Cannock WS11 1DB"), a date, or words with no house number or
     street word give None (the first line is then asked on its own)."""
     before = _POSTCODE_IN_TEXT.split(text, maxsplit=1)[0]
-    before = _ADDRESS_LEAD_IN.sub("", " ".join(before.split())).strip(" ,.;:-")
+    before = without_address_lead_in(before).strip(" ,.;:-")
     if not before or _DATE_IN_TEXT.search(before) or _TIME_UNIT.search(before):
         return None
     parts = [part.strip() for part in re.split(r"[,\n;]", before) if part.strip()]

@@ -31,7 +31,12 @@ from bot.problem_vocabulary import (
     onset_answer,
     parse_contact_permission,
 )
-from bot.referral_fields import clean_full_name, normalise_postcode, parse_date_of_birth
+from bot.referral_fields import (
+    clean_full_name,
+    normalise_postcode,
+    parse_date_of_birth,
+    without_address_lead_in,
+)
 
 FREE_TEXT_LIMIT = 500
 ADDRESS_LIMIT = 200
@@ -58,7 +63,7 @@ def address_line(text: str) -> str | None:
     tidy = free_text(text)
     if tidy is None or not any(ch.isalpha() for ch in tidy):
         return None
-    return tidy[:ADDRESS_LIMIT]
+    return (without_address_lead_in(tidy) or tidy)[:ADDRESS_LIMIT]
 
 
 def duration(text: str) -> str | None:

@@ -137,3 +137,18 @@ def test_the_first_line_of_an_address_typed_whole_is_read(typed, line):
 )
 def test_a_postcode_a_town_a_date_or_other_words_give_no_first_line(typed):
     assert first_address_line(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("it's 3 Specimen Terrace", "3 Specimen Terrace"),
+        ("my address is 12 Example Street", "12 Example Street"),
+        ("I live at Flat 2, 7 Sample Court", "Flat 2, 7 Sample Court"),
+        ("12 Example Street", "12 Example Street"),
+    ],
+)
+def test_the_first_line_asked_alone_is_stored_without_its_lead_in(typed, stored):
+    from bot.dialogue.answers import address_line
+
+    assert address_line(typed) == stored
