@@ -10,8 +10,9 @@ from stdnum.gb import nhs
 
 _DECLINED = re.compile(
     r"\b(?:don'?t know|do not know|dunno|not sure|no idea|can'?t remember|unknown|skip|"
-    r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given)\b"
-    r"|^(?:no|nope|no thanks|no thank you|n/a)\W*$",
+    r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
+    r"don'?t use (?:e-?mail|it)|do not use (?:e-?mail|it))\b"
+    r"|^(?:no|nope|nah|nah thanks|no thanks|no thank you|n/a)\W*$",
     re.I,
 )
 _YES = re.compile(

@@ -210,3 +210,13 @@ def test_easter_falls_on_the_published_sundays():
 
     published = ["2019-04-21", "2024-03-31", "2025-04-20", "2026-04-05", "2027-03-28"]
     assert [str(_easter(int(day[:4]))) for day in published] == published
+
+
+@pytest.mark.parametrize("typed", ["nah", "nah thanks", "I don't use email", "dont use it"])
+def test_no_email_said_naturally_is_a_decline(typed):
+    assert is_declined(typed)
+
+
+@pytest.mark.parametrize("typed", ["nathan@example.com", "jo@nah.example.com"])
+def test_an_email_that_contains_nah_is_not_a_decline(typed):
+    assert not is_declined(typed)

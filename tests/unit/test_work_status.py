@@ -58,6 +58,8 @@ def test_a_tapped_work_button_is_read_as_its_own_status(button):
         ("not back at work yet", "off_work"),
         ("I look after the kids full time", "not_working"),
         ("retired, but I look after my grandkids", "retired"),
+        ("struggling", "at_risk"),  # the button's first word, typed (a blind tester)
+        ("I struggle with it at work", "at_risk"),
     ],
 )
 def test_work_told_in_a_sentence_is_mapped_to_an_option(typed, status):
