@@ -247,13 +247,15 @@ def _plain(text: str) -> str:
 
 
 def not_registered(words: str | None) -> bool:
-    """The patient says they are registered with no GP practice ("I'm not registered with a
-    GP", "dont have a doctor"): a phrase of `not_registered_with_a_gp` in
-    content/eligibility.yml, as whole words, or a short one as the whole answer ("no GP")."""
+    """The whole answer says the patient is registered with no GP practice ("I'm not
+    registered with a GP at the moment", "dont have a doctor", "No GP"): one of
+    `not_registered_with_a_gp` in content/eligibility.yml, with only an opening "no", "I'm"
+    or "I've" and closing words of `not_registered_trailers` around it."""
     rules = load("eligibility")
-    plain = _plain(words or "")
-    if plain in {_plain(answer) for answer in rules["not_registered_whole_answers"]}:
-        return True
-    return any(
-        f" {_plain(phrase)} " in f" {plain} " for phrase in rules["not_registered_with_a_gp"]
-    )
+    said = _plain(words or "")
+    trailers = sorted((_plain(t) for t in rules["not_registered_trailers"]), key=len, reverse=True)
+    while ending := next((t for t in trailers if said.endswith(f" {t}")), None):
+        said = said[: -len(ending) - 1]
+    opening = r"^(?:no |nope )?(?:im |i am |ive |i have |i )?(?:currently |just )?"
+    phrases = {_plain(phrase) for phrase in rules["not_registered_with_a_gp"]}
+    return said in phrases or re.sub(opening, "", said) in phrases

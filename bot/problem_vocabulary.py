@@ -125,6 +125,10 @@ def match_work_status(text: str) -> str | None:
     for status, label in statuses.items():
         if lowered in (status, status.replace("_", " "), label.lower()):
             return status
+    whole = load("problem_vocabulary").get("work_status_whole_answers") or {}
+    for status, answers in whole.items():
+        if lowered.strip(" .!") in answers:
+            return status
     return match("work_status_words", said)
 
 

@@ -74,7 +74,7 @@ _PATTERN = {
                 "together": {"type": "array", "items": _TEXT, "minItems": 1},
                 "within": {"type": "integer", "minimum": 1, "maximum": 60},
                 "ask_first": {"type": "boolean"},
-                "same_clause": {"type": "boolean"},
+                "unless_between": {"type": "array", "items": _TEXT, "minItems": 1},
                 "stated_age_outside": {
                     "type": "array",
                     "items": {"type": "integer", "minimum": 0, "maximum": 120},
@@ -223,7 +223,7 @@ def check(raw: dict[str, Any]) -> list[str]:
     ]
     for flag in raw["red_flags"]:
         for pattern in flag["patterns"]:
-            for name in pattern.get("together", []):
+            for name in [*pattern.get("together", []), *pattern.get("unless_between", [])]:
                 if name not in concepts:
                     problems.append(f"{flag['id']}: unknown concept {name}")
         if date.fromisoformat(flag["last_reviewed"]) > date.today():

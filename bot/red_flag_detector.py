@@ -96,6 +96,9 @@ RESOLVED = "resolved"
 # recovered, then brought back into the present in the same sentence ("it settled but it's back
 # now", or "... been fine, now it's my knee"): an emergency gets its check question
 RETURNED = "returned"
+# a what-if or warning the patient then says has come true ("... well I've got it now"): an
+# emergency flag gets its check question; never counted as a symptom or as history by itself
+COME_TRUE = "come_true"
 ON_PURPOSE = "on_purpose"
 
 
@@ -214,6 +217,14 @@ def _a_named_condition(doc: Doc, mention: _Mention, names: frozenset[str]) -> bo
     return "having" not in {
         token.lower_ for token in doc[max(mention.start - 2, 0) : mention.start]
     }
+
+
+def _ends_a_clause(doc: Doc, i: int) -> bool:
+    """Position `i` ends the message or a clause, allowing a "now", "too" or "already" first:
+    "... well I've got it now." but not "and now I have pain in my hip"."""
+    while i < len(doc) and doc[i].lower_ in ("now", "too", "already", "today", "again"):
+        i += 1
+    return i >= len(doc) or doc[i].is_punct or doc[i].lower_ in ("and", "but", "so")
 
 
 def _said_of_a_mood(mention: _Mention, symptoms: list[_Mention]) -> bool:
@@ -351,6 +362,20 @@ class RedFlagDetector:
                 and hit.category not in self.context["own_history_categories"]
                 and hit.id not in own
             ]
+            unsure_extra = [
+                hit
+                for hit in theirs.unsure
+                if hit.level in SOMEONE_ELSE_LEVELS
+                and hit.category not in self.context["own_history_categories"]
+                and hit.id not in own | {u.id for u in found.unsure}
+            ]
+            if unsure_extra:
+                found = Detection(
+                    found.hits,
+                    sorted([*found.unsure, *unsure_extra], key=lambda hit: -LEVEL_RANK[hit.level]),
+                    found.context_cues,
+                    found.held_back - {hit.id for hit in unsure_extra},
+                )
             if extra:
                 hits = sorted([*found.hits, *extra], key=lambda hit: -LEVEL_RANK[hit.level])
                 held = found.held_back - {hit.id for hit in extra}
@@ -377,10 +402,9 @@ class RedFlagDetector:
         hits, unsure, held_back = [], [], set()
         # Mentions that are there but not plainly someone else's, denied, past...: when every
         # mention is asserted or only distantly denied, nothing can be held back.
-        plain = [m for m, reason in mentions if reason not in (DENIED_AT_A_DISTANCE, RETURNED)]
-        any_plainly_not_own = any(
-            reason not in (None, DENIED_AT_A_DISTANCE, RETURNED) for _, reason in mentions
-        )
+        asking = (DENIED_AT_A_DISTANCE, RETURNED, COME_TRUE)
+        plain = [m for m, reason in mentions if reason not in asking]
+        any_plainly_not_own = any(reason not in (None, *asking) for _, reason in mentions)
         # What is by nature in the past still counts when said with a past time ("the new knee
         # they did last year has gone hot"): a concept named in `history_still_counts`.
         lasting = {f"concept:{name}" for name in self.context["history_still_counts"]}
@@ -408,11 +432,7 @@ class RedFlagDetector:
                 unsure.append(self._hit(flag, doc, span))
                 continue
             if flag.level == "emergency":
-                maybe = [
-                    m
-                    for m, reason in mentions
-                    if reason in counted | {DENIED_AT_A_DISTANCE, RETURNED}
-                ]
+                maybe = [m for m, reason in mentions if reason in counted | set(asking)]
                 span = self._flag_span(flag.patterns, flag.id, maybe, age, doc, all_cues)
                 if span is not None:
                     unsure.append(self._hit(flag, doc, span))
@@ -531,8 +551,11 @@ class RedFlagDetector:
         """Why the mention is not the patient's own symptom now; None when it is."""
         # "if I got numbness down below ... well I've got it now": a what-if come true
         what_if = (
-            RETURNED
-            if any(c.key == "come_true" and c.start >= mention.end for c in cues)
+            COME_TRUE
+            if any(
+                c.key == "come_true" and c.start >= mention.end and _ends_a_clause(doc, c.end)
+                for c in cues
+            )
             else HYPOTHETICAL
         )
         if self._general_question(doc, mention, cues):
@@ -577,7 +600,8 @@ class RedFlagDetector:
             # "lost a stone without trying, before the wedding": not meant after all
             reasons = [reason for reason in reasons if reason != ON_PURPOSE]
         order = (
-            DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, RETURNED, DENIED_AT_A_DISTANCE
+            DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, RETURNED, COME_TRUE,
+            DENIED_AT_A_DISTANCE,
         )  # fmt: skip
         return min(reasons, key=order.index) if reasons else None
 
@@ -737,8 +761,8 @@ class RedFlagDetector:
         asking: bool = False,
     ) -> tuple[int, int] | None:
         """The span that satisfies one of the flag's patterns, if any: of the patterns that
-        raise the flag at once, or with `asking` of those that ask first (`ask_first`). A
-        `same_clause` pattern's words must have no comma or clause break between them."""
+        raise the flag at once, or with `asking` of those that ask first (`ask_first`). An
+        `unless_between` pattern does not count with one of those concepts inside its span."""
         for index, pattern in enumerate(patterns):
             if bool(pattern.get("ask_first")) != asking:
                 continue
@@ -752,10 +776,10 @@ class RedFlagDetector:
             ):
                 continue
             span = self._together(pattern["together"], pattern["within"], mentions)
-            if span is not None and pattern.get("same_clause"):
-                start, end = span
-                if any(t.text == "," for t in doc[start:end]) or self._boundary_between(
-                    doc, start, end, cues
+            if span is not None and pattern.get("unless_between"):
+                between = {f"concept:{name}" for name in pattern["unless_between"]}
+                if any(
+                    m.key in between and span[0] <= m.start and m.end <= span[1] for m in mentions
                 ):
                     continue
             if span is not None:

@@ -77,8 +77,8 @@ def first_address_line(text: str) -> str | None:
     def a_street(part: str) -> bool:
         return numbered(part) or bool(_STREET_WORDS.search(part))
 
-    if len(parts) >= 2 and not a_street(parts[-1]):
-        parts = parts[:-1]  # "..., Cannock": the town
+    while len(parts) >= 2 and not a_street(parts[-1]):
+        parts = parts[:-1]  # "..., Cannock, Staffordshire": the town and county
     line = ", ".join(parts)
     if not re.search(r"[^\W\d_]{2}", line):
         return None

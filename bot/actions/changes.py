@@ -86,16 +86,19 @@ def cleared_for_change(tracker: Tracker, field: str) -> list[dict[str, Any]]:
 def chosen_field(text: str, domain: dict[str, Any]) -> str | None:
     """The change-list choice a typed answer names: a button title of utter_ask_what_to_change
     in the words ("GP practice", "I want to change my GP practice", "pain score please"), the
-    longest title first; None when none is named."""
+    one named first ("my email address is wrong" is the email, "my address is wrong, the
+    postcode is fine" the address), the longer title where two start together; None when
+    none is named."""
     [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
     said = f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
     choices = []
     for button in response.get("buttons") or []:
         title = " ".join(re.findall(r"[a-z0-9]+", button["title"].lower()))
         field = re.search(r'"field":\s*"(\w+)"', button["payload"])
-        if title and field and f" {title} " in said:
-            choices.append((len(title), field.group(1)))
-    return max(choices)[1] if choices else None
+        at = said.find(f" {title} ") if title else -1
+        if field and at >= 0:
+            choices.append((at, -len(title), field.group(1)))
+    return min(choices)[2] if choices else None
 
 
 class ActionStartAnotherProblem(Action):

@@ -9,12 +9,14 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.changes import chosen_field, cleared_for_change
+from bot.actions.red_flag_check import QUESTIONS
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
+    holds_value,
     last_bot_action,
     what_is_corrected,
 )
@@ -66,13 +68,9 @@ class ActionAnswerDigression(Action):
 
 SUMMARY = "action_show_referral_summary"
 CHANGE_LIST = "utter_ask_what_to_change"
-# Questions outside the form whose answer the rules read only straight after them.
-ASKED_AGAIN_AFTER_A_QUESTION = (
-    "utter_ask_consent",
-    SUMMARY,
-    CHANGE_LIST,
-    "utter_ask_another_problem",
-)
+# Questions outside the form whose answer the rules read only straight after them (the same
+# places a "no" to a check question goes back to).
+ASKED_AGAIN_AFTER_A_QUESTION = QUESTIONS
 
 
 class ActionNotUnderstood(Action):
@@ -89,7 +87,16 @@ class ActionNotUnderstood(Action):
             return await self.at_the_read_back(dispatcher, tracker, domain)
         if question == CHANGE_LIST:
             # "GP practice" typed instead of tapped: that choice
-            field = chosen_field(tracker.latest_message.get("text") or "", domain)
+            text = tracker.latest_message.get("text") or ""
+            field = chosen_field(text, domain)
+            if field in correctable_fields() and holds_value(field, text):
+                # "my phone number is 07700 900456": the new value is in the message already
+                form = ValidateReferralForm()
+                slots = await form.correct(field, text, dispatcher, tracker, domain)
+                if slots is not None:
+                    ask = form.questions_left(tracker, slots)
+                    events = [SlotSet(name, value) for name, value in slots.items()]
+                    return [*events, FollowupAction(FORM if ask else SUMMARY)]
             if field:
                 return [*cleared_for_change(tracker, field), FollowupAction(FORM)]
         misses = int(tracker.get_slot("misunderstood_count") or 0) + 1

@@ -368,15 +368,14 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_postcode(self, value, dispatcher, tracker, domain) -> Slots:
         """The postcode; and the first line of the address when the answer to the address
-        question gives it ("12 Example Street, Cannock, WS11 1DB"), so it is not asked again.
+        question gives it ("12 Example Street, Cannock, WS11 1DB"), so it is not asked (again).
         A first line without the postcode is kept, and the postcode alone asked for."""
         # The entity may be clipped ("st13" from " st13  6RJ "): then the whole message it
         # came from is read (this one, whether it answered this question or the one before).
         said = tracker.latest_message.get("text") or ""
+        # asked for the address, the patient's newest one is the one kept (also at a change)
         asked = tracker.get_slot("requested_slot") == "postcode"
-        line = None
-        if asked and tracker.get_slot("address_line1") is None:
-            line = first_address_line(said)
+        line = first_address_line(said) if asked else None
         if line is not None and normalise_postcode(said) is None:
             return {"postcode": None, "address_line1": line}
         slots = self.checked("postcode", value, dispatcher, tracker)

@@ -65,6 +65,11 @@ def label(field: str) -> str:
     return _vocabulary()[3][field]
 
 
+def holds_value(field: str, text: str) -> bool:
+    """The message holds a value for this field (a date, a phone number, a postcode...)."""
+    return _has_value(field, text)
+
+
 def corrected_field(text: str, named: str | None, answered: Iterable[str]) -> str | None:
     """The answered field this message corrects: it names the field (or the NLU found it
     named), says the earlier answer was wrong, and holds a new value for it. None otherwise,

@@ -190,6 +190,9 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
     when the rules read the same flag's words as plainly not the patient's own now, and, below
     emergency, when the message has any context cue (someone else, a denial, a question, the
     past, on purpose). An emergency rule hit held back by a distant negation also asks.
+    Words the rules read as asking first (`ask_first`: "dropping things") are not raised at
+    once below emergency by either detector. The one check question is for the most serious
+    flag either detector is unsure of.
     """
     detection = detector.analyse(text)
     flags = [hit.id for hit in detection.hits]
@@ -208,6 +211,15 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         # down once. Without the rules' reading of the same words an emergency guess is never
         # stepped down.
         decision = "ask" if decision == "flag" else "clear"
+    if (
+        guess
+        and decision == "flag"
+        and known[guess].level != "emergency"
+        and guess in {hit.id for hit in detection.unsure}
+    ):
+        # The rules read this flag's words as ones that ask first ("dropping things" is often
+        # carpal tunnel): below emergency the learned detector does not raise it at once either
+        decision = "ask"
     learned = guess if decision != "clear" else None
     sure = learned and decision == "flag" and known[learned].level == "emergency"
     if learned and decision == "flag" and getattr(opinion, "sure", False):
@@ -219,9 +231,11 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         flags.sort(key=lambda flag_id: -LEVEL_RANK[known[flag_id].level])
     if flags:
         return flags, None
-    if detection.unsure:
-        return [], detection.unsure[0].id
-    return [], learned
+    # one check question: the most serious of the rules' unsure flag and the learned one
+    asks = [hit.id for hit in detection.unsure[:1]] + ([learned] if learned else [])
+    if not asks:
+        return [], None
+    return [], max(asks, key=lambda flag_id: LEVEL_RANK[known[flag_id].level])
 
 
 def mark(message: Message, flag_ids: list[str]) -> None:

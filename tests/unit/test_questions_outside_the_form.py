@@ -19,21 +19,21 @@ from bot.actions.digressions import (
     ActionNotUnderstood,
 )
 from tests.conftest import make_tracker
+from tests.support.referral_slots import COMPLETE
 
 ROOT = Path(__file__).resolve().parents[2]
 RESPONSES = yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
 DOMAIN = {"responses": RESPONSES, "forms": {"referral_form": {"required_slots": []}}}
 
 
-def after(question: str, text: str, intent: str):
+def after(question: str, text: str, intent: str, slots: dict | None = None):
     events = [
         {"event": "action", "name": question},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": text},
     ]
-    tracker = make_tracker(
-        {"body_area": "knee", "side": "right"}, text, intent=intent, events=events
-    )
+    slots = slots or {"body_area": "knee", "side": "right"}
+    tracker = make_tracker(slots, text, intent=intent, events=events)
     tracker.active_loop = {}
     return tracker
 
@@ -82,6 +82,8 @@ def test_in_the_form_the_form_asks_its_own_question_again():
         ("Date of birth", "date_of_birth"),
         ("how long", "duration"),
         ("Voicemail and texts", "contact"),
+        ("my email address is wrong", "email"),  # the one named first
+        ("my address is wrong, the postcode is fine", "address_line1"),
     ],
 )
 def test_a_change_list_choice_typed_instead_of_tapped_is_that_choice(text, field):
@@ -95,3 +97,13 @@ def test_a_change_list_choice_typed_instead_of_tapped_is_that_choice(text, field
 @pytest.mark.parametrize("text", ["flibble", "everything", "not sure"])
 def test_words_that_name_no_choice_ask_the_change_list_again(text):
     assert chosen_field(text, DOMAIN) is None
+
+
+def test_a_change_list_choice_typed_with_its_new_value_takes_the_value():
+    text = "my phone number is 07700 900456"
+    tracker = after("utter_ask_what_to_change", text, "inform", slots=dict(COMPLETE))
+    said, events = run(ActionNotUnderstood(), tracker)
+    assert {"event": "slot", "name": "phone", "value": "07700 900456"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    assert followups(events) == ["action_show_referral_summary"]

@@ -602,3 +602,55 @@ def test_on_purpose_about_something_else_after_a_comma_asks_not_escalates():
     assert result.hits == []
     assert [hit.id for hit in result.unsure] == ["mental_health_crisis"]
     assert "mental_health_crisis" in flags("I took my tablets on purpose, all of them")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "both my hands are clumsy",
+        "I'm dropping things and my walking is all over the place",
+        "my hands are numb and clumsy and I keep falling over",
+        "my grip has gone in both hands",
+    ],
+)
+def test_hand_clumsiness_in_both_hands_or_with_falls_escalates_at_once(text):
+    assert "neuro_deficit" in flags(text)
+
+
+def test_a_worry_followed_by_a_new_symptom_is_not_a_what_if_come_true():
+    result = default_detector().analyse("what if it's cancer? and now I have pain in my hip too")
+    assert result.hits == [] and result.unsure == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "last night I took a lot of my tablets. It was on purpose",
+        "my tablets, I took them all on purpose",
+        "I took my tablets, yes, on purpose",
+    ],
+)
+def test_tablets_taken_on_purpose_across_a_comma_or_sentence_still_escalate(text):
+    assert "mental_health_crisis" in flags(text)
+
+
+def test_someone_elses_hand_clumsiness_happening_now_asks_too():
+    result = default_detector().analyse("my husband keeps dropping things")
+    assert [hit.id for hit in result.unsure] == ["neuro_deficit"]
+
+
+def test_a_sure_learned_guess_does_not_raise_at_once_what_the_rules_ask_first():
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    sure = Assessment("neuro_deficit", 0.99, "flag", sure=True)
+    assert decide(default_detector(), "I keep dropping things", sure) == ([], "neuro_deficit")
+
+
+def test_the_check_question_is_for_the_most_serious_flag_either_detector_is_unsure_of():
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    unsure_emergency = Assessment("cauda_equina", 0.8, "ask")
+    text = "I keep dropping things and my wee is different"
+    assert decide(default_detector(), text, unsure_emergency) == ([], "cauda_equina")

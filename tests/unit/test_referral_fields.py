@@ -115,6 +115,7 @@ def test_single_words_and_non_names_are_refused(typed):
         ("12 example rd ws111db", "12 example rd"),
         ("i live at 7b Test Avenue", "7b Test Avenue"),
         ("12 Example Street, Cannock", "12 Example Street"),
+        ("12 Example Street, Cannock, Staffordshire, WS11 1DB", "12 Example Street"),
     ],
 )
 def test_the_first_line_of_an_address_typed_whole_is_read(typed, line):

@@ -477,10 +477,12 @@ def test_a_first_line_without_the_postcode_is_kept_and_the_postcode_asked_alone(
     assert said == []  # no "that does not look like a postcode": asked short instead
 
 
-def test_a_first_line_already_given_is_not_replaced_by_the_postcode_answer():
+def test_a_whole_address_given_again_replaces_the_first_line_given_before():
+    """The postcode given with the date of birth, then changed at the read-back with the
+    whole address: the new first line is kept, not the old one with the new postcode."""
     slots = {"address_line1": "3 Sample Road"}
     result, _ = answer("postcode", "12 Example Street, ST4 6QG", slots=slots)
-    assert result == {"postcode": "ST4 6QG"}
+    assert result == {"postcode": "ST4 6QG", "address_line1": "12 Example Street"}
 
 
 def test_an_answer_with_neither_address_nor_postcode_is_refused_as_before():
@@ -583,6 +585,8 @@ def test_a_patient_registered_with_no_gp_practice_is_told_how_to_register(text):
         ("No, GP is Moss Street Surgery", "Moss Street Surgery"),  # "no" is not "no GP"
         ("not registered there any more, I'm with Moss Street Surgery now", "Moss Street Surgery"),
         ("I don't know", NOT_GIVEN),  # registered, name not known: not the same
+        ("I don't have a GP number", NOT_GIVEN),
+        ("I don't know, I don't have a GP letter to hand", NOT_GIVEN),
     ],
 )
 def test_a_practice_named_or_not_known_is_not_read_as_no_gp(text, stored):
@@ -595,3 +599,16 @@ def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
     result, _ = answer("gp_practice", "none", slots=slots)
     assert result.get("eligible") is not False
     assert (result["gp_practice"], result["gp_ods_code"]) == ("the health centre", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not registered as disabled",
+        "haven't got a GP appointment yet but I'm with the Leek practice",
+        "don't have a surgery name, it's near the Tesco in Stone",
+    ],
+)
+def test_no_gp_words_inside_a_longer_answer_do_not_end_the_referral(text):
+    result, _ = answer("gp_practice", text)
+    assert result.get("eligible") is not False

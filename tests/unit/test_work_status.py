@@ -59,7 +59,10 @@ def test_a_tapped_work_button_is_read_as_its_own_status(button):
         ("I look after the kids full time", "not_working"),
         ("retired, but I look after my grandkids", "retired"),
         ("struggling", "at_risk"),  # the button's first word, typed (a blind tester)
-        ("I struggle with it at work", "at_risk"),
+        ("I'm struggling.", "at_risk"),
+        ("retired but struggling with the pain", "retired"),
+        ("off sick, struggling", "off_work"),
+        ("unemployed and struggling", "not_working"),
     ],
 )
 def test_work_told_in_a_sentence_is_mapped_to_an_option(typed, status):
