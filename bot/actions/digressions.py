@@ -60,7 +60,7 @@ class ActionAnswerDigression(Action):
         dispatcher.utter_message(response=response, **service_values())
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
-        question = last_bot_action(tracker.events)
+        question = asked_place(tracker)
         if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
             return [FollowupAction(question)]
         return []
@@ -68,6 +68,16 @@ class ActionAnswerDigression(Action):
 
 SUMMARY = "action_show_referral_summary"
 CHANGE_LIST = "utter_ask_what_to_change"
+
+
+def asked_place(tracker: Tracker) -> str | None:
+    """The question the patient's message answers: the bot's last action, where
+    action_prepare_change (which asks what to change when "Change something" names nothing)
+    counts as the change list."""
+    question = last_bot_action(tracker.events)
+    return CHANGE_LIST if question == "action_prepare_change" else question
+
+
 # Questions outside the form whose answer the rules read only straight after them (the same
 # places a "no" to a check question goes back to).
 ASKED_AGAIN_AFTER_A_QUESTION = QUESTIONS
@@ -82,7 +92,7 @@ class ActionNotUnderstood(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        question = last_bot_action(tracker.events)
+        question = asked_place(tracker)
         if question == SUMMARY:
             return await self.at_the_read_back(dispatcher, tracker, domain)
         if question == CHANGE_LIST:

@@ -107,3 +107,14 @@ def test_a_change_list_choice_typed_with_its_new_value_takes_the_value():
         {k: e.get(k) for k in ("event", "name", "value")} for e in events
     ]
     assert followups(events) == ["action_show_referral_summary"]
+
+
+def test_after_change_something_asked_what_to_change_a_typed_choice_is_taken():
+    """ "Change something" names nothing: action_prepare_change asks what to change itself, so
+    its reply is the change list (a blind tester's "GP practice" got "did not understand")."""
+    said, events = run(
+        ActionNotUnderstood(), after("action_prepare_change", "GP practice", "inform")
+    )
+    assert said == [] and followups(events) == ["referral_form"]
+    said, events = run(ActionNotUnderstood(), after("action_prepare_change", "hmm", "inform"))
+    assert followups(events) == ["utter_ask_what_to_change"]
