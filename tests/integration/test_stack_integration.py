@@ -406,6 +406,37 @@ def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_b
     assert patient["phone"] == "07700 900456"
 
 
+def test_a_question_at_consent_is_answered_and_consent_asked_again_so_yes_carries_on(stack):
+    """A blind tester asked "how long is the wait?" at the consent question; the answer came,
+    but consent was not asked again and every "yes" after it got "did not understand"."""
+    sender = "consent-digression"
+    stack.say(sender, "hi")
+    replies = stack.say(sender, "Before I start, how long is the wait to be seen?")
+    assert "waiting times" in texts(replies).lower()
+    assert "Yes, carry on" in [b["title"] for r in replies for b in r.get("buttons") or []]
+    assert "date of birth" in texts(stack.say(sender, "ok, yes carry on")).lower()
+
+
+def test_a_question_at_the_read_back_is_answered_and_the_answers_read_back_to_send(stack):
+    say, seen = at_the_first_read_back(stack, "read-back-question", "what happens after I send it?")
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    asked = texts(seen[1]).lower()
+    assert "someone from the team reads it" in asked and "please check your answers" in asked
+
+
+def test_a_change_list_choice_typed_after_change_something_is_asked_again(stack):
+    """ "Change something", then "GP practice" typed instead of tapped: the practice is asked
+    again and the new one stored (a blind tester got "did not understand", twice)."""
+    say, seen = at_the_first_read_back(
+        stack, "change-list-typed", "Change something", "GP practice"
+    )
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    assert "gp practice (surgery)" in texts(seen[2]).lower()
+    assert stored_referral(stack, outcome.reference)["eligibility"]["gp_ods_code"]
+
+
 def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_stored(stack):
     """'It's my hip, not my knee' typed at the read-back: the part is changed, the hip's side
     (and any screening) asked, and the answers read back again before anything is sent."""
