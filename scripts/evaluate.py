@@ -208,7 +208,30 @@ def varied_section(results: list[Result]) -> list[str]:
             for r in misses
         ],
         "",
+        *median_by_kind(results),
     ]
+
+
+def median_by_kind(results: list[Result]) -> list[str]:
+    """Median messages of completed referrals by what the patient did, so a figure that moves
+    with the mix of patients can be read for each kind."""
+    patients = generate(VARIED_SEED, len(results))
+    kinds = {
+        "named a practice in the ICB's list": lambda g: "eligibility" in g.expected,
+        "named a practice not in the list, or none": lambda g: "eligibility" not in g.expected,
+        "typed the whole address when asked": lambda g: "address_line1" in g.expected["patient"],
+        "gave the postcode alone": lambda g: "address_line1" not in g.expected["patient"],
+        "told the problem in the opening message": lambda g: "which side" in g.told,
+        "told the problem answer by answer": lambda g: "which side" not in g.told,
+    }
+    rows = ["| patients who | n | median messages |", "| --- | --- | --- |"]
+    for label, wanted in kinds.items():
+        counts = [
+            r.messages for g, r in zip(patients, results, strict=True) if wanted(g) and r.completed
+        ]
+        median = f"{statistics.median(counts):g}" if counts else "-"
+        rows.append(f"| {label} | {len(counts)} | {median} |")
+    return [*rows, ""]
 
 
 def patients_section(outcomes: list[Outcome]) -> list[str]:
