@@ -59,6 +59,11 @@ def parse_pain_score(text: str) -> int | None:
     return int(scores[0])
 
 
+def several_pain_scores(text: str) -> bool:
+    """More than one 0-10 score in the words ("about a 6, goes up to 8 when it's bad")."""
+    return len(_SCORE.findall(text)) > 1 or bool(_RANGE.search(text))
+
+
 @dataclass(frozen=True)
 class Duration:
     days: int

@@ -41,7 +41,7 @@ from bot.dialogue.screening import (
 )
 from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
-from bot.problem_fields import parse_duration
+from bot.problem_fields import parse_duration, several_pain_scores
 from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
@@ -477,6 +477,11 @@ class ValidateReferralForm(FormValidationAction):
         return self.checked("duration", value, dispatcher, tracker)
 
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
+        said = tracker.latest_message.get("text") or ""
+        if tracker.get_slot("requested_slot") == "pain_score" and several_pain_scores(said):
+            # "about a 6, goes up to 8 when it's bad": the NLU may pick either number; the
+            # pain now is asked for as one number rather than guessed
+            return self.reject("pain_score", "utter_one_pain_score", dispatcher, tracker)
         return self.checked("pain_score", value, dispatcher, tracker)
 
     def validate_work_status(self, value, dispatcher, tracker, domain) -> Slots:

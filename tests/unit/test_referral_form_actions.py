@@ -612,3 +612,17 @@ def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
 def test_no_gp_words_inside_a_longer_answer_do_not_end_the_referral(text):
     result, _ = answer("gp_practice", text)
     assert result.get("eligible") is not False
+
+
+@pytest.mark.parametrize(
+    "text", ["about a 6, goes up to 8 when its bad", "it's a 4 but 9 at night", "6-7"]
+)
+def test_two_pain_scores_at_the_pain_question_ask_for_the_one_now(text):
+    """A blind tester's "about a 6, goes up to 8 when its bad" was stored as 8."""
+    result, said = answer("pain_score", text)
+    assert result["pain_score"] is None and said == ["utter_one_pain_score"]
+
+
+def test_one_pain_score_in_words_is_taken():
+    result, said = answer("pain_score", "about a six I'd say")
+    assert result["pain_score"] == "6" and said == []
