@@ -12,6 +12,8 @@ from dateutil import parser as date_parser
 _POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})$")
 _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\b", re.IGNORECASE)
 _NAME = re.compile(r"^[^\W\d_]+(?:\.?[ '\-][^\W\d_]+|\.[^\W\d_]+)*\.?$")
+# Words of an aside after a name: "as I said", "told you at the start", "thanks".
+_ASIDE = re.compile(r"\b(?:said|told|start|before|already|again|thanks|thank|please)\b", re.I)
 _NAME_LEAD_IN = re.compile(r"^(?:my name is|my name's|i am|i'm|it's|it is|name:?)\s+", re.I)
 _DATE_LEAD_IN = re.compile(
     r"^(?:(?:it'?s|it is|i was born on|i was born|born on|born|my date of birth is|dob:?)\s+)?"
@@ -92,11 +94,16 @@ def first_address_line(text: str) -> str | None:
 
 
 def clean_full_name(text: str) -> str | None:
-    """Return a tidy full name (at least two words of letters), or None."""
+    """Return a tidy full name (at least two words of letters), or None. An aside after the
+    name, past a comma or in brackets ("Chris Sample, as I said", "Pat Example (told you!)"),
+    is left out when it is one (its words in _ASIDE)."""
     name = _NAME_LEAD_IN.sub("", " ".join(text.split())).strip(" .,")
-    if len(name) > 100 or len(name.split()) < 2 or not _NAME.match(name):
-        return None
-    return name
+    if len(name) <= 100 and len(name.split()) >= 2 and _NAME.match(name):
+        return name
+    parts = re.split(r"[,(]", name, maxsplit=1)
+    if len(parts) == 2 and _ASIDE.search(parts[1]):
+        return clean_full_name(parts[0])
+    return None
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,20 @@ def test_the_first_line_asked_alone_is_stored_without_its_lead_in(typed, stored)
     from bot.dialogue.answers import address_line
 
     assert address_line(typed) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("Chris Sample, as I said at the start", "Chris Sample"),
+        ("Pat Example (told you at the start!)", "Pat Example"),
+        ("my name is Jo Specimen, thanks", "Jo Specimen"),
+    ],
+)
+def test_a_name_with_words_after_it_is_the_name(typed, name):
+    assert clean_full_name(typed) == name
+
+
+@pytest.mark.parametrize("typed", ["Sample, Chris", "as I said at the start, Chris"])
+def test_words_that_do_not_start_with_a_whole_name_are_still_refused(typed):
+    assert clean_full_name(typed) is None
