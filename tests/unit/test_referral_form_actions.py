@@ -626,3 +626,19 @@ def test_two_pain_scores_at_the_pain_question_ask_for_the_one_now(text):
 def test_one_pain_score_in_words_is_taken():
     result, said = answer("pain_score", "about a six I'd say")
     assert result["pain_score"] == "6" and said == []
+
+
+def test_a_practice_named_with_the_postcode_is_taken_and_said_back():
+    """A blind tester gave "ST7 4ZZ. My doctors is the surgery on Liverpool Road in Kidsgrove"
+    and was asked for the practice again."""
+    result, said = answer("postcode", "ws11 1db, I'm with Moss Street Surgery")
+    assert result["postcode"] == "WS11 1DB" and result["gp_practice"] == "Moss Street Surgery"
+    assert result["gp_ods_code"] and said == ["utter_gp_practice_found"]
+
+
+@pytest.mark.parametrize(
+    "text", ["12 Moss Street, Cannock, WS11 1DB", "WS11 1DB", "ws11 1db, I'm with the surgery"]
+)
+def test_an_address_or_a_practice_not_named_for_sure_leaves_the_practice_question(text):
+    result, _ = answer("postcode", text)
+    assert "gp_practice" not in result
