@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bot.content_store import load
 from bot.paths import CONTENT
+from bot.referral_fields import first_address_line
 
 SNAPSHOT = CONTENT / "reference" / "gp_practices_qnc.csv"
 ICB = "QNC"
@@ -259,3 +260,19 @@ def not_registered(words: str | None) -> bool:
     opening = r"^(?:no |nope )?(?:im |i am |ive |i have |i )?(?:currently |just )?"
     phrases = {_plain(phrase) for phrase in rules["not_registered_with_a_gp"]}
     return said in phrases or re.sub(opening, "", said) in phrases
+
+
+# Words that say a GP practice is named in an answer to another question.
+_PRACTICE_WORDS = re.compile(
+    r"\b(?:surgery|practice|medical|health cent(?:re|er)|doctors|gp)\b", re.I
+)
+
+
+def said_with_the_address(text: str) -> Practice | None:
+    """The one practice named, after practice words, in the answer to the address question
+    ("..., I'm with Moss Street Surgery"); the postcode and the first line are left out first."""
+    if _PRACTICE_WORDS.search(text) is None:
+        return None
+    rest = POSTCODE.sub(" ", text)
+    line = first_address_line(text)
+    return find(rest.replace(line, " ") if line else rest)

@@ -53,6 +53,7 @@ _STREET_WORDS = re.compile(
     r"house|farm|flat|apartment|bungalow)\b",
     re.I,
 )
+ADDRESS_LIMIT = 200  # characters kept of a first line
 _TIME_UNIT = re.compile(r"\b(?:days?|weeks?|wks?|months?|years?|yrs?|hours?|hrs?)\b", re.I)
 _HOUSE_NUMBER = re.compile(r"^(?:flat|apartment|unit)?\s*\d+[a-z]?\b", re.I)
 
@@ -86,10 +87,10 @@ def first_address_line(text: str) -> str | None:
         return None
     with_postcode = _POSTCODE_IN_TEXT.search(text) is not None
     if with_postcode and any(a_street(part) for part in parts):
-        return line[:200]
+        return line[:ADDRESS_LIMIT]
     # without a postcode, only a plain first line: a house number and a street word
     if any(numbered(part) for part in parts) and _STREET_WORDS.search(line):
-        return line[:200]
+        return line[:ADDRESS_LIMIT]
     return None
 
 

@@ -60,10 +60,7 @@ class ActionAnswerDigression(Action):
         dispatcher.utter_message(response=response, **service_values())
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
-        question = asked_place(tracker)
-        if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
-            return [FollowupAction(question)]
-        return []
+        return asked_again(tracker, asked_place(tracker))
 
 
 SUMMARY = "action_show_referral_summary"
@@ -81,6 +78,14 @@ def asked_place(tracker: Tracker) -> str | None:
 # Questions outside the form whose answer the rules read only straight after them (the same
 # places a "no" to a check question goes back to).
 ASKED_AGAIN_AFTER_A_QUESTION = QUESTIONS
+
+
+def asked_again(tracker: Tracker, question: str | None) -> list[dict[str, Any]]:
+    """The question outside the form asked again with its buttons (its yes, no or choice is
+    read only straight after it); nothing in the form, which asks its own."""
+    if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
+        return [FollowupAction(question)]
+    return []
 
 
 class ActionNotUnderstood(Action):
@@ -118,11 +123,7 @@ class ActionNotUnderstood(Action):
         else:
             dispatcher.utter_message(response="utter_default")
             events = [SlotSet("misunderstood_count", misses)]
-        if not tracker.active_loop.get("name") and question in ASKED_AGAIN_AFTER_A_QUESTION:
-            # the question outside the form is asked again with its buttons: its yes, no or
-            # choice is read only straight after it
-            events.append(FollowupAction(question))
-        return events
+        return [*events, *asked_again(tracker, question)]
 
     @staticmethod
     async def at_the_read_back(dispatcher, tracker, domain) -> list[dict[str, Any]]:

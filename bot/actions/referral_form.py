@@ -7,7 +7,6 @@ optional question is skipped, a required one comes with the service's phone numb
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Container
 from datetime import date
 from typing import Any
@@ -61,23 +60,6 @@ from bot.referral_fields import (
 from bot.service_facts import area_status, min_age, service_phone
 
 Slots = dict[str, Any]
-# Words that say a GP practice is named in an answer to another question.
-_PRACTICE_WORDS = re.compile(
-    r"\b(?:surgery|practice|medical|health cent(?:re|er)|doctors|gp)\b", re.I
-)
-
-
-def practice_said_in_passing(text: str) -> gp_practices.Practice | None:
-    """The one practice named after practice words in an answer to another question ("...,
-    I'm with Moss Street Surgery"); the postcode and the first line are left out first."""
-    match = _PRACTICE_WORDS.search(text)
-    if match is None:
-        return None
-    rest = re.sub(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", " ", text, flags=re.I)
-    line = first_address_line(text)
-    if line:
-        rest = rest.replace(line, " ")
-    return gp_practices.find(rest)
 
 
 logger = logging.getLogger(__name__)
@@ -403,7 +385,7 @@ class ValidateReferralForm(FormValidationAction):
         if asked and slots.get("postcode") and not tracker.get_slot("gp_practice"):
             # "ST16 2AB, I'm with Moss Street Surgery": the practice too, when the words name
             # one practice for sure, so its question is not asked
-            practice = practice_said_in_passing(said)
+            practice = gp_practices.said_with_the_address(said)
             if practice is not None:
                 dispatcher.utter_message(
                     response="utter_gp_practice_found", practice=practice.name, place=practice.place

@@ -32,6 +32,7 @@ from bot.problem_vocabulary import (
     parse_contact_permission,
 )
 from bot.referral_fields import (
+    ADDRESS_LIMIT,
     clean_full_name,
     normalise_postcode,
     parse_date_of_birth,
@@ -39,7 +40,6 @@ from bot.referral_fields import (
 )
 
 FREE_TEXT_LIMIT = 500
-ADDRESS_LIMIT = 200
 
 
 @dataclass(frozen=True)
