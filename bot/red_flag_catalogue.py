@@ -154,6 +154,9 @@ SCHEMA: dict[str, Any] = {
                             # the question as one line of a list of several ("you have
                             # ever had cancer"), when it is not already a list of lines
                             "in_a_list": _TEXT,
+                            # asked only of patients this old or older (giant cell
+                            # arteritis is rare under 50); asked when the age is not known
+                            "from_age": {"type": "integer", "minimum": 0, "maximum": 120},
                         },
                     },
                     "patterns": {"type": "array", "items": _PATTERN, "minItems": 1},
@@ -180,6 +183,8 @@ class RedFlag:
     screening_question: str | None = None
     # The question as one line of a list asked together with others (optional).
     screening_line: str | None = None
+    # The screening question is asked only from this age (None: at any age).
+    screening_from_age: int | None = None
     # One plain yes/no question naming the symptom, asked when a detector is unsure.
     check_question: str = ""
     # What to do, said on the emergency-department kiosk instead of `advice` (optional).
@@ -196,13 +201,15 @@ class RedFlagCatalogue:
     levels: dict[str, dict[str, str]]
     screening_order: tuple[str, ...] = field(default=())
 
-    def screening_for(self, body_area: str | None) -> list[RedFlag]:
-        """Screening questions for a body area, most serious level first."""
+    def screening_for(self, body_area: str | None, age: int | None = None) -> list[RedFlag]:
+        """Screening questions for a body area, most serious level first; with the patient's
+        age, without the questions asked only from an older age (`from_age`)."""
         area = body_area or "several"
         return [
-            self.flags[flag_id]
-            for flag_id in self.screening_order
-            if area in self.flags[flag_id].screening_areas
+            flag
+            for flag in (self.flags[flag_id] for flag_id in self.screening_order)
+            if area in flag.screening_areas
+            and (age is None or flag.screening_from_age is None or age >= flag.screening_from_age)
         ]
 
 
@@ -250,6 +257,7 @@ def parse(raw: dict[str, Any]) -> RedFlagCatalogue:
             screening_areas=tuple(item.get("screening", {}).get("areas", ())),
             screening_question=item.get("screening", {}).get("question"),
             screening_line=item.get("screening", {}).get("in_a_list"),
+            screening_from_age=item.get("screening", {}).get("from_age"),
             check_question=item["check_question"],
         )
         for item in raw["red_flags"]

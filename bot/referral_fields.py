@@ -31,6 +31,86 @@ _DATE_IN_TEXT = re.compile(
 )
 
 
+# The name and the date of birth said before their questions ("Hi, my name is Jo Example, born
+# 3/4/1975, and my knee ..."): only after words that say what they are, so a date of injury
+# or "I'm in agony" is never taken for either.
+_NAME_SAID = re.compile(
+    r"\b(?:my name is|my name's|my names|name's|i am called|i'm called|im called)\s+", re.I
+)
+# Words after which a name said in passing has ended ("my name is Jo Example and my knee ...").
+_AFTER_A_NAME = frozenset(
+    [
+        "and",
+        "i",
+        "i'm",
+        "im",
+        "i've",
+        "ive",
+        "my",
+        "from",
+        "aged",
+        "age",
+        "born",
+        "dob",
+        "with",
+        "who",
+        "have",
+        "had",
+        "has",
+        "been",
+        "is",
+        "am",
+        "was",
+        "but",
+        "so",
+        "the",
+        "a",
+        "an",
+        "im",
+        "here",
+    ]
+)
+MAX_NAME_WORDS = 4
+_BIRTH_SAID = re.compile(
+    r"\b(?:i was born(?: on)?|born(?: on)?|d\.?o\.?b\.?|date of birth(?: is)?)[\s:,\-]*(?:the\s+)?",
+    re.I,
+)
+
+
+def name_said_in_passing(text: str) -> str | None:
+    """A full name said after "my name is" (or the like) in a longer message, or None. The
+    name must end the message, a clause or come before a word that is not part of a name
+    ("and", "I", "my", "born"...); otherwise it is left for its own question."""
+    found = _NAME_SAID.search(text.replace("\u2019", "'"))
+    if not found:
+        return None
+    words: list[str] = []
+    for raw in re.split(r"(\s+)", text[found.end() :].replace("\u2019", "'")):
+        word = raw.strip()
+        if not word:
+            continue
+        bare = word.rstrip(".,;:!?)")
+        if bare.lower() in _AFTER_A_NAME:
+            break
+        words.append(bare)
+        if bare != word or len(words) > MAX_NAME_WORDS:
+            break
+    if len(words) > MAX_NAME_WORDS:
+        return None
+    return clean_full_name(" ".join(words)) if words else None
+
+
+def date_of_birth_said_in_passing(text: str, today: date) -> date | None:
+    """A date of birth said after "born", "DOB" or "date of birth" in a longer message."""
+    for cue in _BIRTH_SAID.finditer(text):
+        found = _DATE_IN_TEXT.match(text, cue.end())
+        if found:
+            parsed = parse_date_of_birth(found.group(0), today)
+            if parsed.value is not None:
+                return parsed.value
+    return None
+
+
 def normalise_postcode(text: str) -> str | None:
     """Return the UK postcode in `text` as upper case with one space, or None."""
     match = _POSTCODE_IN_TEXT.search(text.strip())
@@ -165,6 +245,16 @@ def _parse_day_first(text: str, today: date) -> date:
 def age_on(born: date, today: date) -> int:
     """Whole years between `born` and `today`."""
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def age_today(date_of_birth: str | None) -> int | None:
+    """The age of a patient with this stored date of birth (ISO), or None when not known."""
+    if not date_of_birth:
+        return None
+    try:
+        return age_on(date.fromisoformat(date_of_birth), date.today())
+    except ValueError:
+        return None
 
 
 def format_date_for_patient(value: date) -> str:

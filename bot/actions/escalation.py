@@ -18,6 +18,7 @@ from bot.dialogue.escalation import (
     flags_in_message,
 )
 from bot.dialogue.screening import ScreeningList, next_screening_question
+from bot.referral_fields import age_today
 
 
 class ActionEscalateRedFlag(Action):
@@ -66,7 +67,8 @@ class ActionAskRedFlagScreening(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         answers = tracker.get_slot("screening_answers") or {}
-        question = next_screening_question(tracker.get_slot("body_area"), answers)
+        age = age_today(tracker.get_slot("date_of_birth"))
+        question = next_screening_question(tracker.get_slot("body_area"), answers, age)
         if question is None:
             return []
         if not answers:

@@ -69,11 +69,12 @@ def lists_for(flags: list[RedFlag]) -> list[ScreeningList]:
 
 
 def next_screening_question(
-    body_area: str | None, answers: dict[str, str]
+    body_area: str | None, answers: dict[str, str], age: int | None = None
 ) -> RedFlag | ScreeningList | None:
-    """The next question for this area: an emergency question alone; a list of the others
-    while none of its questions is answered; after "yes" to a list, each of its questions."""
-    flags = catalogue().screening_for(body_area)
+    """The next question for this area (and age, when known): an emergency question alone; a
+    list of the others while none of its questions is answered; after "yes" to a list, each of
+    its questions."""
+    flags = catalogue().screening_for(body_area, age)
     pending = [flag for flag in flags if flag.id not in answers]
     if not pending:
         return None

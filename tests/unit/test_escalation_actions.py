@@ -188,6 +188,19 @@ def test_the_questions_of_a_list_are_asked_as_one_bulleted_message():
     assert events[0]["value"] == group.id
 
 
+@pytest.mark.parametrize(("born", "asked"), [("2002-01-01", False), ("1960-01-01", True)])
+def test_the_temple_headache_lines_are_asked_from_the_age_in_the_catalogue(born, asked):
+    """Giant cell arteritis is rare under 50 (`from_age: 50`): a 24-year-old's shoulder
+    screening list has no temple-headache lines; a 66-year-old's has them; before the date
+    of birth is known they are asked."""
+    dispatcher = CollectingDispatcher()
+    slots = {"body_area": "shoulder", "screening_answers": {}, "date_of_birth": born}
+    asyncio.run(ActionAskRedFlagScreening().run(dispatcher, make_tracker(slots), {}))
+    lines = dispatcher.messages[1]["lines"]
+    assert ("temple" in lines) is asked
+    assert any("temple" in line for line in next_screening_question("shoulder", {}).lines)
+
+
 def test_a_red_flag_typed_mid_form_ends_the_form_even_when_intake_is_down(monkeypatch):
     monkeypatch.setenv("INTAKE_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("INTAKE_API_TOKEN", TEST_TOKEN)

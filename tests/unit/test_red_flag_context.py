@@ -611,10 +611,48 @@ def test_on_purpose_about_something_else_after_a_comma_asks_not_escalates():
         "I'm dropping things and my walking is all over the place",
         "my hands are numb and clumsy and I keep falling over",
         "my grip has gone in both hands",
+        # plural hands are both hands (compared word for word: "my hand" is not "my hands")
+        "My hands are clumsy",
+        "hands feel thick and useless",
+        # the walking in other words
+        "I keep dropping things and I wobble when I walk",
+        "can't do my buttons up and I'm walking like I've had 10 pints",
+        "my hand is clumsy and my feet feel like I'm walking on cotton wool",
     ],
 )
 def test_hand_clumsiness_in_both_hands_or_with_falls_escalates_at_once(text):
     assert "neuro_deficit" in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my hand is clumsy",
+        "my right hand is clumsy and I keep dropping things",
+        # as often plain clumsiness as a foot that catches
+        "sprained my ankle tripping over my own feet",
+    ],
+)
+def test_one_hand_or_tripping_over_my_own_feet_asks_first(text):
+    result = default_detector().analyse(text)
+    assert result.hits == [] and [hit.id for hit in result.unsure] == ["neuro_deficit"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "healthcare assistant on a stroke ward",  # a job
+        "what's giant cell arteritis, my friend mentioned it",  # a name asked about
+        "whats cauda equina",
+    ],
+)
+def test_a_condition_named_as_a_job_or_asked_about_is_not_a_flag(text):
+    assert flags(text) == []
+
+
+def test_weight_falling_off_is_weight_loss_not_a_fall():
+    assert flags("weight just falling off me, not eating any less") == ["weight_loss"]
+    assert "other_emergency" in flags("I just fell off the ladder and hit my head")
 
 
 def test_a_worry_followed_by_a_new_symptom_is_not_a_what_if_come_true():
