@@ -73,6 +73,17 @@ class Phone:
     problem: str | None  # "invalid"
 
 
+def phone_numbers_in(text: str) -> list[str]:
+    """Every UK number in the words, in the order said, as shown to the patient (national
+    format), each once: "mobile 07700 900123 or home 01632 960123" gives both."""
+    shown: dict[str, None] = {}
+    for match in phonenumbers.PhoneNumberMatcher(text, "GB", phonenumbers.Leniency.POSSIBLE):
+        if _is_uk(match.number):
+            national = phonenumbers.PhoneNumberFormat.NATIONAL
+            shown[phonenumbers.format_number(match.number, national)] = None
+    return list(shown)
+
+
 def parse_uk_phone(text: str) -> Phone:
     """A UK phone number (landline or mobile), normalised; alone or said in a sentence
     ("07700 900123 (mobile)", "ring me on 01632 960123 after 5")."""

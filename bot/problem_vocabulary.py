@@ -142,16 +142,18 @@ _JOB_END = re.compile(
 MAX_JOB_WORDS = 5
 
 
-def job_said(text: str) -> str | None:
+def job_said(text: str, introducers_key: str = "job_introducers") -> str | None:
     """The job named in an answer to "What about work?" ("I work as a delivery driver but
     it's getting hard" -> "delivery driver"), in the patient's own case, or None:
     content/problem_vocabulary.yml `job_introducers` (each followed by "a" or "an") and
-    `not_a_job`. Words that are a work status ("I'm a bit off work") are never a job."""
+    `not_a_job`. Words that are a work status ("I'm a bit off work") are never a job. Before
+    the work question, the stricter `job_introducers_in_passing` ("I'm a" is too often
+    something else: "I'm a keen runner")."""
     if button_value(text) is not None or text.strip().startswith("/"):
         return None
     vocabulary = load("problem_vocabulary")
     said = " ".join(text.replace("\u2019", "'").split())
-    introducers = sorted(vocabulary["job_introducers"], key=len, reverse=True)
+    introducers = sorted(vocabulary[introducers_key], key=len, reverse=True)
     pattern = "|".join(re.escape(word) for word in introducers)
     found = re.search(rf"(?<![a-z])(?:{pattern})\s+an?\s+(?P<job>.+)", said, re.I)
     if not found:

@@ -13,6 +13,11 @@ def min_age() -> int:
     return int(load("eligibility")["min_age"])
 
 
+def pregnancy_question_up_to_age() -> int:
+    """The oldest age at which the pregnancy-related pelvic pain question is asked."""
+    return int(load("eligibility")["pregnancy_question_up_to_age"])
+
+
 def service_phone() -> str:
     return str(load("service")["phone"])
 
@@ -30,3 +35,8 @@ def area_status(postcode: str) -> AreaStatus:
     if district in rules["border_districts"]:
         return "border"
     return "outside"
+
+
+def service_values() -> dict[str, str]:
+    """Service facts that responses may quote ({phone}, {privacy_url})."""
+    return {"phone": service_phone(), "privacy_url": privacy_notice_url()}

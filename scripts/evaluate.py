@@ -223,6 +223,7 @@ def median_by_kind(results: list[Result]) -> list[str]:
         "gave the postcode alone": lambda g: "address_line1" not in g.expected["patient"],
         "told the problem in the opening message": lambda g: "which side" in g.told,
         "told the problem answer by answer": lambda g: "which side" not in g.told,
+        "said their name and date of birth in the opening": lambda g: "full name" in g.told,
     }
     rows = ["| patients who | n | median messages |", "| --- | --- | --- |"]
     for label, wanted in kinds.items():

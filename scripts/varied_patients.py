@@ -407,6 +407,23 @@ def one_patient(rng: random.Random, index: int) -> Generated:
         duration_answer = duration_text
         told = ["where is the problem", "which side", "how long have you had it"]
         told.append("how did it start")
+        # half of them say who they are first; drawn from a generator of their own, so the
+        # rest of every patient is as it was before this was added
+        own = random.Random(f"introduction-{index}")
+        if own.random() < 0.5:
+            month = MONTHS[born.month - 1]
+            introduction = own.choice(
+                (
+                    f"Hi, my name is {first} {last}, born {born:%d/%m/%Y}.",
+                    f"hello my names {first} {last} dob {born.day}/{born.month}/{born:%y}",
+                    f"I'm called {first} {last}, date of birth {ordinal(born.day)} {month} "
+                    f"{born.year}.",
+                    f"My name's {first.lower()} {last.lower()} and I was born on "
+                    f"{born.day} {month} {born.year}.",
+                )
+            )
+            opening = f"{introduction} {opening}"
+            told += ["date of birth", "full name"]
     else:
         told = []
         duration_answer = rng.choice(ANSWERED_DURATIONS)

@@ -18,6 +18,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import gp_practices
+from bot.contact_fields import phone_numbers_in
+
+MAX_NUMBERS_OFFERED = 3
 
 # the slots whose first question is said in full once, then short (each has
 # utter_ask_again_<slot> too): the two that open a section, and the address that asks for the
@@ -99,4 +102,26 @@ class AskGpPractice(Action):
             for practice in offered
         ]
         dispatcher.utter_message(text=response["text"], buttons=buttons + own)
+        return []
+
+
+class AskPhone(Action):
+    """`action_ask_phone`: the question; or, when the answer to it gave more than one number
+    ("mobile 07700 900123 or home 01632 960123"), which one to call, with a button for each
+    (the form's validation keeps none of them)."""
+
+    def name(self) -> str:
+        return "action_ask_phone"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        said = tracker.latest_message.get("text") or ""
+        asked = tracker.get_slot("requested_slot") == "phone" and asked_before(tracker, "phone")
+        numbers = phone_numbers_in(said) if asked else []
+        if len(numbers) > 1:
+            buttons = [{"title": n, "payload": n} for n in numbers[:MAX_NUMBERS_OFFERED]]
+            dispatcher.utter_message(response="utter_which_phone", buttons=buttons)
+        else:
+            dispatcher.utter_message(response="utter_ask_phone")
         return []

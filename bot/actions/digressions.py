@@ -12,7 +12,12 @@ from bot.actions.changes import chosen_field, cleared_for_change
 from bot.actions.red_flag_check import QUESTIONS
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
-from bot.dialogue.answer_or_request import FORM, answered_slot, message_of
+from bot.dialogue.answer_or_request import (
+    FORM,
+    answer_with_a_question,
+    answered_slot,
+    message_of,
+)
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
@@ -20,17 +25,12 @@ from bot.dialogue.corrections import (
     last_bot_action,
     what_is_corrected,
 )
-from bot.dialogue.service_terms import asked_term
+from bot.dialogue.digression_answers import answer_response
 from bot.dialogue.stopping import CARRY_ON, stop_answer
 from bot.gp_practices import is_keep_words
-from bot.service_facts import privacy_notice_url, service_phone
+from bot.service_facts import service_values
 
 MAX_MISUNDERSTOOD = 2
-
-
-def service_values() -> dict[str, str]:
-    """Service facts that answers may quote."""
-    return {"phone": service_phone(), "privacy_url": privacy_notice_url()}
 
 
 class ActionAnswerDigression(Action):
@@ -48,16 +48,18 @@ class ActionAnswerDigression(Action):
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
-        responses = domain.get("responses") or {}
-        response = f"utter_answer_{intent.removeprefix('ask_')}"
-        if intent == "ask_what_is_mis":  # "what is rheumatology?": about that part
-            term = asked_term(tracker.latest_message.get("text"))
-            response = f"utter_answer_term_{term}" if term else response
-        if is_kiosk(tracker) and f"{response}_kiosk" in responses:
-            response = f"{response}_kiosk"
-        if response not in responses:
-            response = "utter_answer_help"
+        response = answer_response(
+            intent,
+            tracker.latest_message.get("text"),
+            is_kiosk(tracker),
+            domain.get("responses") or {},
+        )
         dispatcher.utter_message(response=response, **service_values())
+        given = answer_with_a_question(message_of(tracker))
+        if given is not None:
+            # "about 3 months, how long is the wait?": the answer is kept too, checked by the
+            # form's own validator, and the form goes on to the next question
+            return await as_answer(*given, dispatcher, tracker, domain)
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
         return asked_again(tracker, asked_place(tracker))

@@ -22,9 +22,11 @@ from bot.contact_fields import (
     parse_email,
     parse_nhs_number,
     parse_yes_no,
+    phone_numbers_in,
 )
 from bot.dialogue.answer_or_request import NEVER_TAKEN_HERE
 from bot.dialogue.answers import ANSWERS, Answer, free_text
+from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
     label,
@@ -32,6 +34,7 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
     what_is_corrected,
 )
+from bot.dialogue.digression_answers import QUESTION_INTENTS, answer_response
 from bot.dialogue.escalation import catalogue, escalate
 from bot.dialogue.screening import (
     ScreeningList,
@@ -52,12 +55,21 @@ from bot.problem_vocabulary import (
 )
 from bot.referral_fields import (
     age_on,
+    age_today,
+    date_of_birth_said_in_passing,
     first_address_line,
     format_date_for_patient,
+    name_said_in_passing,
     normalise_postcode,
     parse_date_of_birth,
 )
-from bot.service_facts import area_status, min_age, service_phone
+from bot.service_facts import (
+    area_status,
+    min_age,
+    pregnancy_question_up_to_age,
+    service_phone,
+    service_values,
+)
 
 Slots = dict[str, Any]
 
@@ -72,6 +84,18 @@ OPTIONAL_SLOTS = optional_fields()  # content/referral_fields.yml
 WORKING = {"working", "off_work", "at_risk"}
 SCREENING_DONE = "done"
 SAFETY_NET_AREAS = {"back", "several"}
+
+
+def _past_pregnancy_age(date_of_birth: str | None) -> bool:
+    """Older than the age up to which the pregnancy question is asked (content/eligibility.yml);
+    False while the date of birth is not known."""
+    age = age_today(date_of_birth)
+    return age is not None and age > pregnancy_question_up_to_age()
+
+
+def age_of(tracker: Tracker) -> int | None:
+    """The patient's age from the date of birth given, or None before it is given."""
+    return age_today(tracker.get_slot("date_of_birth"))
 
 
 def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
@@ -171,6 +195,26 @@ def rereads(answer: Answer, slot: str, value: Any, tracker: Tracker) -> bool:
     return answer.reread == "when_asked" and (asked or hinted)
 
 
+def answer_the_question_asked_too(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+) -> None:
+    """ "about 3 months, how long is the wait?": the NLU reads the question, but the form
+    takes the message for the duration it found in it (and then no rule answers the
+    question). The question is answered here, before the form goes on; when the form does not
+    take the message after all, these words are dropped with it and the digression rule
+    answers instead."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    text = tracker.latest_message.get("text") or ""
+    if (
+        intent not in QUESTION_INTENTS
+        or text.startswith("/")
+        or not tracker.get_slot("requested_slot")
+    ):
+        return
+    response = answer_response(intent, text, is_kiosk(tracker), domain.get("responses") or {})
+    dispatcher.utter_message(response=response, **service_values())
+
+
 class ValidateReferralForm(FormValidationAction):
     def name(self) -> str:
         return "validate_referral_form"
@@ -200,11 +244,11 @@ class ValidateReferralForm(FormValidationAction):
         if slot == "side":
             return area is None or body_area_has_side(area)
         if slot == "pregnancy_pelvic_pain":
-            return area in (None, "back", "hip")
+            return area in (None, "back", "hip") and not _past_pregnancy_age(get("date_of_birth"))
         if slot == "work_role":
             return get("work_status") in (None, *WORKING)
         if slot == "red_flag_screening":
-            return bool(catalogue().screening_for(area))
+            return bool(catalogue().screening_for(area, age_today(get("date_of_birth"))))
         return True
 
     def questions_left(self, tracker: Tracker, changed: Slots) -> bool:
@@ -224,6 +268,7 @@ class ValidateReferralForm(FormValidationAction):
         corrected = await self.volunteered_correction(dispatcher, tracker, domain)
         if corrected is not None:
             return corrected
+        answer_the_question_asked_too(dispatcher, tracker, domain)
         return await super().get_validation_events(dispatcher, tracker, domain)
 
     async def volunteered_correction(self, dispatcher, tracker, domain) -> list | None:
@@ -309,6 +354,26 @@ class ValidateReferralForm(FormValidationAction):
     async def extract_duration(self, dispatcher, tracker, domain) -> Slots:
         """How long, told before the form started (as for the body area)."""
         return said_in_passing(tracker, "duration", _duration_said)
+
+    async def extract_date_of_birth(self, dispatcher, tracker, domain) -> Slots:
+        """The date of birth told before the form started, after "born", "DOB" or "date of
+        birth" ("Jo Example, born 3/4/1975, my knee..."): checked by its own validator."""
+
+        def read(text: str) -> str | None:
+            born = date_of_birth_said_in_passing(text, date.today())
+            return born.isoformat() if born else None
+
+        return said_in_passing(tracker, "date_of_birth", read)
+
+    async def extract_full_name(self, dispatcher, tracker, domain) -> Slots:
+        """The name told before its question, after "my name is" and the like."""
+        return said_in_passing(tracker, "full_name", name_said_in_passing)
+
+    async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:
+        """The job told before the work question, after "I work as a" and the like."""
+        return said_in_passing(
+            tracker, "work_role", lambda text: job_said(text, "job_introducers_in_passing")
+        )
 
     # --- shared re-ask logic -------------------------------------------------------
 
@@ -526,7 +591,8 @@ class ValidateReferralForm(FormValidationAction):
         if value == SCREENING_DONE:
             return {"red_flag_screening": SCREENING_DONE}
         answers = dict(tracker.get_slot("screening_answers") or {})
-        question = next_screening_question(tracker.get_slot("body_area"), answers)
+        area, age = tracker.get_slot("body_area"), age_of(tracker)
+        question = next_screening_question(area, answers, age)
         if question is None:
             return {"red_flag_screening": SCREENING_DONE}
         if tracker.get_slot("requested_slot") != "red_flag_screening":
@@ -544,9 +610,9 @@ class ValidateReferralForm(FormValidationAction):
         if answer:
             slots = await escalate(dispatcher, tracker, [question], "screening")
             return {"red_flag_screening": "yes", "screening_answers": answers, **slots}
-        if next_screening_question(tracker.get_slot("body_area"), answers) is not None:
+        if next_screening_question(area, answers, age) is not None:
             return {"red_flag_screening": None, "screening_answers": answers}
-        if tracker.get_slot("body_area") in SAFETY_NET_AREAS:
+        if area in SAFETY_NET_AREAS:
             dispatcher.utter_message(response="utter_back_pain_safety_net")
         return {"red_flag_screening": SCREENING_DONE, "screening_answers": answers}
 
@@ -576,8 +642,14 @@ class ValidateReferralForm(FormValidationAction):
     def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
         """The phone number; and the email too when the same answer gives it ("07700 900123,
         jo@example.com"), so the email question is not asked."""
-        slots = self.checked("phone", value, dispatcher, tracker)
         asked = tracker.get_slot("requested_slot") == "phone"
+        said = tracker.latest_message.get("text") or ""
+        numbers = phone_numbers_in(said) if asked else []
+        if len(numbers) > 1:
+            # "mobile 07700 900123 or home 01632 960123": action_ask_phone asks which one to
+            # call, a button for each, rather than saying the answer does not look right
+            return {"phone": None}
+        slots = self.checked("phone", value, dispatcher, tracker)
         if asked and slots.get("phone") and tracker.get_slot("email") is None:
             email = parse_email(str(value or ""))
             if email:

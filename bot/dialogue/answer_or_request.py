@@ -30,6 +30,7 @@ from typing import Any
 
 from bot.dialogue.answers import read_answer
 from bot.gp_practices import is_keep_words
+from bot.message_parts import is_a_question, message_parts
 from bot.problem_vocabulary import onset_mentioned
 from bot.referral_fields import clean_full_name
 
@@ -142,4 +143,33 @@ def answered_slot(
         return slot
     if request == SELF_HELP and slot in ANSWER_SLOTS and not _REQUEST.search(text):
         return slot
+    return None
+
+
+# Questions whose answer is the patient's own words: the part of a message that is not a
+# question is the answer ("walking the dog again. how long is the wait?" at the goals).
+FREE_TEXT_ANSWERS = ("daily_impact", "work_role", "treatments_tried", "goals")
+
+
+def answer_with_a_question(message: Message) -> tuple[str, str] | None:
+    """The open form question and its answer, when a message that asks something also gives
+    that answer in a part of its own ("03/03/1991 - do I need my NHS number?"): the question
+    is answered and the answer kept. The part must have the answer's exact shape (a date, a
+    postcode, a phone number, a duration...), or, at a question answered in the patient's own
+    words, be every part that is not a question."""
+    slot = message.requested_slot
+    if not message.in_form or not slot or slot in NEVER_TAKEN_HERE:
+        return None
+    text = message.text.strip()
+    if text.startswith("/"):
+        return None
+    parts = message_parts(text)
+    said = [part.rstrip(" ,;.!-\u2013") for part in parts if not is_a_question(part)]
+    if len(parts) < 2 or len(said) == len(parts):
+        return None
+    shaped = [part for part in said if shaped_like(slot, part)]
+    if len(shaped) == 1:
+        return slot, shaped[0]
+    if slot in FREE_TEXT_ANSWERS and said and not shaped:
+        return slot, ". ".join(said)
     return None

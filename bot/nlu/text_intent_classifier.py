@@ -35,6 +35,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline, make_union
 from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
 
+from bot.dialogue.digression_answers import QUESTION_INTENTS
+from bot.message_parts import question_parts
 from bot.nlu.sentence_encoder import DIMENSIONS, shared_encoder
 
 MODEL_FILE = "text_intent_classifier.joblib"
@@ -171,6 +173,11 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
             "words_sure": 0.9,
             "max_iter": 3000,
             "random_state": 2026,
+            # A message that answers and asks ("about 3 months, how long is the wait?") and
+            # reads as a whole as something else takes the intent of its question part when
+            # that part alone is one of these at least this sure (the form keeps the answer).
+            "question_intents": list(QUESTION_INTENTS),
+            "question_part_sure": 0.6,
         }
 
     def __init__(
@@ -293,10 +300,30 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         if self._predictor is None or not with_text:
             return messages
         probabilities = self._predictor.predict_proba([m.get(TEXT) for m in with_text])
-        labels = self._predictor.classes_
         for message, row in zip(with_text, probabilities, strict=True):
-            order = row.argsort()[::-1][:RANKING_LENGTH]
-            ranking = [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]
+            ranking = self._ranking(row)
+            if ranking[0]["name"] not in self._config["question_intents"]:
+                ranking = self._asked_in_a_part(message.get(TEXT)) or ranking
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
+
+    def _ranking(self, row: np.ndarray) -> list[dict[str, Any]]:
+        labels = self._predictor.classes_
+        order = row.argsort()[::-1][:RANKING_LENGTH]
+        return [{"name": str(labels[i]), "confidence": float(row[i])} for i in order]
+
+    def _asked_in_a_part(self, text: str) -> list[dict[str, Any]] | None:
+        """The ranking of the message's question part, when the message has other parts too
+        and that part alone is a question the assistant answers, surely enough."""
+        asked = question_parts(text)
+        if not asked:
+            return None
+        rankings = [self._ranking(row) for row in self._predictor.predict_proba(asked)]
+        wanted = [
+            ranking
+            for ranking in rankings
+            if ranking[0]["name"] in self._config["question_intents"]
+            and ranking[0]["confidence"] >= self._config["question_part_sure"]
+        ]
+        return max(wanted, key=lambda ranking: ranking[0]["confidence"], default=None)

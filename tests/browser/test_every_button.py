@@ -26,7 +26,7 @@ WEB_CHAT = yaml.safe_load((ROOT / "content" / "web_chat.yml").read_text())
 NOT_TAKEN = re.compile(r"did not understand|please choose", re.I)
 
 TYPED = [  # the questions answered by typing: (cue in the question, answer)
-    ("date of birth", "2nd November 1971"),
+    ("date of birth", "2nd November 1981"),
     ("home address", "ws11 1db"),
     ("home postcode", "ws11 1db"),
     ("gp practice (surgery)", "Example Street Surgery"),
@@ -46,7 +46,7 @@ TYPED = [  # the questions answered by typing: (cue in the question, answer)
 # and how the read-back and the stored referral show it.
 CHANGES = {
     "Name": ("Samuel Sample", ("patient", "full_name", "Samuel Sample")),
-    "Date of birth": ("3rd November 1971", ("patient", "date_of_birth", "1971-11-03")),
+    "Date of birth": ("3rd November 1981", ("patient", "date_of_birth", "1981-11-03")),
     "NHS number": ("tap:I don't know it", ("patient", "nhs_number", "not given")),
     "Address": ("14 Example Street", ("patient", "address_line1", "14 Example Street")),
     "Postcode": ("ST4 6QG", ("patient", "postcode", "ST4 6QG")),
@@ -363,7 +363,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     assert "Nothing has been sent" in new[-1]
     walk.act("hello")
     walk.act("tap:Yes, carry on")
-    walk.act("2nd November 1971")
+    walk.act("2nd November 1981")
     # A postcode outside the area: the practice, then is it in the area? Yes goes on.
     walk.act("SW1A 1AA")
     assert "gp practice (surgery)" in walk.question()
@@ -379,7 +379,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
 
     # A GP practice outside the area: not this service.
     walk = start(new_page(DESKTOP), web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "SW1A 1AA", "Example Street Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1981", "SW1A 1AA", "Example Street Surgery"):
         walk.act(reply)
     walk.act("tap:Keep what I typed")
     new = walk.act("tap:No")
@@ -387,7 +387,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
 
     # Back pain linked to pregnancy: the pelvic health team.
     walk = start(new_page(DESKTOP), web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1981", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     walk.act("tap:No")
     walk.act("tap:Back")
@@ -397,7 +397,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
     # "Yes" to a screening question: the escalation, its banner in the content's words.
     page = new_page(DESKTOP)
     walk = start(page, web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1981", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     for reply in ("tap:No", "tap:Knee", "tap:Left", "tap:After an injury or accident"):
         walk.act(reply)
@@ -416,7 +416,7 @@ def test_the_buttons_that_leave_the_referral_path_move_the_chat_on(new_page, web
 
 def to_already_being_seen(page: Page, web) -> Walk:
     walk = start(page, web)
-    for reply in ("tap:Yes, carry on", "2nd November 1971", "ws11 1db", "Aelfgar Surgery"):
+    for reply in ("tap:Yes, carry on", "2nd November 1981", "ws11 1db", "Aelfgar Surgery"):
         walk.act(reply)
     assert "already being seen" in walk.question()
     return walk

@@ -154,10 +154,8 @@ def test_every_work_button_tapped_is_stored_as_that_status(stack):
         assert asked_job == (status in ("working", "off_work", "at_risk")), status
 
 
-def refer_answering(stack, sender: str, cue: str, answer: str):
-    """The typical patient, answering `answer` to the question with `cue`: the outcome and
-    every reply, lower case."""
-    answers = [(c, answer if c == cue else reply) for c, reply in TYPICAL.answers]
+def recorded(stack, sender: str):
+    """A `say` for this conversation, and the list it fills with every reply, lower case."""
     asked: list[str] = []
 
     def say(text: str) -> list[dict]:
@@ -165,6 +163,14 @@ def refer_answering(stack, sender: str, cue: str, answer: str):
         asked.append(texts(replies).lower())
         return replies
 
+    return say, asked
+
+
+def refer_answering(stack, sender: str, cue: str, answer: str):
+    """The typical patient, answering `answer` to the question with `cue`: the outcome and
+    every reply, lower case."""
+    answers = [(c, answer if c == cue else reply) for c, reply in TYPICAL.answers]
+    say, asked = recorded(stack, sender)
     return complete_referral(say, replace(TYPICAL, answers=answers)), asked
 
 
@@ -194,6 +200,51 @@ def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
     assert not any("what is your email address" in reply for reply in asked)
     patient = stored_referral(stack, outcome.reference)["patient"]
     assert (patient["phone"], patient["email"]) == ("07700 900123", "jo.specimen@example.org")
+
+
+def test_two_phone_numbers_ask_which_one_with_a_button_each_and_the_tap_is_stored(stack):
+    """ "mobile 07700 900123 or home 01632 960123" is not refused as a wrong number: the bot
+    asks which one to call, a button for each, and the one tapped is stored."""
+    two = "mobile 07700 900123 or home 01632 960123"
+    answers = [
+        ("which number should we call", "tap:01632 960123"),
+        *[(cue, two if cue == "phone number" else reply) for cue, reply in TYPICAL.answers],
+    ]
+    say, asked = recorded(stack, "two-phone-numbers")
+    outcome = complete_referral(say, replace(TYPICAL, answers=answers))
+    assert outcome.completed, outcome
+    assert not any("doesn't look right" in reply for reply in asked)
+    assert sum("which number should we call" in reply for reply in asked) == 1
+    assert stored_referral(stack, outcome.reference)["patient"]["phone"] == "01632 960123"
+
+
+def test_an_answer_given_with_a_question_is_kept_and_the_question_answered(stack):
+    """ "about 3 months, how long is the wait?" at "How long have you had it?": the waiting
+    times are told, the duration is stored, and the question is not asked again."""
+    outcome, asked = refer_answering(
+        stack,
+        "answer-with-a-question",
+        "how long have you had it",
+        "about 3 months, how long is the wait?",
+    )
+    assert outcome.completed, outcome
+    assert any("waiting times change" in reply for reply in asked)
+    assert sum("how long have you had it" in reply for reply in asked) == 1
+    assert stored_referral(stack, outcome.reference)["problem"]["duration"] == "3 months"
+
+
+def test_a_name_and_date_of_birth_in_the_first_message_are_stored_and_not_asked(stack):
+    """Said with the problem before the consent question, after words that say what they
+    are, neither question is asked; the read-back shows both."""
+    opening = "Hi, my name is Jo Example, born 14/03/1980. I twisted my right knee 3 months ago"
+    say, asked = recorded(stack, "name-and-birth-first")
+    outcome = complete_referral(say, replace(TYPICAL, opening=opening))
+    assert outcome.completed, outcome
+    assert not any("what is your date of birth" in reply for reply in asked)
+    assert not any("what is your full name" in reply for reply in asked)
+    assert "Jo Example" in outcome.summary and "14 March 1980" in outcome.summary
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert (patient["full_name"], patient["date_of_birth"]) == ("Jo Example", "1980-03-14")
 
 
 def test_an_address_typed_whole_gives_its_first_line_which_is_then_not_asked(stack):

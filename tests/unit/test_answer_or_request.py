@@ -11,6 +11,7 @@ from bot.dialogue.answer_or_request import (
     DIGRESSION,
     SELF_HELP,
     Message,
+    answer_with_a_question,
     answered_slot,
     message_of,
 )
@@ -93,3 +94,38 @@ def test_the_view_reads_the_latest_message_and_the_ones_before_from_the_tracker(
     message = message_of(tracker)
     assert (message.requested_slot, message.text) == ("goals", "walk the dog")
     assert message.earlier == ()
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "answer"),
+    [
+        ("duration", "about 3 months, how long is the wait?", "about 3 months"),
+        ("date_of_birth", "03.03.1991 - do I need my NHS number?", "03.03.1991"),
+        ("postcode", "ST4 6QG. What happens after I send this?", "ST4 6QG"),
+        ("email", "jo@example.com. will you email me?", "jo@example.com"),
+        ("phone", "how will you contact me? 07700 900123", "07700 900123"),
+        # in the patient's own words: every part that is not a question
+        ("goals", "walking the dog again. How long is the wait?", "walking the dog again"),
+    ],
+)
+def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, text, answer):
+    assert answer_with_a_question(at(slot, text)) == (slot, answer)
+
+
+@pytest.mark.parametrize(
+    ("slot", "text"),
+    [
+        ("duration", "how long is the wait?"),  # no answer
+        ("duration", "is the wait more than 3 months?"),  # the number is in the question
+        ("goals", "how long is the wait? what happens next?"),  # questions only
+        ("pain_score", "6 or 7, what counts as bad?"),  # not one number: the form asks
+        ("red_flag_screening", "no. what is this for?"),  # screening: the form's own
+        ("duration", "about 3 months"),  # no question: the form reads it as it is
+    ],
+)
+def test_no_answer_is_taken_from_a_question_without_an_answer_of_the_right_shape(slot, text):
+    assert answer_with_a_question(at(slot, text)) is None
+
+
+def test_outside_the_form_no_answer_is_taken_with_a_question():
+    assert answer_with_a_question(at("duration", "3 months, what is MIS?", in_form=False)) is None

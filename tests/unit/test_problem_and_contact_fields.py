@@ -10,6 +10,7 @@ from bot.contact_fields import (
     parse_nhs_number,
     parse_uk_phone,
     parse_yes_no,
+    phone_numbers_in,
 )
 from bot.problem_fields import duration_band, parse_duration, parse_pain_score
 from bot.problem_vocabulary import parse_contact_permission
@@ -220,3 +221,17 @@ def test_no_email_said_naturally_is_a_decline(typed):
 @pytest.mark.parametrize("typed", ["nathan@example.com", "jo@nah.example.com"])
 def test_an_email_that_contains_nah_is_not_a_decline(typed):
     assert not is_declined(typed)
+
+
+@pytest.mark.parametrize(
+    ("said", "numbers"),
+    [
+        ("mobile 07700 900123 or home 01632 960123", ["07700 900123", "01632 960123"]),
+        ("07700900123, 01632960123 in the day", ["07700 900123", "01632 960123"]),
+        ("07700 900123 or 07700 900123", ["07700 900123"]),  # the same number twice: one
+        ("ring me on 01632 960123 after 5", ["01632 960123"]),
+        ("I don't have a phone", []),
+    ],
+)
+def test_every_uk_number_in_an_answer_is_found_once_in_order(said, numbers):
+    assert phone_numbers_in(said) == numbers

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.asking import AskPhone
 from bot.actions.changes import ActionPrepareChange, ActionStartAnotherProblem
 from bot.actions.referral_form import MAX_TRIES, NOT_GIVEN, ValidateReferralForm
 from bot.actions.submission import build_referral, new_reference, summary_values
@@ -181,6 +182,18 @@ def test_only_questions_that_apply_are_asked():
     knee_outside = questions_for({"body_area": "knee", "postcode": "M1 1AA"})
     assert "side" in knee_outside and "gp_in_area" in knee_outside
     assert "pregnancy_pelvic_pain" not in knee_outside
+
+
+@pytest.mark.parametrize(
+    ("years_old", "asked"),
+    [(30, True), (55, True), (56, False), (67, False)],
+)
+def test_pregnancy_question_is_not_asked_past_the_age_in_content(years_old, asked):
+    """A 67-year-old with back pain is not asked whether it is linked to being pregnant; the
+    age is content/eligibility.yml's pregnancy_question_up_to_age (55)."""
+    born = date(date.today().year - years_old, 1, 1)  # that age from New Year's Day on
+    slots = {"body_area": "hip", "postcode": "ST4 6QG", "date_of_birth": born.isoformat()}
+    assert ("pregnancy_pelvic_pain" in questions_for(slots)) is asked
 
 
 @pytest.mark.parametrize(
@@ -642,3 +655,112 @@ def test_a_practice_named_with_the_postcode_is_taken_and_said_back():
 def test_an_address_or_a_practice_not_named_for_sure_leaves_the_practice_question(text):
     result, _ = answer("postcode", text)
     assert "gp_practice" not in result
+
+
+def opening_tracker(*said: str) -> Any:
+    """A tracker just after consent, the patient having said `said` first."""
+    events = [user(text) for text in said] + [
+        user("yes please"),
+        action("action_record_consent"),
+    ]
+    tracker = make_tracker({}, "yes please")
+    tracker.events = events
+    return tracker
+
+
+@pytest.mark.parametrize(
+    ("opening", "name", "born", "job"),
+    [
+        (
+            "Hi, my name is Jo Example, born 3/4/1975. I work as a bus driver and my knee hurts",
+            "Jo Example",
+            "1975-04-03",
+            "bus driver",
+        ),
+        ("im called sam sample and my dob is 14th march 1968, bad back", "sam sample", None, None),
+        ("my name's Pat Example dob 1980-03-14", "Pat Example", "1980-03-14", None),
+        (
+            "Pat Example here, date of birth 02.11.81, I'm working as a cleaner",
+            None,
+            "1981-11-02",
+            "cleaner",
+        ),
+        # a date that is not a birth date, "I'm a" (often not a job), and "I'm" before a state
+        ("I hurt my knee on 12/03/2025, I'm a keen runner and I'm in agony", None, None, None),
+        ("my name is Jo", None, None, None),  # one word is not a full name
+    ],
+)
+def test_name_date_of_birth_and_job_told_in_the_opening_are_not_asked_again(
+    opening, name, born, job
+):
+    """Said before their questions, after words that say what they are, they are taken when
+    the form starts; anything less sure is left for its own question."""
+    tracker = opening_tracker(opening)
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(FORM.extract_full_name(dispatcher, tracker, {})) == (
+        {"full_name": name} if name else {}
+    )
+    assert asyncio.run(FORM.extract_date_of_birth(dispatcher, tracker, {})) == (
+        {"date_of_birth": born} if born else {}
+    )
+    assert asyncio.run(FORM.extract_work_role(dispatcher, tracker, {})) == (
+        {"work_role": job} if job else {}
+    )
+
+
+def test_a_date_of_birth_told_in_the_opening_is_checked_like_an_answer():
+    """Taken from the opening, it still meets the age rule: too young is not eligible."""
+    today = date.today()
+    young = date(today.year - min_age() + 2, 1, 1).strftime("%d/%m/%Y")
+    tracker = opening_tracker(f"I was born on {young} and my wrist hurts")
+    value = asyncio.run(FORM.extract_date_of_birth(CollectingDispatcher(), tracker, {}))
+    result = FORM.validate_date_of_birth(
+        value["date_of_birth"], CollectingDispatcher(), tracker, {}
+    )
+    assert result["eligible"] is False and result["meets_min_age"] is False
+
+
+def test_two_phone_numbers_keep_neither_and_the_question_asks_which_with_a_button_each():
+    """ "mobile 07700 900123 or home 01632 960123": nothing stored and nothing said to be
+    wrong; action_ask_phone asks which one to call, a button per number; a tap stores it."""
+
+    two = "mobile 07700 900123 or home 01632 960123"
+    asked = [{"event": "bot", "metadata": {"utter_action": "utter_ask_phone"}}]
+    tracker = make_tracker({"requested_slot": "phone"}, two, events=asked)
+    dispatcher = CollectingDispatcher()
+    assert FORM.validate_phone(two, dispatcher, tracker, {}) == {"phone": None}
+    assert dispatcher.messages == []
+    asyncio.run(AskPhone().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_which_phone"
+    assert [b["payload"] for b in message["buttons"]] == ["07700 900123", "01632 960123"]
+    tapped = make_tracker({"requested_slot": "phone"}, "01632 960123", events=asked)
+    result = FORM.validate_phone("01632 960123", CollectingDispatcher(), tapped, {})
+    assert result["phone"] == "01632 960123"
+    # the first time, or with one number, the question itself
+    for tracker in (make_tracker({"requested_slot": "phone"}, two), tapped):
+        dispatcher = CollectingDispatcher()
+        asyncio.run(AskPhone().run(dispatcher, tracker, {}))
+        assert [m["response"] for m in dispatcher.messages] == ["utter_ask_phone"]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "said"),
+    [
+        (
+            "ask_waiting_times",
+            "about 3 months, how long is the wait?",
+            "utter_answer_waiting_times",
+        ),
+        ("inform", "about 3 months", None),  # no question: nothing more said
+        ("ask_waiting_times", "/ask_waiting_times", None),  # a button is not words
+    ],
+)
+def test_a_question_asked_with_an_answer_the_form_takes_is_answered_too(intent, text, said):
+    """The form takes "about 3 months, how long is the wait?" for the duration it holds; the
+    question is answered by the form's validation, since no rule will answer it then."""
+    tracker = make_tracker({"requested_slot": "duration"}, text, intent=intent)
+    dispatcher = CollectingDispatcher()
+    responses = {"utter_answer_waiting_times": [{"text": "..."}]}
+    asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
+    assert [m["response"] for m in dispatcher.messages] == ([said] if said else [])

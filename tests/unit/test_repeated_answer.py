@@ -165,3 +165,28 @@ def test_the_nearest_ae_answer_gives_999_111_and_the_nhs_finder_as_cards():
     assert all(card["url"].startswith("https://www.nhs.uk/") for card in cards)
     [kiosk] = responses["utter_answer_nearest_ae_kiosk"]
     assert "staff" in kiosk["text"] and "custom" not in kiosk
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "intent", "stored"),
+    [
+        ("duration", "about 3 months, how long is the wait?", "ask_waiting_times", "3 months"),
+        ("date_of_birth", "03/03/1991 - what do you use this for?", "ask_data_use", "1991-03-03"),
+    ],
+)
+def test_an_answer_given_with_a_question_is_stored_and_the_question_answered(
+    slot, text, intent, stored
+):
+    """Once, "about 3 months, how long is the wait?" got the waiting times and the duration
+    question again: the answer was lost. Now both: the question answered, the answer kept."""
+    tracker = make_tracker({"requested_slot": slot}, text=text, intent=intent)
+    tracker.events = said("yes", text)
+    dispatcher = CollectingDispatcher()
+    responses = {f"utter_answer_{intent.removeprefix('ask_')}": [{"text": "..."}]}
+    events = asyncio.run(
+        ActionAnswerDigression().run(dispatcher, tracker, {"responses": responses})
+    )
+    assert [m["response"] for m in dispatcher.messages] == [
+        f"utter_answer_{intent.removeprefix('ask_')}"
+    ]
+    assert {e["name"]: e["value"] for e in events}[slot] == stored

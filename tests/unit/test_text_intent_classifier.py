@@ -97,3 +97,22 @@ def test_the_word_model_shares_the_full_models_vectorizers(trained):
     full_parts = [part for _, part in component._model.steps[0][1].transformer_list]
     word_parts = [part for _, part in component._words_model.steps[0][1].transformer_list]
     assert word_parts and all(any(w is f for f in full_parts) for w in word_parts)
+
+
+def test_an_answer_with_a_question_takes_the_intent_of_its_question_part(trained):
+    """ "about 3 months, how long is the wait?" once read as an answer only: the duration was
+    kept and the question never answered. The question part, read alone, decides the intent
+    when it is a question the assistant answers; a message of one part, or whose question is
+    not one of those, keeps the intent of the whole."""
+    component, _ = trained
+    said = {
+        "about 3 months, how long is the wait?": "ask_waiting_times",
+        "07700 900123. What do you use my details for?": "ask_data_use",
+        "yes please": "affirm",
+        "about 3 months": "inform",
+    }
+    messages = [Message(data={TEXT: text}) for text in said]
+    component.process(messages)
+    assert [m.get(INTENT)["name"] for m in messages] == list(said.values())
+    for message in messages:
+        assert message.get(INTENT_RANKING_KEY)[0] == message.get(INTENT)
