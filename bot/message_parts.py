@@ -13,8 +13,10 @@ import re
 # After the end of a sentence or clause (a full stop only before a space, not inside
 # "03.03.1991" or "jo@example.com"), or at a dash between spaces.
 _BETWEEN_PARTS = re.compile(r"(?<=[?!;,])\s*|(?<=\.)\s+|\s+[-\u2013]\s+")
+# A question mark at the end, or a question word first and a space after it ("can't sleep"
+# is not a question).
 _ASKS = re.compile(
-    r"\?\s*$|^(?:what|where|when|why|who|how|which|is|are|can|could|do|does|will|would|should)\b",
+    r"\?\s*$|^(?:what|where|when|why|who|how|which|is|are|can|could|do|does|will|would|should)\s",
     re.I,
 )
 

@@ -156,8 +156,8 @@ def job_said(text: str, introducers_key: str = "job_introducers") -> str | None:
     introducers = sorted(vocabulary[introducers_key], key=len, reverse=True)
     pattern = "|".join(re.escape(word) for word in introducers)
     found = re.search(rf"(?<![a-z])(?:{pattern})\s+an?\s+(?P<job>.+)", said, re.I)
-    if not found:
-        return None
+    if not found or said[: found.start()].lower().rstrip().endswith("used to"):
+        return None  # "I used to work as a builder": not the job now
     job = _JOB_END.split(" " + found["job"] + " ", maxsplit=1)[0].strip()
     lowered = job.lower()
     if not job or len(job.split()) > MAX_JOB_WORDS:

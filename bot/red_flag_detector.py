@@ -46,9 +46,7 @@ COMPLAINT_VERBS = {
 QUESTION_WORDS = {
     "be", "can", "could", "do", "what", "who", "how", "should", "would", "will", "why",
 }  # fmt: skip
-GENERAL_QUESTION_OPENERS = {
-    "when", "is", "are", "does", "do", "can", "could", "what", "how", "whats",
-}  # fmt: skip
+GENERAL_QUESTION_OPENERS = {"when", "is", "are", "does", "do", "can", "could", "what", "how"}
 NOT_WORDS = {"not", "n't", "never", "no"}
 CLAUSE_PUNCT = {".", "!", "?", ";"}
 SENTENCE_PUNCT = {".", "!", "?"}
@@ -560,12 +558,7 @@ class RedFlagDetector:
             )
             else HYPOTHETICAL
         )
-        if self._general_question(doc, mention, cues) or (
-            # "what's giant cell arteritis, my friend mentioned it": a condition's name asked
-            # about in a clause of its own
-            _a_named_condition(doc, mention, frozenset(self.context["condition_names"]))
-            and self._general_question(doc, mention, cues, CLAUSE_PUNCT | {","})
-        ):
+        if self._general_question(doc, mention, cues):
             return what_if
         windows = self.context.windows
         pseudo = [c for c in cues if c.key == "pseudo"]
@@ -727,13 +720,11 @@ class RedFlagDetector:
         return _bounds(doc, mention, SENTENCE_PUNCT)
 
     @staticmethod
-    def _general_question(
-        doc: Doc, mention: _Mention, cues: list[_Mention], ends: set[str] = CLAUSE_PUNCT
-    ) -> bool:
+    def _general_question(doc: Doc, mention: _Mention, cues: list[_Mention]) -> bool:
         """A question not about the patient: "is chest pain a sign of something?", or,
         question mark or not, "could back pain ever be cancer", "when is a swollen calf
-        something to worry about". The question is the clause between `ends`."""
-        start, end = _bounds(doc, mention, ends)
+        something to worry about"."""
+        start, end = _bounds(doc, mention, CLAUSE_PUNCT)
         words = {token.lower_ for token in doc[start:end]}
         if words & (FIRST_PERSON | {"'m", "'ve"}):
             return False

@@ -40,41 +40,26 @@ _NAME_SAID = re.compile(
 # Words after which a name said in passing has ended ("my name is Jo Example and my knee ...").
 _AFTER_A_NAME = frozenset(
     [
-        "and",
-        "i",
-        "i'm",
-        "im",
-        "i've",
-        "ive",
-        "my",
-        "from",
-        "aged",
-        "age",
-        "born",
-        "dob",
-        "with",
-        "who",
-        "have",
-        "had",
-        "has",
-        "been",
-        "is",
-        "am",
-        "was",
-        "but",
-        "so",
-        "the",
-        "a",
-        "an",
-        "im",
-        "here",
+        "and", "i", "i'm", "im", "i've", "ive", "my", "from", "aged", "age", "born", "dob",
+        "with", "who", "have", "had", "has", "been", "is", "am", "was", "but", "so", "the",
+        "a", "an", "here", "please", "help", "thanks", "thank", "cheers", "not", "going",
+        "on", "in", "at", "for", "to", "of", "just", "ringing", "calling", "writing",
+        "typing", "asking", "hi", "hello",
     ]
-)
+)  # fmt: skip
 MAX_NAME_WORDS = 4
 _BIRTH_SAID = re.compile(
-    r"\b(?:i was born(?: on)?|born(?: on)?|d\.?o\.?b\.?|date of birth(?: is)?)[\s:,\-]*(?:the\s+)?",
-    re.I,
+    r"\b(?:born(?: on)?|d\.?o\.?b\.?|date of birth(?: is)?)[\s:,\-]*(?:the\s+)?", re.I
 )
+# Words just before the cue that make the date someone else's ("my daughter was born",
+# "his dob", "my son's date of birth").
+_SOMEONE_ELSES = frozenset(
+    [
+        "son", "daughter", "baby", "child", "kid", "kids", "he", "she", "his", "her", "their",
+        "they", "mum", "mom", "dad", "wife", "husband", "partner", "grandson",
+        "granddaughter", "grandchild", "twins",
+    ]
+)  # fmt: skip
 
 
 def name_said_in_passing(text: str) -> str | None:
@@ -103,6 +88,11 @@ def name_said_in_passing(text: str) -> str | None:
 def date_of_birth_said_in_passing(text: str, today: date) -> date | None:
     """A date of birth said after "born", "DOB" or "date of birth" in a longer message."""
     for cue in _BIRTH_SAID.finditer(text):
+        before = re.findall(r"[a-z']+", text[: cue.start()].lower())[-2:]
+        if any(word in _SOMEONE_ELSES or word.endswith("'s") for word in before):
+            continue
+        if before[-1:] == ["was"] and before[:1] != ["i"]:
+            continue  # "the baby was born", not "I was born"
         found = _DATE_IN_TEXT.match(text, cue.end())
         if found:
             parsed = parse_date_of_birth(found.group(0), today)

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.utils import call_potential_coroutine
 
 from bot import gp_practices
+from bot.actions.opening import stated_needs
 from bot.contact_fields import (
     is_declined,
     parse_email,
@@ -195,6 +196,10 @@ def rereads(answer: Answer, slot: str, value: Any, tracker: Tracker) -> bool:
     return answer.reread == "when_asked" and (asked or hinted)
 
 
+# The latest action when the form reads the patient's message as it arrives.
+JUST_SAID = ("action_listen", "action_extract_slots")
+
+
 def answer_the_question_asked_too(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
 ) -> None:
@@ -209,6 +214,8 @@ def answer_the_question_asked_too(
         intent not in QUESTION_INTENTS
         or text.startswith("/")
         or not tracker.get_slot("requested_slot")
+        # the form validating again after action_answer_digression has answered it
+        or tracker.latest_action_name not in JUST_SAID
     ):
         return
     response = answer_response(intent, text, is_kiosk(tracker), domain.get("responses") or {})
@@ -360,14 +367,22 @@ class ValidateReferralForm(FormValidationAction):
         birth" ("Jo Example, born 3/4/1975, my knee..."): checked by its own validator."""
 
         def read(text: str) -> str | None:
+            # too young for the service: asked, never refused on words said in passing
             born = date_of_birth_said_in_passing(text, date.today())
-            return born.isoformat() if born else None
+            if born is None or age_on(born, date.today()) < min_age():
+                return None
+            return born.isoformat()
 
         return said_in_passing(tracker, "date_of_birth", read)
 
     async def extract_full_name(self, dispatcher, tracker, domain) -> Slots:
-        """The name told before its question, after "my name is" and the like."""
-        return said_in_passing(tracker, "full_name", name_said_in_passing)
+        """The name told before its question, after "my name is" and the like; not when the
+        message says it is written for someone else (the name would be the writer's)."""
+
+        def read(text: str) -> str | None:
+            return None if "someone_else" in stated_needs(text) else name_said_in_passing(text)
+
+        return said_in_passing(tracker, "full_name", read)
 
     async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:
         """The job told before the work question, after "I work as a" and the like."""

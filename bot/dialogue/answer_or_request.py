@@ -147,8 +147,17 @@ def answered_slot(
 
 
 # Questions whose answer is the patient's own words: the part of a message that is not a
-# question is the answer ("walking the dog again. how long is the wait?" at the goals).
+# question is the answer ("walking the dog again. how long is the wait?" at the goals), when
+# it has at least FREE_TEXT_WORDS words ("hang on, how long is the wait?" gives no answer).
 FREE_TEXT_ANSWERS = ("daily_impact", "work_role", "treatments_tried", "goals")
+FREE_TEXT_WORDS = 3
+# A date said about someone else ("my son was born 12/03/2020, do you need his?") is never
+# the patient's date of birth.
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:son|daughter|baby|child|kids?|he|she|his|her|him|mum|mom|dad|wife|husband|"
+    r"partner)\b",
+    re.I,
+)
 
 
 def answer_with_a_question(message: Message) -> tuple[str, str] | None:
@@ -168,8 +177,11 @@ def answer_with_a_question(message: Message) -> tuple[str, str] | None:
     if len(parts) < 2 or len(said) == len(parts):
         return None
     shaped = [part for part in said if shaped_like(slot, part)]
+    if slot == "date_of_birth" and any(_SOMEONE_ELSE.search(part) for part in shaped):
+        return None
     if len(shaped) == 1:
         return slot, shaped[0]
-    if slot in FREE_TEXT_ANSWERS and said and not shaped:
+    words = sum(len(part.split()) for part in said)
+    if slot in FREE_TEXT_ANSWERS and words >= FREE_TEXT_WORDS and not shaped:
         return slot, ". ".join(said)
     return None

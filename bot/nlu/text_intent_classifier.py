@@ -174,8 +174,11 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
             "max_iter": 3000,
             "random_state": 2026,
             # A message that answers and asks ("about 3 months, how long is the wait?") and
-            # reads as a whole as something else takes the intent of its question part when
-            # that part alone is one of these at least this sure (the form keeps the answer).
+            # reads as a whole as an answer (`answer_intents`) takes the intent of its
+            # question part when that part alone is one of `question_intents` at least this
+            # sure (the form keeps the answer). Never a yes or no, a stop or a change: "yes I
+            # have, what does that mean?" to a red-flag check question stays a yes.
+            "answer_intents": ["inform"],
             "question_intents": list(QUESTION_INTENTS),
             "question_part_sure": 0.6,
         }
@@ -302,7 +305,7 @@ class TextIntentClassifier(GraphComponent, IntentClassifier):
         probabilities = self._predictor.predict_proba([m.get(TEXT) for m in with_text])
         for message, row in zip(with_text, probabilities, strict=True):
             ranking = self._ranking(row)
-            if ranking[0]["name"] not in self._config["question_intents"]:
+            if ranking[0]["name"] in self._config["answer_intents"]:
                 ranking = self._asked_in_a_part(message.get(TEXT)) or ranking
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)

@@ -106,6 +106,11 @@ def test_the_view_reads_the_latest_message_and_the_ones_before_from_the_tracker(
         ("phone", "how will you contact me? 07700 900123", "07700 900123"),
         # in the patient's own words: every part that is not a question
         ("goals", "walking the dog again. How long is the wait?", "walking the dog again"),
+        (  # "can't sleep" is no question
+            "daily_impact",
+            "I struggle with stairs. can't sleep at night. how long is the wait?",
+            "I struggle with stairs. can't sleep at night",
+        ),
     ],
 )
 def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, text, answer):
@@ -119,6 +124,9 @@ def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, tex
         ("duration", "is the wait more than 3 months?"),  # the number is in the question
         ("goals", "how long is the wait? what happens next?"),  # questions only
         ("pain_score", "6 or 7, what counts as bad?"),  # not one number: the form asks
+        ("goals", "hang on, how long is the wait?"),  # a filler is not an answer
+        ("daily_impact", "sorry, what does daily life mean?"),
+        ("date_of_birth", "my son was born 12/03/2020, do you need his?"),  # not the patient's
         ("red_flag_screening", "no. what is this for?"),  # screening: the form's own
         ("duration", "about 3 months"),  # no question: the form reads it as it is
     ],

@@ -708,16 +708,48 @@ def test_name_date_of_birth_and_job_told_in_the_opening_are_not_asked_again(
     )
 
 
-def test_a_date_of_birth_told_in_the_opening_is_checked_like_an_answer():
-    """Taken from the opening, it still meets the age rule: too young is not eligible."""
+def test_a_date_of_birth_told_in_the_opening_too_young_for_the_service_is_asked_not_refused():
+    """Taken in passing, a date that would turn the patient away is left for its question
+    (the date of someone else's birth, a slip): only an answer to it is refused."""
     today = date.today()
     young = date(today.year - min_age() + 2, 1, 1).strftime("%d/%m/%Y")
     tracker = opening_tracker(f"I was born on {young} and my wrist hurts")
-    value = asyncio.run(FORM.extract_date_of_birth(CollectingDispatcher(), tracker, {}))
-    result = FORM.validate_date_of_birth(
-        value["date_of_birth"], CollectingDispatcher(), tracker, {}
+    assert asyncio.run(FORM.extract_date_of_birth(CollectingDispatcher(), tracker, {})) == {}
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "Hi, my back has been bad since my daughter was born 12/03/2024",
+        "my son's dob is 12/03/1990 and his knee hurts",
+        "the baby was born 1/1/1990, my pelvis still aches",
+    ],
+)
+def test_someone_elses_birth_date_in_the_opening_is_not_the_patients(opening):
+    tracker = opening_tracker(opening)
+    assert asyncio.run(FORM.extract_date_of_birth(CollectingDispatcher(), tracker, {})) == {}
+
+
+@pytest.mark.parametrize(
+    ("opening", "name"),
+    [
+        ("my name is Jo Example please help", "Jo Example"),
+        ("Hi my name is Jo Example thanks", "Jo Example"),
+        ("my name's not important, I just need help", None),
+        ("my name is going to be on the form", None),
+        ("My name is Jo Example, I'm filling this in for my dad", None),  # the writer's name
+    ],
+)
+def test_a_name_in_the_opening_ends_at_words_that_are_not_a_name(opening, name):
+    tracker = opening_tracker(opening)
+    assert asyncio.run(FORM.extract_full_name(CollectingDispatcher(), tracker, {})) == (
+        {"full_name": name} if name else {}
     )
-    assert result["eligible"] is False and result["meets_min_age"] is False
+
+
+def test_a_job_done_before_is_not_taken_as_the_job_now():
+    tracker = opening_tracker("I used to work as a builder, retired now, bad back")
+    assert asyncio.run(FORM.extract_work_role(CollectingDispatcher(), tracker, {})) == {}
 
 
 def test_two_phone_numbers_keep_neither_and_the_question_asks_which_with_a_button_each():
@@ -764,3 +796,8 @@ def test_a_question_asked_with_an_answer_the_form_takes_is_answered_too(intent, 
     responses = {"utter_answer_waiting_times": [{"text": "..."}]}
     asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
     assert [m["response"] for m in dispatcher.messages] == ([said] if said else [])
+    # the form validating again after action_answer_digression answered it: said once only
+    tracker.latest_action_name = "action_answer_digression"
+    dispatcher = CollectingDispatcher()
+    asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
+    assert dispatcher.messages == []
