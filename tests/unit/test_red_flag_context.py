@@ -704,3 +704,26 @@ def test_the_check_question_is_for_the_most_serious_flag_either_detector_is_unsu
     unsure_emergency = Assessment("cauda_equina", 0.8, "ask")
     text = "I keep dropping things and my wee is different"
     assert decide(default_detector(), text, unsure_emergency) == ([], "cauda_equina")
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # read from the misses of hold-out sets AP and AQ (after their first scores)
+        ("Nobody would notice if I was gone. I'm tired of living.", "mental_health_crisis"),
+        ("ar, an i cor tell if i need a wee or not", "cauda_equina"),  # Black Country can't
+        ("cnt do buttons anymore n i keep wobbling", "neuro_deficit"),
+        ("fell about 10ft off a ladder yday, back killing", "fracture_trauma"),
+    ],
+)
+def test_lay_and_local_words_from_the_ap_and_aq_misses_are_found(text, flag):
+    assert flag in flags(text)
+
+
+def test_standing_on_tiptoe_is_not_cant_go_on():
+    assert "mental_health_crisis" not in flags("calf weak now, cnt go on tiptoe that side")
+    assert "mental_health_crisis" in flags("I cant go on like this")
+
+
+def test_wot_is_a_question_word():
+    assert flags("wot is cauda equina?") == []
