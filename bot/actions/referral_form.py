@@ -177,8 +177,13 @@ def side_with_area(text: str) -> str | None:
 
 
 def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | None]) -> Slots:
-    """The slot from the problem description, unless it is filled or being asked now."""
+    """The slot from the problem description, unless it is filled or being asked now, or the
+    latest message is read as a red flag: then nothing from it may fill a slot, or the form
+    would take the message and the red flag's check question would never be asked (once, an
+    inflammatory back pain story told at the duration question gave the job it mentioned)."""
     if tracker.get_slot(slot) is not None or tracker.get_slot("requested_slot") == slot:
+        return {}
+    if read_as_a_red_flag(tracker):
         return {}
     for text in problem_descriptions(tracker):
         value = read(text)

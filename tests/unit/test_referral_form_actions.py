@@ -801,3 +801,30 @@ def test_a_question_asked_with_an_answer_the_form_takes_is_answered_too(intent, 
     dispatcher = CollectingDispatcher()
     asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("intent", ["red_flag", "red_flag_check"])
+def test_nothing_said_in_passing_is_taken_from_a_message_read_as_a_red_flag(intent):
+    """Deep in the form (the duration asked), a red-flag story that mentions a job, a name or
+    how it started fills nothing: the form must not take the message, so the check question
+    (or the escalation) comes. Found by a blind hold-out set sent at the duration question."""
+    text = (
+        "I've just started a new job as a teaching assistant, my name is Jo Example, "
+        "back pain since my thirties that wakes me and eases when I walk about"
+    )
+    tracker = make_tracker({"requested_slot": "duration"}, text, intent=intent)
+    dispatcher = CollectingDispatcher()
+    for extract in (
+        FORM.extract_work_role,
+        FORM.extract_full_name,
+        FORM.extract_date_of_birth,
+        FORM.extract_onset,
+        FORM.extract_body_area,
+        FORM.extract_side,
+    ):
+        assert asyncio.run(extract(dispatcher, tracker, {})) == {}
+    # the same words read as an answer give the job
+    tracker = make_tracker({"requested_slot": "duration"}, text, intent="inform")
+    assert asyncio.run(FORM.extract_work_role(dispatcher, tracker, {})) == {
+        "work_role": "teaching assistant"
+    }
