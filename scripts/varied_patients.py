@@ -473,7 +473,9 @@ def one_patient(rng: random.Random, index: int) -> Generated:
         },
     }
     answers[4] = ("home address", answers[3][1])
-    if rng.random() < 0.2:  # the postcode given with the date of birth
+    # the postcode given with the date of birth (not when the date of birth was said in the
+    # opening: its question, and so the postcode with it, never comes)
+    if rng.random() < 0.2 and "date of birth" not in told:
         answers[2] = ("date of birth", f"{answers[2][1]}, {answers[3][1].strip()}")
         told += ["home address", "home postcode"]
     persona = Persona(f"varied-{index}", opening, answers, no=rng.choice(NO))
