@@ -22,6 +22,7 @@ from bot.paths import VAR
 from bot.red_flag_catalogue import LEVEL_RANK, RedFlag, RedFlagCatalogue, load
 from bot.red_flag_context import ContextRules
 from bot.red_flag_context import load as load_context
+from bot.referral_fields import age_on, date_of_birth_said_in_passing
 
 SPACY_PIPELINE = Path(os.environ.get("SPACY_PIPELINE", VAR / "spacy" / "en_blank"))
 
@@ -838,7 +839,10 @@ IN_MY_DECADE = re.compile(
 
 def stated_age(text: str) -> int | None:
     """An age the patient states about themselves ("I'm 63", "72 years old", "I'm over
-    60", "in my seventies"), if any."""
+    60", "in my seventies", or a date of birth: "DOB 14/07/1990"), if any."""
+    born = date_of_birth_said_in_passing(text, date.today())
+    if born is not None:
+        return age_on(born, date.today())
     lowered = text.lower().strip()
     for pattern in AGE_PATTERNS:
         match = pattern.search(lowered)

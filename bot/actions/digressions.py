@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.changes import chosen_field, cleared_for_change
-from bot.actions.red_flag_check import QUESTIONS
+from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
 from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import (
@@ -55,6 +55,10 @@ class ActionAnswerDigression(Action):
             domain.get("responses") or {},
         )
         dispatcher.utter_message(response=response, **service_values())
+        if last_bot_action(tracker.events) == ASK_ACTION:
+            # a question in answer to a red-flag check question ("what does that mean?"):
+            # answered, then the same check question again, so the yes or no is still read
+            return [FollowupAction(ASK_ACTION)]
         given = answer_with_a_question(message_of(tracker))
         if given is not None:
             # "about 3 months, how long is the wait?": the answer is kept too, checked by the

@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.opening import greet
 from bot.actions.repeated_answer import as_answer
+from bot.dialogue.digression_answers import ANSWER_ACTION
 from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
 
@@ -35,11 +36,14 @@ NOT_A_PLACE = {"action_listen", "action_extract_slots", "action_session_start", 
 
 
 def flag_to_check(tracker: Tracker) -> RedFlag:
-    """The flag named by the latest message's red_flag_check entity (urgent default)."""
+    """The flag named by the latest message's red_flag_check entity; when it names none and
+    the check question is asked again (after a question of the patient's), the flag it asked
+    about; else the urgent default."""
     for entity in tracker.latest_message.get("entities") or []:
         if entity.get("entity") == CHECK_SLOT and entity.get("value") in catalogue().flags:
             return catalogue().flags[entity["value"]]
-    return UNCLASSIFIED
+    asked = tracker.get_slot(CHECK_SLOT)
+    return catalogue().flags.get(asked, UNCLASSIFIED) if asked else UNCLASSIFIED
 
 
 def _check_asked_at(events: list[dict[str, Any]]) -> int | None:
@@ -163,12 +167,20 @@ def opening_text(tracker: Tracker) -> str:
 
 
 def place_before_check(tracker: Tracker) -> str | None:
-    """The last bot action before the open check question (None at the conversation's start)."""
+    """The last bot action before the open check question (None at the conversation's start);
+    a check question asked again after a question of the patient's counts from where it was
+    first asked."""
     events = list(tracker.events)
     asked = _check_asked_at(events)
     if asked is None:
         asked = len(events)
-    for event in reversed(events[:asked]):
-        if event.get("event") == "action" and event.get("name") not in NOT_A_PLACE:
-            return event["name"]
-    return None
+    names = [
+        event["name"]
+        for event in events[:asked]
+        if event.get("event") == "action"
+        and (event.get("name") not in NOT_A_PLACE or event.get("name") == ASK_ACTION)
+    ]
+    while names[-2:] == [ASK_ACTION, ANSWER_ACTION]:
+        names = names[:-2]
+    names = [name for name in names if name != ASK_ACTION]
+    return names[-1] if names else None

@@ -35,7 +35,7 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
     what_is_corrected,
 )
-from bot.dialogue.digression_answers import QUESTION_INTENTS, answer_response
+from bot.dialogue.digression_answers import ANSWER_ACTION, QUESTION_INTENTS, answer_response
 from bot.dialogue.escalation import catalogue, escalate
 from bot.dialogue.screening import (
     ScreeningList,
@@ -201,8 +201,16 @@ def rereads(answer: Answer, slot: str, value: Any, tracker: Tracker) -> bool:
     return answer.reread == "when_asked" and (asked or hinted)
 
 
-# The latest action when the form reads the patient's message as it arrives.
-JUST_SAID = ("action_listen", "action_extract_slots")
+def answered_since_the_message(tracker: Tracker) -> bool:
+    """action_answer_digression has run since the patient's latest message (the form then
+    validates the same message again; Rasa shows the form's validation a tracker whose
+    latest action is the form itself either way)."""
+    since = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        since.append(event)
+    return any(e.get("event") == "action" and e.get("name") == ANSWER_ACTION for e in since)
 
 
 def answer_the_question_asked_too(
@@ -220,7 +228,7 @@ def answer_the_question_asked_too(
         or text.startswith("/")
         or not tracker.get_slot("requested_slot")
         # the form validating again after action_answer_digression has answered it
-        or tracker.latest_action_name not in JUST_SAID
+        or answered_since_the_message(tracker)
     ):
         return
     response = answer_response(intent, text, is_kiosk(tracker), domain.get("responses") or {})

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from bot.dialogue.service_terms import asked_term
 
+# The action that answers them (bot/actions/digressions.py).
+ANSWER_ACTION = "action_answer_digression"
 # The questions answered wherever they are asked (the intents the NLU gives them).
 QUESTION_INTENTS = (
     "ask_what_is_mis", "ask_waiting_times", "ask_what_next", "ask_data_use", "ask_human",

@@ -44,7 +44,7 @@ from bot.nlu.red_flag_model import (
 from bot.red_flag_catalogue import CATALOGUE_PATH, LEVEL_RANK, parse
 from bot.red_flag_context import CONTEXT_PATH
 from bot.red_flag_context import parse as parse_context
-from bot.red_flag_detector import RedFlagDetector
+from bot.red_flag_detector import RedFlagDetector, stated_age
 
 RED_FLAG_INTENT = "red_flag"
 RED_FLAG_ENTITY = "red_flag"
@@ -180,6 +180,16 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return messages
 
 
+def _age_rules_it_out(flag: Any, detector: RedFlagDetector, text: str) -> bool:
+    """The flag is only a red flag at some ages (each of its patterns has
+    `stated_age_outside`) and the age the message states is in none of them."""
+    bounds = [pattern.get("stated_age_outside") for pattern in flag.patterns]
+    if not bounds or any(b is None for b in bounds):
+        return False
+    age = stated_age(text)
+    return age is not None and all(low <= age <= high for low, high in bounds)
+
+
 def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str], str | None]:
     """(flags to escalate, most serious first; flag to check when there are none).
 
@@ -220,6 +230,10 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         # The rules read this flag's words as ones that ask first ("dropping things" is often
         # carpal tunnel): below emergency the learned detector does not raise it at once either
         decision = "ask"
+    if guess and _age_rules_it_out(known[guess], detector, text):
+        # every pattern of the flag needs an age outside a range ("new back pain under 20 or
+        # over 50") and the patient's stated age, or date of birth, is inside it
+        decision = "clear"
     learned = guess if decision != "clear" else None
     sure = learned and decision == "flag" and known[learned].level == "emergency"
     if learned and decision == "flag" and getattr(opinion, "sure", False):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.digressions import ActionAnswerDigression
 from bot.actions.red_flag_check import (
     ActionAskRedFlagCheck,
     ActionClearRedFlagCheck,
@@ -226,3 +228,67 @@ def test_a_check_already_denied_is_not_asked_again_the_message_answers_the_open_
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["duration"] == "3 months"
     assert events[-1]["event"] == "followup" and events[-1]["name"] == "referral_form"
+
+
+def test_a_question_at_the_check_question_is_answered_and_the_check_asked_again():
+    """Once, "what does that mean?" to a check question got the help text and the form's
+    question: the check was dropped, and the patient's "yes" then was not understood. Now the
+    same check question follows the answer, so its yes or no is still read."""
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": "body_area"},
+        {"event": "user", "text": "my right hand is clumsy"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "neuro_deficit"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "what does that mean?"},
+    ]
+    slots = {"requested_slot": "body_area", "red_flag_check": "neuro_deficit"}
+    tracker = tracker_with(events, slots, intent="ask_help", text="what does that mean?")
+    messages, result = run(ActionAnswerDigression(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_answer_help"]
+    assert result == [{"event": "followup", "name": "action_ask_red_flag_check", "timestamp": None}]
+    # asked again, it is about the same flag (the question's words name none)
+    messages, _ = run(ActionAskRedFlagCheck(), tracker)
+    assert messages[-1]["custom"]["red_flag_check"]["code"] == "neuro_deficit"
+
+
+def test_no_after_a_check_asked_again_goes_back_to_where_it_was_first_asked():
+    events = [
+        {"event": "action", "name": "action_session_start"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "my right hand is clumsy"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "how long is the wait?"},
+        {"event": "action", "name": "action_answer_digression"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = tracker_with(events, {"red_flag_check": "neuro_deficit"}, intent="deny")
+    tracker.active_loop = {}
+    messages, result = run(ActionClearRedFlagCheck(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
+    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "cleared"),
+    [
+        ("new back pain, DOB 14/07/1990", True),
+        ("new back pain, I'm 35", True),
+        ("new back pain, I'm 62", False),
+        ("new back pain", False),
+    ],
+)
+def test_a_learned_age_flag_is_cleared_by_a_stated_age_or_birth_date_inside_its_range(
+    text, cleared
+):
+    """New back pain is a flag under 20 or over 50 only: a sure learned guess of it (the
+    learned detector reads no ages) is cleared when the patient's age, said or from a date
+    of birth, is 20 to 50. Once, "Lower back ache, about 2 months ... DOB 14/07/1990" stopped
+    a 35-year-old's referral as "under 20 or over 50"."""
+    sure = SimpleNamespace(
+        decision="flag", flag_id="new_back_pain_age", probability=0.99, sure=True
+    )
+    flags, check = decide(default_detector(), text, sure)
+    assert (flags == [] and check is None) is cleared

@@ -792,12 +792,19 @@ def test_a_question_asked_with_an_answer_the_form_takes_is_answered_too(intent, 
     """The form takes "about 3 months, how long is the wait?" for the duration it holds; the
     question is answered by the form's validation, since no rule will answer it then."""
     tracker = make_tracker({"requested_slot": "duration"}, text, intent=intent)
+    tracker.latest_action_name = "referral_form"  # as Rasa shows the form's validation
+    tracker.events = [{"event": "user", "text": text}]
     dispatcher = CollectingDispatcher()
     responses = {"utter_answer_waiting_times": [{"text": "..."}]}
     asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
     assert [m["response"] for m in dispatcher.messages] == ([said] if said else [])
     # the form validating again after action_answer_digression answered it: said once only
-    tracker.latest_action_name = "action_answer_digression"
+    # (Rasa shows the validation a tracker whose latest action is the form, both times)
+    tracker.latest_action_name = "referral_form"
+    tracker.events = [
+        {"event": "user", "text": text},
+        {"event": "action", "name": "action_answer_digression"},
+    ]
     dispatcher = CollectingDispatcher()
     asyncio.run(FORM.get_validation_events(dispatcher, tracker, {"responses": responses}))
     assert dispatcher.messages == []
