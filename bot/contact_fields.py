@@ -11,7 +11,7 @@ from stdnum.gb import nhs
 _DECLINED = re.compile(
     r"\b(?:don'?t know|do not know|dunno|not sure|no idea|can'?t remember|unknown|skip|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
-    r"don'?t use (?:e-?mail|it)|do not use (?:e-?mail|it))\b"
+    r"don'?t (?:use|do) (?:e-?mails?|it)|do not (?:use|do) (?:e-?mails?|it))\b"
     r"|^(?:no|nope|nah|nah thanks|no thanks|no thank you|n/a)\W*$",
     re.I,
 )
@@ -82,6 +82,31 @@ def phone_numbers_in(text: str) -> list[str]:
             national = phonenumbers.PhoneNumberFormat.NATIONAL
             shown[phonenumbers.format_number(match.number, national)] = None
     return list(shown)
+
+
+_WHICH_NUMBER = {
+    "mobile": re.compile(r"\b(?:mobile|mob|cell|cellphone)\b", re.I),
+    "landline": re.compile(r"\b(?:landline|land line|home|house)\b", re.I),
+    "first": re.compile(r"\b(?:first|1st|top)\b", re.I),
+    "second": re.compile(r"\b(?:second|2nd|other|bottom|last)\b", re.I),
+}
+
+
+def chosen_number(text: str, offered: list[str]) -> str | None:
+    """The number of those offered that the words pick ("the mobile", "the first one",
+    "home"), or None when they pick none or more than one."""
+    if len(text.split()) > 6:
+        return None
+    mobiles = [n for n in offered if n.startswith("07")]
+    landlines = [n for n in offered if not n.startswith("07")]
+    picks = {
+        "mobile": mobiles if len(mobiles) == 1 else [],
+        "landline": landlines if len(landlines) == 1 else [],
+        "first": offered[:1],
+        "second": offered[1:2],
+    }
+    found = {n for kind, words in _WHICH_NUMBER.items() if words.search(text) for n in picks[kind]}
+    return found.pop() if len(found) == 1 else None
 
 
 def parse_uk_phone(text: str) -> Phone:

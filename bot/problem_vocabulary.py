@@ -78,7 +78,7 @@ def _onset_from_words(lowered: str) -> str | None:
     """The one onset the words name; None when they name none, or both an injury and a
     gradual start ("it just came on, I think from lifting"): that is for the patient to say."""
     found = ids_named("onset", lowered)
-    if "no injury" in lowered:
+    if any(words in lowered for words in load("problem_vocabulary")["onset_not_an_injury"]):
         found.discard("injury")
     return found.pop() if len(found) == 1 else None
 

@@ -19,6 +19,7 @@ from rasa_sdk.utils import call_potential_coroutine
 from bot import gp_practices
 from bot.actions.opening import stated_needs
 from bot.contact_fields import (
+    chosen_number,
     is_declined,
     parse_email,
     parse_nhs_number,
@@ -677,6 +678,12 @@ class ValidateReferralForm(FormValidationAction):
             # "mobile 07700 900123 or home 01632 960123": action_ask_phone asks which one to
             # call, a button for each, rather than saying the answer does not look right
             return {"phone": None}
+        earlier = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+        if asked and not numbers and len(earlier) >= 2:
+            # "the mobile" (typed, not tapped) after two numbers were offered
+            picked = chosen_number(said, phone_numbers_in(earlier[-2]))
+            if picked:
+                value = picked
         slots = self.checked("phone", value, dispatcher, tracker)
         if asked and slots.get("phone") and tracker.get_slot("email") is None:
             email = parse_email(str(value or ""))

@@ -13,7 +13,7 @@ from bot.contact_fields import (
     phone_numbers_in,
 )
 from bot.problem_fields import duration_band, parse_duration, parse_pain_score
-from bot.problem_vocabulary import parse_contact_permission
+from bot.problem_vocabulary import match_work_status, onset_answer, parse_contact_permission
 
 
 @pytest.mark.parametrize(
@@ -235,3 +235,29 @@ def test_an_email_that_contains_nah_is_not_a_decline(typed):
 )
 def test_every_uk_number_in_an_answer_is_found_once_in_order(said, numbers):
     assert phone_numbers_in(said) == numbers
+
+
+@pytest.mark.parametrize(
+    ("said", "onset"),
+    [
+        # words from a blind usability test that were not understood or read wrongly
+        ("it just came on, I didn't fall or anything", "gradual"),
+        ("old age", "gradual"),
+        ("I think I slept on it funny, no real injury", "gradual"),  # was stored as injury
+        # an injury still is one; both together are still asked
+        ("I fell off a ladder", "injury"),
+        ("it just came on, I think from lifting", None),
+    ],
+)
+def test_an_injury_word_the_patient_denies_is_not_the_start(said, onset):
+    assert onset_answer(said) == onset
+
+
+@pytest.mark.parametrize("said", ["I don't do emails", "I dont use emails", "do not do email"])
+def test_not_doing_email_declines_it(said):
+    assert is_declined(said)
+
+
+def test_in_work_but_very_hard_is_struggling_at_work():
+    assert match_work_status("i work but very hard") == "at_risk"
+    assert match_work_status("retired") == "retired"

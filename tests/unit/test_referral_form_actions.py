@@ -835,3 +835,16 @@ def test_nothing_said_in_passing_is_taken_from_a_message_read_as_a_red_flag(inte
     assert asyncio.run(FORM.extract_work_role(dispatcher, tracker, {})) == {
         "work_role": "teaching assistant"
     }
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("the mobile", "07700 900123"), ("home", "01632 960123"), ("the second one", "01632 960123")],
+)
+def test_a_number_picked_in_words_after_two_were_offered_is_stored(typed, stored):
+    """ "the mobile" typed instead of tapping a number's button once dropped both numbers."""
+    two = "mobile 07700 900123 or home 01632 960123"
+    events = [{"event": "user", "text": two}, {"event": "user", "text": typed}]
+    tracker = make_tracker({"requested_slot": "phone"}, typed, events=events)
+    result = FORM.validate_phone(typed, CollectingDispatcher(), tracker, {})
+    assert result["phone"] == stored
