@@ -32,7 +32,15 @@ QUESTIONS = (
     "utter_ask_what_to_change",
 )
 # Actions that are not a place in the conversation (skipped when looking back).
-NOT_A_PLACE = {"action_listen", "action_extract_slots", "action_session_start", ASK_ACTION}
+NOT_A_PLACE = {
+    "action_listen", "action_extract_slots", "action_session_start", "action_restart", ASK_ACTION,
+}  # fmt: skip
+
+
+def since_restart(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events after the latest restart ("start again"): the conversation as it is now."""
+    restarts = [i for i, event in enumerate(events) if event.get("event") == "restart"]
+    return events[restarts[-1] + 1 :] if restarts else events
 
 
 def flag_to_check(tracker: Tracker) -> RedFlag:
@@ -159,7 +167,7 @@ class ActionClearRedFlagCheck(Action):
 
 def opening_text(tracker: Tracker) -> str:
     """The patient's first message in this conversation ("" when it was a button)."""
-    for event in tracker.events:
+    for event in since_restart(list(tracker.events)):
         if event.get("event") == "user":
             text = event.get("text") or ""
             return "" if text.startswith("/") else text
@@ -169,8 +177,8 @@ def opening_text(tracker: Tracker) -> str:
 def place_before_check(tracker: Tracker) -> str | None:
     """The last bot action before the open check question (None at the conversation's start);
     a check question asked again after a question of the patient's counts from where it was
-    first asked."""
-    events = list(tracker.events)
+    first asked. After "start again", the conversation starts at the restart."""
+    events = since_restart(list(tracker.events))
     asked = _check_asked_at(events)
     if asked is None:
         asked = len(events)

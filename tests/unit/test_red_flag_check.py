@@ -292,3 +292,25 @@ def test_a_learned_age_flag_is_cleared_by_a_stated_age_or_birth_date_inside_its_
     )
     flags, check = decide(default_detector(), text, sure)
     assert (flags == [] and check is None) is cleared
+
+
+def test_no_to_a_check_asked_with_the_first_message_after_start_again_gives_the_introduction():
+    """After "start again", "No" to a check asked with the next message said "Let's carry on"
+    and then nothing (a blind usability test): the conversation starts at the restart."""
+    events = [
+        {"event": "user", "text": "hi"},
+        {"event": "action", "name": "utter_ask_consent"},
+        {"event": "user", "text": "start again"},
+        {"event": "action", "name": "action_restart"},
+        {"event": "restart"},
+        {"event": "action", "name": "action_session_start"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "Driving without pain and playing five-a-side on Thursdays"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = tracker_with(events, {"red_flag_check": "mental_health_crisis"}, intent="deny")
+    tracker.active_loop = {}
+    messages, result = run(ActionClearRedFlagCheck(), tracker)
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
+    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
