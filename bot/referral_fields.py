@@ -57,9 +57,15 @@ _SOMEONE_ELSES = frozenset(
     [
         "son", "daughter", "baby", "child", "kid", "kids", "he", "she", "his", "her", "their",
         "they", "mum", "mom", "dad", "wife", "husband", "partner", "grandson",
-        "granddaughter", "grandchild", "twins",
+        "granddaughter", "grandchild", "twins", "him",
     ]
 )  # fmt: skip
+
+
+def about_someone_else(text: str) -> bool:
+    """The words name someone else ("my son was born 12/03/2020"): a date in them is never
+    the patient's date of birth."""
+    return bool(set(re.findall(r"[a-z']+", text.lower())) & _SOMEONE_ELSES)
 
 
 def name_said_in_passing(text: str) -> str | None:

@@ -32,7 +32,7 @@ from bot.dialogue.answers import read_answer
 from bot.gp_practices import is_keep_words
 from bot.message_parts import is_a_question, message_parts
 from bot.problem_vocabulary import onset_mentioned
-from bot.referral_fields import clean_full_name
+from bot.referral_fields import about_someone_else, clean_full_name
 
 FORM = "referral_form"
 NEVER_TAKEN_HERE = {"red_flag_screening"}
@@ -151,13 +151,6 @@ def answered_slot(
 # it has at least FREE_TEXT_WORDS words ("hang on, how long is the wait?" gives no answer).
 FREE_TEXT_ANSWERS = ("daily_impact", "work_role", "treatments_tried", "goals")
 FREE_TEXT_WORDS = 3
-# A date said about someone else ("my son was born 12/03/2020, do you need his?") is never
-# the patient's date of birth.
-_SOMEONE_ELSE = re.compile(
-    r"\b(?:son|daughter|baby|child|kids?|he|she|his|her|him|mum|mom|dad|wife|husband|"
-    r"partner)\b",
-    re.I,
-)
 
 
 def answer_with_a_question(message: Message) -> tuple[str, str] | None:
@@ -177,7 +170,7 @@ def answer_with_a_question(message: Message) -> tuple[str, str] | None:
     if len(parts) < 2 or len(said) == len(parts):
         return None
     shaped = [part for part in said if shaped_like(slot, part)]
-    if slot == "date_of_birth" and any(_SOMEONE_ELSE.search(part) for part in shaped):
+    if slot == "date_of_birth" and any(about_someone_else(part) for part in shaped):
         return None
     if len(shaped) == 1:
         return slot, shaped[0]

@@ -157,6 +157,18 @@ def test_no_to_the_check_at_the_consent_question_asks_consent_again():
     ]
 
 
+def no_to_a_check_outside_the_form(events, flag="cauda_equina"):
+    """The clear action's messages and events for "No" to a check asked outside the form."""
+    tracker = tracker_with(events, {"red_flag_check": flag}, intent="deny")
+    tracker.active_loop = {}
+    return run(ActionClearRedFlagCheck(), tracker)
+
+
+def assert_the_introduction_follows(messages, result):
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
+    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+
+
 def test_no_to_a_check_asked_with_the_opening_message_gives_the_introduction():
     events = [
         {"event": "action", "name": "action_session_start"},
@@ -165,11 +177,7 @@ def test_no_to_a_check_asked_with_the_opening_message_gives_the_introduction():
         {"event": "action", "name": "action_ask_red_flag_check"},
         {"event": "action", "name": "action_listen"},
     ]
-    tracker = tracker_with(events, {"red_flag_check": "cauda_equina"}, intent="deny")
-    tracker.active_loop = {}
-    messages, result = run(ActionClearRedFlagCheck(), tracker)
-    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
-    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+    assert_the_introduction_follows(*no_to_a_check_outside_the_form(events))
 
 
 def test_the_learned_detector_steps_down_once_when_the_words_say_it_is_someone_else():
@@ -264,11 +272,7 @@ def test_no_after_a_check_asked_again_goes_back_to_where_it_was_first_asked():
         {"event": "action", "name": "action_ask_red_flag_check"},
         {"event": "action", "name": "action_listen"},
     ]
-    tracker = tracker_with(events, {"red_flag_check": "neuro_deficit"}, intent="deny")
-    tracker.active_loop = {}
-    messages, result = run(ActionClearRedFlagCheck(), tracker)
-    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
-    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+    assert_the_introduction_follows(*no_to_a_check_outside_the_form(events, "neuro_deficit"))
 
 
 @pytest.mark.parametrize(
@@ -309,8 +313,5 @@ def test_no_to_a_check_asked_with_the_first_message_after_start_again_gives_the_
         {"event": "action", "name": "action_ask_red_flag_check"},
         {"event": "action", "name": "action_listen"},
     ]
-    tracker = tracker_with(events, {"red_flag_check": "mental_health_crisis"}, intent="deny")
-    tracker.active_loop = {}
-    messages, result = run(ActionClearRedFlagCheck(), tracker)
-    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared", "utter_greet"]
-    assert result[-1] == {"event": "followup", "name": "utter_ask_consent", "timestamp": None}
+    messages, result = no_to_a_check_outside_the_form(events, "mental_health_crisis")
+    assert_the_introduction_follows(messages, result)
