@@ -91,6 +91,15 @@ def parse_duration(text: str, today: date | None = None) -> Duration | None:
     return Duration(days, shown)
 
 
+def the_one_duration(text: str, today: date | None = None) -> Duration | None:
+    """The duration in words said in passing, or None when they hold two amounts of time
+    ("I had a fall 3 years ago and it's been bad for 2 weeks": which one is how long the
+    problem has lasted is for the patient to say, at its question)."""
+    if len(_DURATION.findall(text)) > 1:
+        return None
+    return parse_duration(text, today)
+
+
 def _since(text: str, today: date) -> Duration | None:
     """ "since March" (the last March before today), "since March 2024" or "since 2019"."""
     match = _SINCE.search(text)

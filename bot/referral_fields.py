@@ -107,6 +107,52 @@ def date_of_birth_said_in_passing(text: str, today: date) -> date | None:
     return None
 
 
+# Words before the patient's address or GP practice said in a longer message ("I live at 12
+# Example Road, ST4 8AA", "my GP is Trentham Mews"): first person only ("my mum lives at",
+# "her GP is" are someone else's).
+_ADDRESS_SAID = re.compile(
+    r"\b(?:my address is|my address's|my address:|i live at|i'm living at|im living at|"
+    r"i am living at|we live at)\s+",
+    re.I,
+)
+_GP_SAID = re.compile(
+    r"\b(?:my (?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is|is at|is with)|"
+    r"my (?:surgery|gp surgery|gp practice|medical centre|health centre) is|"
+    r"(?:i'm |im |i am )?registered (?:at|with)|my (?:gp|surgery)(?: practice)?:)\s+",
+    re.I,
+)
+# Where the words of an address or a practice said in passing end.
+_CLAUSE_END = re.compile(r"[,.!?;\n]|\s(?:and|but|so|because|cos|which|who)\s", re.I)
+# The same for an address, whose "St." or "Rd." does not end it.
+_ADDRESS_END = re.compile(
+    r"(?<!\bst)(?<!\brd)\.(?:\s|$)|[!?;\n]|\s(?:and|but|so|because|cos|which|who)\s", re.I
+)
+
+
+def address_said_in_passing(text: str) -> str | None:
+    """The first line of the address after "I live at" or "my address is" in a longer
+    message ("... I live at 12 Example Road, ST4 8AA"), or None: the same reading as an
+    answer to the address question, so a town alone or words with no street are left."""
+    said = text.replace("\u2019", "'")
+    for cue in _ADDRESS_SAID.finditer(said):
+        fragment = _ADDRESS_END.split(said[cue.end() :], maxsplit=1)[0]
+        line = first_address_line(fragment)
+        if line:
+            return line
+    return None
+
+
+def gp_practice_words_in_passing(text: str) -> str | None:
+    """The words naming the patient's GP practice after "my GP is", "I'm registered at" and
+    the like, up to the end of the clause, or None; the caller looks them up in the list."""
+    said = text.replace("\u2019", "'")
+    for cue in _GP_SAID.finditer(said):
+        words = _CLAUSE_END.split(said[cue.end() :], maxsplit=1)[0].strip(" ,:-")
+        if words:
+            return words
+    return None
+
+
 def normalise_postcode(text: str) -> str | None:
     """Return the UK postcode in `text` as upper case with one space, or None."""
     match = _POSTCODE_IN_TEXT.search(text.strip())

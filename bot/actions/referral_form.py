@@ -46,7 +46,7 @@ from bot.dialogue.screening import (
 )
 from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
-from bot.problem_fields import parse_duration, several_pain_scores
+from bot.problem_fields import several_pain_scores, the_one_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
@@ -56,11 +56,13 @@ from bot.problem_vocabulary import (
     onset_mentioned,
 )
 from bot.referral_fields import (
+    address_said_in_passing,
     age_on,
     age_today,
     date_of_birth_said_in_passing,
     first_address_line,
     format_date_for_patient,
+    gp_practice_words_in_passing,
     name_said_in_passing,
     normalise_postcode,
     parse_date_of_birth,
@@ -130,7 +132,7 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
     return None
 
 
-DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
+DESCRIBING_THE_PROBLEM = {"body_area", "side", "onset", "duration", "pain_score"}
 
 
 def problem_descriptions(tracker: Tracker) -> list[str]:
@@ -168,7 +170,7 @@ def read_as_a_red_flag(tracker: Tracker) -> bool:
 
 
 def _duration_said(text: str) -> str | None:
-    duration = parse_duration(text)
+    duration = the_one_duration(text)
     return duration.display if duration else None
 
 
@@ -397,6 +399,22 @@ class ValidateReferralForm(FormValidationAction):
             return None if "someone_else" in stated_needs(text) else name_said_in_passing(text)
 
         return said_in_passing(tracker, "full_name", read)
+
+    async def extract_address_line1(self, dispatcher, tracker, domain) -> Slots:
+        """The first line of the address told before its question ("I live at 12 Example
+        Road, ST4 8AA"); its validator checks it as it checks an answer."""
+        return said_in_passing(tracker, "address_line1", address_said_in_passing)
+
+    async def extract_gp_practice(self, dispatcher, tracker, domain) -> Slots:
+        """The GP practice told before its question ("my GP is Trentham Mews"), only when the
+        words name one practice of the list: anything else is asked in its turn, where
+        "Did you mean ...?" and "keep what I typed" can follow."""
+
+        def read(text: str) -> str | None:
+            words = gp_practice_words_in_passing(text)
+            return words if words and gp_practices.find(words) is not None else None
+
+        return said_in_passing(tracker, "gp_practice", read)
 
     async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:
         """The job told before the work question, after "I work as a" and the like."""

@@ -111,6 +111,10 @@ def test_the_view_reads_the_latest_message_and_the_ones_before_from_the_tracker(
             "I struggle with stairs. can't sleep at night. how long is the wait?",
             "I struggle with stairs. can't sleep at night",
         ),
+        # a plain yes or no to a yes/no question (the no was lost: blind usability test)
+        ("already_under_service", "No. How long is the wait?", "No"),
+        ("gp_in_area", "yes, what does MIS mean?", "yes"),
+        ("pregnancy_pelvic_pain", "no thanks - is this for men too?", "no thanks"),
     ],
 )
 def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, text, answer):
@@ -128,6 +132,8 @@ def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, tex
         ("daily_impact", "sorry, what does daily life mean?"),
         ("date_of_birth", "my son was born 12/03/2020, do you need his?"),  # not the patient's
         ("red_flag_screening", "no. what is this for?"),  # screening: the form's own
+        # more than a plain no: the question asks again
+        ("already_under_service", "no but I was last year, does that count?"),
         ("duration", "about 3 months"),  # no question: the form reads it as it is
     ],
 )

@@ -7,6 +7,7 @@ import inspect
 import re
 from datetime import date
 from typing import Any
+from unittest import mock
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
@@ -747,6 +748,69 @@ def test_a_name_in_the_opening_ends_at_words_that_are_not_a_name(opening, name):
     )
 
 
+@pytest.mark.parametrize(
+    ("opening", "practice", "address"),
+    [
+        (
+            "my left knee is sore. my GP is Trentham surgery and I live at 12 Example Road, "
+            "ST4 8AA",
+            "Trentham Mews Medical Centre",
+            "12 Example Road",
+        ),
+        ("I'm registered at Leek Health Centre, bad back for weeks", "Leek Health Centre", None),
+        ("my address is 3 St. Mary's Road ST16 2AA and my hip hurts", None, "3 St. Mary's Road"),
+        # words that name no one practice, someone else's address, no street
+        ("my doctor is useless and my knee still hurts", None, None),
+        ("my GP is Dr Example, I live at home with my wife", None, None),
+        ("my mum lives at 3 Example Lane, ST4 8AA, my knee hurts", None, None),
+        ("my doctor said it is arthritis, I live at Cannock", None, None),
+    ],
+)
+def test_gp_practice_and_address_told_in_the_opening_are_not_asked_again(
+    opening, practice, address
+):
+    """Said after "my GP is" or "I live at", a practice the list names once and an address
+    line with a street are taken when the form starts; anything else is asked in its turn
+    (where "Did you mean ...?" can follow). Found by a blind usability test."""
+    tracker = opening_tracker(opening)
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(FORM.extract_gp_practice(dispatcher, tracker, {})) == (
+        {"gp_practice": mock.ANY} if practice else {}
+    )
+    if practice:
+        found = FORM.validate_gp_practice(
+            asyncio.run(FORM.extract_gp_practice(dispatcher, tracker, {}))["gp_practice"],
+            dispatcher,
+            tracker,
+            {},
+        )
+        assert found["gp_practice"] == practice
+        assert found["gp_ods_code"]
+    assert asyncio.run(FORM.extract_address_line1(dispatcher, tracker, {})) == (
+        {"address_line1": address} if address else {}
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "duration"),
+    [
+        ("twisted it at football about 3 weeks ago", "3 weeks"),
+        ("it came on gradually over the last couple of months", "2 months"),
+        ("fell off my bike, must be six weeks now", "6 weeks"),
+        ("just came on", None),
+        # two amounts of time: which is how long it has lasted is asked
+        ("I had a fall 3 years ago and it's been bad for 2 weeks", None),
+    ],
+)
+def test_how_long_said_with_how_it_started_is_not_asked_again(answer, duration):
+    """The answer to "How did it start?" often says when too; one amount of time in it is the
+    duration. Found by a blind usability test."""
+    tracker = make_tracker({"requested_slot": "onset", "body_area": "knee"}, answer)
+    assert asyncio.run(FORM.extract_duration(CollectingDispatcher(), tracker, {})) == (
+        {"duration": duration} if duration else {}
+    )
+
+
 def test_a_job_done_before_is_not_taken_as_the_job_now():
     tracker = opening_tracker("I used to work as a builder, retired now, bad back")
     assert asyncio.run(FORM.extract_work_role(CollectingDispatcher(), tracker, {})) == {}
@@ -817,11 +881,14 @@ def test_nothing_said_in_passing_is_taken_from_a_message_read_as_a_red_flag(inte
     (or the escalation) comes. Found by a blind hold-out set sent at the duration question."""
     text = (
         "I've just started a new job as a teaching assistant, my name is Jo Example, "
+        "I live at 12 Example Road ST13 6AA. I'm registered at Leek Health Centre. "
         "back pain since my thirties that wakes me and eases when I walk about"
     )
     tracker = make_tracker({"requested_slot": "duration"}, text, intent=intent)
     dispatcher = CollectingDispatcher()
     for extract in (
+        FORM.extract_gp_practice,
+        FORM.extract_address_line1,
         FORM.extract_work_role,
         FORM.extract_full_name,
         FORM.extract_date_of_birth,
@@ -834,6 +901,12 @@ def test_nothing_said_in_passing_is_taken_from_a_message_read_as_a_red_flag(inte
     tracker = make_tracker({"requested_slot": "duration"}, text, intent="inform")
     assert asyncio.run(FORM.extract_work_role(dispatcher, tracker, {})) == {
         "work_role": "teaching assistant"
+    }
+    assert asyncio.run(FORM.extract_address_line1(dispatcher, tracker, {})) == {
+        "address_line1": "12 Example Road"
+    }
+    assert asyncio.run(FORM.extract_gp_practice(dispatcher, tracker, {})) == {
+        "gp_practice": "Leek Health Centre"
     }
 
 
