@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -47,6 +48,11 @@ class ActionAnswerDigression(Action):
         if slot:
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)
+        text = tracker.latest_message.get("text") or ""
+        if asked_place(tracker) == CHANGE_LIST and a_button_title(text, CHANGE_LIST, domain):
+            chosen = await change_list_choice(dispatcher, tracker, domain)
+            if chosen is not None:
+                return chosen
         intent = (tracker.latest_message.get("intent") or {}).get("name", "ask_help")
         response = answer_response(
             intent,
@@ -71,6 +77,36 @@ class ActionAnswerDigression(Action):
 
 SUMMARY = "action_show_referral_summary"
 CHANGE_LIST = "utter_ask_what_to_change"
+
+
+async def change_list_choice(dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
+    """The events for a choice typed at the change list ("GP practice", "my phone number is
+    07700 900456"), or None when the words name no choice."""
+    text = tracker.latest_message.get("text") or ""
+    field = chosen_field(text, domain)
+    if field in correctable_fields() and holds_value(field, text):
+        # "my phone number is 07700 900456": the new value is in the message already
+        form = ValidateReferralForm()
+        slots = await form.correct(field, text, dispatcher, tracker, domain)
+        if slots is not None:
+            ask = form.questions_left(tracker, slots)
+            events = [SlotSet(name, value) for name, value in slots.items()]
+            return [*events, FollowupAction(FORM if ask else SUMMARY)]
+    if field:
+        return [*cleared_for_change(tracker, field), FollowupAction(FORM)]
+    return None
+
+
+def a_button_title(text: str, response: str, domain: dict[str, Any]) -> bool:
+    """The whole message is the title of one of the response's buttons, typed (or sent by a
+    channel that sends titles): "How long" at the change list is that choice, not a question
+    about the wait."""
+    said = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    [shown] = (domain.get("responses") or {}).get(response) or [{}]
+    titles = {
+        " ".join(re.findall(r"[a-z0-9]+", b["title"].lower())) for b in shown.get("buttons") or []
+    }
+    return bool(said) and said in titles
 
 
 def asked_place(tracker: Tracker) -> str | None:
@@ -108,18 +144,9 @@ class ActionNotUnderstood(Action):
             return await self.at_the_read_back(dispatcher, tracker, domain)
         if question == CHANGE_LIST:
             # "GP practice" typed instead of tapped: that choice
-            text = tracker.latest_message.get("text") or ""
-            field = chosen_field(text, domain)
-            if field in correctable_fields() and holds_value(field, text):
-                # "my phone number is 07700 900456": the new value is in the message already
-                form = ValidateReferralForm()
-                slots = await form.correct(field, text, dispatcher, tracker, domain)
-                if slots is not None:
-                    ask = form.questions_left(tracker, slots)
-                    events = [SlotSet(name, value) for name, value in slots.items()]
-                    return [*events, FollowupAction(FORM if ask else SUMMARY)]
-            if field:
-                return [*cleared_for_change(tracker, field), FollowupAction(FORM)]
+            chosen = await change_list_choice(dispatcher, tracker, domain)
+            if chosen is not None:
+                return chosen
         misses = int(tracker.get_slot("misunderstood_count") or 0) + 1
         if misses >= MAX_MISUNDERSTOOD:
             dispatcher.utter_message(

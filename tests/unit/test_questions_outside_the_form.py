@@ -94,6 +94,30 @@ def test_a_change_list_choice_typed_instead_of_tapped_is_that_choice(text, field
     assert set(FIELD_SLOTS[field]) <= cleared
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "field"),
+    [
+        ("How long", "ask_waiting_times", "duration"),
+        ("Address", "ask_human", "address_line1"),
+        ("work", "ask_health_and_work", "work"),
+    ],
+)
+def test_a_change_list_title_read_as_a_question_is_that_choice(text, intent, field):
+    """Typed (or sent as its title by a plain client), "How long" at the change list was
+    answered with the waiting times and "Address" with how to talk to a person (blind
+    usability test): the whole message being a title of the list, it is that choice."""
+    tracker = after("utter_ask_what_to_change", text, intent)
+    said, events = run(ActionAnswerDigression(), tracker)
+    assert said == [] and followups(events) == ["referral_form"]
+    cleared = {e["name"] for e in events if e.get("event") == "slot" and e["value"] is None}
+    assert set(FIELD_SLOTS[field]) <= cleared
+    # a question that only holds a title's words is still answered
+    tracker = after("utter_ask_what_to_change", "how long is the wait?", "ask_waiting_times")
+    said, events = run(ActionAnswerDigression(), tracker)
+    assert said == ["utter_answer_waiting_times"]
+    assert followups(events) == ["utter_ask_what_to_change"]
+
+
 @pytest.mark.parametrize("text", ["flibble", "everything", "not sure"])
 def test_words_that_name_no_choice_ask_the_change_list_again(text):
     assert chosen_field(text, DOMAIN) is None
