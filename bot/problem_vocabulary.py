@@ -114,6 +114,14 @@ def work_status_label(status: str) -> str:
     return load("problem_vocabulary")["work_status"][status]
 
 
+# How it started, as the read-back says it ("started after an injury").
+ONSET_WORDS = {"injury": "after an injury", "gradual": "gradually"}
+
+
+def onset_label(onset: str | None) -> str:
+    return ONSET_WORDS.get(onset or "", "not given")
+
+
 def match_work_status(text: str) -> str | None:
     """A tapped button (its payload, id or title) or a typed sentence, to a work status id.
 

@@ -17,7 +17,14 @@ from bot.dialogue.answer_or_request import (
     answered_slot,
     message_of,
 )
-from bot.dialogue.corrections import corrected_body_area, corrected_field
+from bot.dialogue.answers import read_answer
+from bot.dialogue.corrections import (
+    correctable_fields,
+    corrected_at_the_read_back,
+    corrected_body_area,
+    corrected_field,
+    read_back_fields,
+)
 from bot.field_registry import change_groups, problem_change_groups
 
 # Which slots each changeable field clears; the form then asks only those again.
@@ -29,6 +36,21 @@ PROBLEM_FIELDS = problem_change_groups()
 def field_from(tracker: Tracker) -> str | None:
     """The changeable field named in the latest message."""
     return named_field(tracker, FIELD_SLOTS)
+
+
+def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
+    """The answer the latest message changes at the read-back and the words its validator
+    checks ("the pain is more like 7", "it's 14 Example Road, not 12"), or (None, text)."""
+    text = tracker.latest_message.get("text") or ""
+    fields = (*correctable_fields(), *read_back_fields())
+    # an optional answer declined before can be given now ("my email is jo@example.com")
+    answered = [f for f in fields if tracker.get_slot(f) is not None]
+    field, value = corrected_at_the_read_back(
+        text, tracker.get_slot("body_area"), named_field(tracker), answered
+    )
+    if field is not None and read_answer(field, value) == tracker.get_slot(field):
+        return None, text  # "it's my right knee" when it is: nothing to change
+    return field, value
 
 
 class ActionPrepareChange(Action):
@@ -46,6 +68,15 @@ class ActionPrepareChange(Action):
             slots = await ValidateReferralForm().correct(field, text, dispatcher, tracker, domain)
             if slots is not None:
                 return [SlotSet(name, value) for name, value in slots.items()]
+        if requested is None:
+            # at the read-back: "can you change my phone to 07700 900456", "change the pain
+            # to 7": the new value is in the message
+            changed, value = read_back_correction(tracker)
+            if changed is not None:
+                form = ValidateReferralForm()
+                slots = await form.correct(changed, value, dispatcher, tracker, domain, said=text)
+                if slots is not None:
+                    return [SlotSet(name, value) for name, value in slots.items()]
         area = corrected_body_area(text, tracker.get_slot("body_area"))
         if area and field in (None, "body_area") and requested not in NEVER_TAKEN_HERE:
             # "it's my hip, not my knee": the new part (never at a screening question); the

@@ -9,9 +9,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.changes import chosen_field, cleared_for_change
+from bot.actions.changes import chosen_field, cleared_for_change, read_back_correction
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
-from bot.actions.referral_form import NOT_GIVEN, ValidateReferralForm, named_field
+from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import (
     FORM,
@@ -24,7 +24,6 @@ from bot.dialogue.corrections import (
     correctable_fields,
     holds_value,
     last_bot_action,
-    what_is_corrected,
 )
 from bot.dialogue.digression_answers import answer_response
 from bot.dialogue.stopping import CARRY_ON, stop_answer
@@ -166,10 +165,7 @@ class ActionNotUnderstood(Action):
         disappeared); a correction that leaves questions to ask (a new body part's side and
         screening) runs the form for those first, which reads the answers back at its end."""
         text = tracker.latest_message.get("text") or ""
-        answered = [f for f in correctable_fields() if tracker.get_slot(f) not in (None, NOT_GIVEN)]
-        field, value = what_is_corrected(
-            text, tracker.get_slot("body_area"), named_field(tracker), answered
-        )
+        field, value = read_back_correction(tracker)
         form = ValidateReferralForm()
         slots = (
             await form.correct(field, value, dispatcher, tracker, domain, said=text)

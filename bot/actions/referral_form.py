@@ -53,7 +53,9 @@ from bot.problem_vocabulary import (
     button_value,
     job_said,
     match,
+    onset_label,
     onset_mentioned,
+    work_status_label,
 )
 from bot.referral_fields import (
     address_said_in_passing,
@@ -350,6 +352,10 @@ class ValidateReferralForm(FormValidationAction):
             shown = format_date_for_patient(date.fromisoformat(shown))
         elif field == "body_area":
             shown = body_area_label(shown)
+        elif field == "onset":
+            shown = onset_label(shown)
+        elif field == "work_status":
+            shown = work_status_label(shown)
         dispatcher.utter_message(
             response="utter_correction_taken", field_label=label(field), field_value=shown
         )

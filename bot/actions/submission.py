@@ -22,7 +22,7 @@ from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
 from bot.dialogue.screening import answers_to_send
 from bot.field_registry import section_fields
-from bot.problem_vocabulary import body_area_label, work_status_label
+from bot.problem_vocabulary import body_area_label, onset_label, work_status_label
 from bot.referral_fields import format_date_for_patient
 from bot.service_facts import area_status, service_phone
 
@@ -113,11 +113,12 @@ def summary_values(tracker: Tracker) -> dict[str, str]:
     if slot("work_role") and slot("work_role") != "not given":
         work = f"{work}: {slot('work_role')}"
     born = slot("date_of_birth")
+    duration = slot("duration") or "not given"
     return {
+        # "for 3 weeks", but "since September (about 3 months)" as it is
+        "duration_display": duration if duration.startswith("since") else f"for {duration}",
         "body_area_display": area,
-        "onset_display": {"injury": "after an injury", "gradual": "gradually"}.get(
-            slot("onset"), "not given"
-        ),
+        "onset_display": onset_label(slot("onset")),
         "work_display": work,
         "date_of_birth_display": format_date_for_patient(date.fromisoformat(born)) if born else "",
         "contact_display": CONTACT_WORDS.get(slot("contact_permissions"), "not given"),

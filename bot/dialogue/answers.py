@@ -18,6 +18,7 @@ message holds a new value, and so does the answer-shape test
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -59,9 +60,20 @@ def free_text(text: str) -> str | None:
     return tidy[:FREE_TEXT_LIMIT] if len(tidy) >= 2 and not tidy.startswith("/") else None
 
 
+# Whole answers that are no address ("ok." once became the first line of one).
+_NOT_AN_ADDRESS = frozenset(
+    ["ok", "okay", "yes", "yeah", "no", "nope", "n a", "na", "none", "same", "same as before",
+     "as above", "see above", "idk", "dunno", "don't know", "dont know", "thanks", "thank you"]
+)  # fmt: skip
+
+
 def address_line(text: str) -> str | None:
+    """The first line of an address: any words with a letter, but not an email address (one
+    was once taken as the address) or a word that answers something else ("ok", "yes")."""
     tidy = free_text(text)
-    if tidy is None or not any(ch.isalpha() for ch in tidy):
+    if tidy is None or not any(ch.isalpha() for ch in tidy) or "@" in tidy:
+        return None
+    if " ".join(re.findall(r"[a-z']+", tidy.lower())) in _NOT_AN_ADDRESS:
         return None
     return (without_address_lead_in(tidy) or tidy)[:ADDRESS_LIMIT]
 

@@ -57,12 +57,75 @@ def _vocabulary() -> tuple[dict[str, str], re.Pattern, re.Pattern, dict[str, str
     return field_of, phrase_pattern(field_of), phrase_pattern(content["correction_words"]), labels
 
 
+@cache
+def _read_back_vocabulary() -> tuple[dict[str, str], re.Pattern, dict[str, str]]:
+    """(word -> field, all field words, field -> label) of the answers corrected only at the
+    read-back."""
+    content = load("referral_corrections")["read_back_fields"]
+    field_of = {word.lower(): name for name, entry in content.items() for word in entry["words"]}
+    labels = {name: entry["label"] for name, entry in content.items()}
+    return field_of, phrase_pattern(field_of), labels
+
+
 def correctable_fields() -> tuple[str, ...]:
     return tuple(_vocabulary()[3])
 
 
+def read_back_fields() -> tuple[str, ...]:
+    """The answers corrected in the patient's words at the read-back only."""
+    return tuple(_read_back_vocabulary()[2])
+
+
 def label(field: str) -> str:
-    return _vocabulary()[3][field]
+    return {**_vocabulary()[3], **_read_back_vocabulary()[2]}[field]
+
+
+# A house number (or "Flat 2") and the words after it: the new address in "my address is
+# wrong, it's 14 Example Road".
+_NEW_ADDRESS = re.compile(r"\b(?:flat\s+\w+,?\s+)?\d+[a-z]?\s+[a-z].*", re.I)
+
+
+_SIDE_NOT_THE_OTHER = re.compile(
+    r"\b(left|right)\b[^.]*?\bnot\s+(?:the\s+|my\s+)?(left|right)\b", re.I
+)
+
+
+def _value_for(field: str, text: str) -> str | None:
+    """The words of a read-back correction that hold the new value, for its validator: the
+    address from its house number on; the whole message for the others (their readers find
+    the value in it)."""
+    if field == "side":
+        # "my right knee, not the left": the side before "not"
+        found = _SIDE_NOT_THE_OTHER.search(text)
+        if found and found.group(1).lower() != found.group(2).lower():
+            return found.group(1).lower()
+    if field != "address_line1":
+        return text if _has_value(field, text) else None
+    found = _NEW_ADDRESS.search(text)
+    return found.group(0).strip(" .") if found else None
+
+
+def corrected_at_the_read_back(
+    text: str, body_area: str | None, named: str | None, answered: Iterable[str]
+) -> tuple[str | None, str]:
+    """At the read-back, where the patient was asked what to change: the field the message
+    changes and the words its validator checks, or (None, text). As `what_is_corrected`, but
+    no word saying the answer was wrong is needed, and the answers of `read_back_fields` can
+    be changed too. One field only: a message that names two is asked again."""
+    answered = list(answered)
+    area = corrected_body_area(text, body_area)
+    if area is not None:
+        return "body_area", area
+    lowered = normalised(text)
+    field_of, field_words, _, _ = _vocabulary()
+    more_of, more_words, _ = _read_back_vocabulary()
+    said = {field_of[word] for word in field_words.findall(lowered)}
+    said |= {more_of[word] for word in more_words.findall(lowered)}
+    if named is not None:
+        said.add(named)
+    found = [(field, _value_for(field, text)) for field in answered if field in said]
+    found = [(field, value) for field, value in found if value]
+    return found[0] if len(found) == 1 else (None, text)
 
 
 def holds_value(field: str, text: str) -> bool:

@@ -42,6 +42,8 @@ def test_the_form_validates_every_question(slot):
         ("postcode", "st4 6qg", "ST4 6QG"),
         ("phone", "07700 900123", "07700 900123"),
         ("daily_impact", "  can't   climb stairs ", "can't climb stairs"),
+        ("address_line1", "Rose Cottage", "Rose Cottage"),
+        ("address_line1", "Flat 3, 12 Example Road", "Flat 3, 12 Example Road"),
     ],
 )
 def test_a_row_reads_an_answer_in_the_patients_words(slot, said, stored):
@@ -50,7 +52,17 @@ def test_a_row_reads_an_answer_in_the_patients_words(slot, said, stored):
 
 @pytest.mark.parametrize(
     ("slot", "said"),
-    [("body_area", "not sure"), ("pain_score", "loads"), ("phone", "ring me"), ("goals", "x")],
+    [
+        ("body_area", "not sure"),
+        ("pain_score", "loads"),
+        ("phone", "ring me"),
+        ("goals", "x"),
+        # once stored as the first line of an address (blind usability test)
+        ("address_line1", "ok."),
+        ("address_line1", "jo@example.com"),
+        ("address_line1", "same as before"),
+        ("address_line1", "N/A"),
+    ],
 )
 def test_a_row_refuses_words_that_are_not_an_answer(slot, said):
     assert read_answer(slot, said) is None

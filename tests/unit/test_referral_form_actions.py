@@ -310,6 +310,11 @@ def test_the_summary_reads_answers_back_in_words():
     assert values["date_of_birth_display"] == "14 March 1980"
     assert values["onset_display"] == "after an injury"
     assert values["contact_display"] == "voicemail only"
+    assert values["duration_display"] == f"for {COMPLETE['duration']}"
+    # a duration told by a time of year reads as it is, not "for since September"
+    since = "since September (about 3 months)"
+    values = summary_values(make_tracker({**COMPLETE, "duration": since}))
+    assert values["duration_display"] == since
 
 
 def test_the_referral_built_from_the_conversation_passes_the_intake_schema():

@@ -127,7 +127,7 @@ def test_a_body_part_corrected_in_words_changes_it_and_asks_its_own_questions_ag
     assert slots[requested] is None
     [told] = messages
     assert told["response"] == "utter_correction_taken"
-    assert told["field_label"] == "part of the body"
+    assert told["field_label"] == "your part of the body"
 
 
 @pytest.mark.parametrize(
@@ -375,3 +375,52 @@ def test_a_message_read_as_a_red_flag_is_never_taken_as_a_correction():
         slots, messages = validate(turn("duration", text, intent=intent))
         assert slots.get("side", ANSWERED["side"]) == ANSWERED["side"]
         assert "utter_correction_taken" not in [m.get("response") for m in messages]
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value", "then"),
+    [
+        # no word saying "wrong" is needed: the read-back asked what to change
+        ("the pain is more like 8", "pain_score", "8", "action_show_referral_summary"),
+        ("It's been more like 2 months", "duration", "2 months", "action_show_referral_summary"),
+        ("actually it came on gradually", "onset", "gradual", "action_show_referral_summary"),
+        (
+            "I'm off work because of it now",
+            "work_status",
+            "off_work",
+            "action_show_referral_summary",
+        ),
+        (
+            "my address is wrong, it's 14 Example Road",
+            "address_line1",
+            "14 Example Road",
+            "action_show_referral_summary",
+        ),
+        ("it's my left knee not the right", "side", "left", "action_show_referral_summary"),
+        # an optional answer declined before, given now
+        ("my email is jo@example.com", "email", "jo@example.com", "action_show_referral_summary"),
+    ],
+)
+def test_a_change_typed_at_the_read_back_in_the_patients_words_is_taken(text, slot, value, then):
+    """Typed at the read-back, these all got "Sorry, I did not understand" (blind usability
+    test). The new value is checked by the field's validator and the patient told."""
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert slots[slot] == value
+    assert said == ["utter_correction_taken"]
+    assert next_action == then
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes that's fine",
+        "the pain is about the same",  # names the pain, holds no new score
+        "my phone is 07700 900456 and my postcode ST4 8AA",  # two new values: asked again
+        "my address is wrong",  # no new address in it
+        "it's my right knee",  # the side it already has
+    ],
+)
+def test_words_at_the_read_back_that_hold_no_one_new_value_change_nothing(text):
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert "utter_correction_taken" not in said
+    assert next_action == "action_show_referral_summary"
