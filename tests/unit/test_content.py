@@ -162,8 +162,9 @@ def test_our_signposting_texts_meet_reading_age_11(scored):
 
 
 # "About 11": every patient-facing text in content/ at most this reading age (the target, 11,
-# is reported above; until 2026-12-06 only reported, with texts at 17 to 19).
-MOST_READING_AGE = 13
+# is reported above; until 2026-12-06 only reported, with texts at 17 to 19; 13 until
+# 2026-12-07, when the last 16 texts over 11 were made plainer).
+MOST_READING_AGE = 12
 
 
 def test_no_patient_facing_text_is_far_above_reading_age_11(scored):
