@@ -150,6 +150,39 @@ _JOB_END = re.compile(
 MAX_JOB_WORDS = 5
 
 
+# Words that open a part of an answer to "What about work?" that is not the job ("in work,
+# but struggling", "working, thanks"), and words of hours rather than of a job.
+_NOT_A_JOB_PART = re.compile(
+    r"^(?:but|and|though|although|so|yes|yeah|no|i|i'm|im|its|it's|it is|still|just|mostly|"
+    r"thanks|thank|cheers|please|lol|ok|okay)\b|\b(?:time|hours|shifts?|days|nights|weeks?|"
+    r"struggling|finding|hard|tough|difficult|hurts?|pain|painful|sore|manage|managing)\b",
+    re.I,
+)
+
+
+def job_in_a_part_of_its_own(text: str) -> str | None:
+    """The job given after the work status in a part of its own ("I'm in work, IT support",
+    "working full time - nurse"), or None: the part must name no work status, be a few words
+    with no number, and not be a courtesy or an hour ("in work, full time")."""
+    parts = [part.strip(" .!") for part in re.split(r"\s*[,;:]\s*|\s+[-\u2013]\s+", text)]
+    if len(parts) < 2 or not ids_named("work_status_words", parts[0].lower()):
+        return None
+    for part in parts[1:]:
+        lowered = part.lower()
+        if (
+            not part
+            or len(part.split()) > MAX_JOB_WORDS
+            or re.search(r"\d", part)
+            or _NOT_A_JOB_PART.search(lowered)
+            or part.startswith("it ")  # "it hurts", but "IT support" is a job
+            or ids_named("work_status_words", lowered)
+            or lowered in load("problem_vocabulary")["not_a_job"]
+        ):
+            continue
+        return part
+    return None
+
+
 def job_said(text: str, introducers_key: str = "job_introducers") -> str | None:
     """The job named in an answer to "What about work?" ("I work as a delivery driver but
     it's getting hard" -> "delivery driver"), in the patient's own case, or None:

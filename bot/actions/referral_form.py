@@ -51,6 +51,7 @@ from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
     button_value,
+    job_in_a_part_of_its_own,
     job_said,
     match,
     onset_label,
@@ -620,7 +621,8 @@ class ValidateReferralForm(FormValidationAction):
         slots = self.checked("work_status", value, dispatcher, tracker)
         asked = tracker.get_slot("requested_slot") == "work_status"
         if asked and slots.get("work_status") in WORKING and not tracker.get_slot("work_role"):
-            job = job_said(str(value or ""))
+            said = tracker.latest_message.get("text") or ""
+            job = job_said(str(value or "")) or job_in_a_part_of_its_own(said)
             if job:
                 slots["work_role"] = job
         return slots

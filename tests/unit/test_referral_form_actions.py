@@ -549,6 +549,8 @@ def work_answer(text: str, **slots: Any) -> dict:
 def test_a_job_named_in_the_work_answer_is_stored_with_it():
     answer = work_answer("I work as a postman but it's getting really hard")
     assert answer == {"work_status": "at_risk", "work_role": "postman"}
+    answer = work_answer("I'm in work, IT support")
+    assert answer == {"work_status": "working", "work_role": "IT support"}
 
 
 def test_a_job_already_given_is_not_replaced_and_a_button_names_no_job():

@@ -12,6 +12,7 @@ import pytest
 from bot.content_store import load
 from bot.problem_vocabulary import (
     button_value,
+    job_in_a_part_of_its_own,
     job_said,
     match,
     match_work_status,
@@ -165,3 +166,23 @@ def test_a_job_named_with_the_work_status_is_kept_as_the_job(typed, job):
 )
 def test_no_job_is_taken_from_an_answer_that_does_not_plainly_name_one(typed):
     assert job_said(typed) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "job"),
+    [
+        ("I'm in work, IT support", "IT support"),
+        ("working full time - nurse", "nurse"),
+        ("off work because of it, bricklayer", "bricklayer"),
+        # not a job: hours, a courtesy, how it is going, no work status first
+        ("in work, full time", None),
+        ("working, thanks", None),
+        ("in work, but struggling", None),
+        ("in work, it hurts when I lift", None),
+        ("working, 9 to 5", None),
+        ("nurse, in work", None),
+    ],
+)
+def test_a_job_in_a_part_of_its_own_after_the_work_status_is_the_job(typed, job):
+    """ "I'm in work, IT support" was asked "What is your job?" (blind usability test)."""
+    assert job_in_a_part_of_its_own(typed) == job
