@@ -16,7 +16,11 @@ _DECLINED = re.compile(
     re.I,
 )
 _YES = re.compile(
-    r"^(?:y|yes|yeah|yep|yup|ok|okay|sure|correct|that's right|right|aye|please)\b", re.I
+    r"^(?:y|yes|yeah|yep|yup|ok|okay|sure|correct|that's right|right|aye|please|"
+    # a hedged yes ("I would have thought so, Kidsgrove is Staffordshire" was not understood)
+    r"i think so|think so|i believe so|i would have thought so|i'd have thought so|"
+    r"i would think so|i should think so)\b",
+    re.I,
 )
 _NO = re.compile(r"^(?:n|no|nope|nah|not really|never|rather not)\b", re.I)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

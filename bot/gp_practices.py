@@ -157,6 +157,14 @@ def scores(text: str) -> list[tuple[float, Practice]]:
     return sorted(zip(total, (p for p, _, _ in index), strict=True), key=lambda pair: -pair[0])
 
 
+def gives_a_hint(text: str) -> bool:
+    """Words that name something of a practice of the list (a place, a street, part of a
+    name), said with "I don't know" ("dunno the one in cannock town centre"): a hint to look
+    up and keep, not a decline (it was stored as not given: a blind usability test)."""
+    ranked = scores(text or "")
+    return bool(ranked) and ranked[0][0] > 0
+
+
 def _says(word: str, typed: list[str]) -> bool:
     """The word is among those typed, or one slip away in a word of 5+ letters."""
     return word in typed or (

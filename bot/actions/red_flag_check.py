@@ -155,7 +155,11 @@ class ActionClearRedFlagCheck(Action):
             SlotSet(DENIED_SLOT, [*denied, code] if code and code not in denied else denied),
         ]
         if tracker.active_loop.get("name"):
-            return events  # the form asks its open question again (rules)
+            # the message that raised the check is the answer to the open question ("wakes me
+            # at night, drop things" at daily life): checked by the form's validator, so the
+            # form goes on (it asked the same question again: a blind usability test, 12
+            # times in 12 conversations); else the form asks its open question again (rules)
+            return [*events, *await self.answer_that_raised_it(dispatcher, tracker, domain)]
         place = place_before_check(tracker)
         if place is None:  # the check came with the opening message
             greet(dispatcher, opening_text(tracker))
@@ -163,6 +167,54 @@ class ActionClearRedFlagCheck(Action):
         if place in QUESTIONS:
             return [*events, FollowupAction(place)]
         return events
+
+    @staticmethod
+    async def answer_that_raised_it(
+        dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        slot = tracker.get_slot("requested_slot")
+        text = message_that_raised_the_check(tracker)
+        if not slot or slot in NOT_AFTER_A_CHECK or not text or text.startswith("/"):
+            return []
+        # only an answer the validator takes: one it refuses is asked again by the form,
+        # without an error message after the "no"
+        trial = CollectingDispatcher()
+        events = await as_answer(slot, text, trial, tracker, domain)
+        if not any(e.get("name") == slot and e.get("value") is not None for e in events):
+            return []
+        dispatcher.messages.extend(trial.messages)
+        return events
+
+
+# Questions whose answer is never taken from the message that raised a check: the screening
+# question (its answer is the form's own), and the yes/no questions, whose validators read
+# the latest message's yes or no (here the "no" to the check).
+NOT_AFTER_A_CHECK = frozenset(
+    {"red_flag_screening", "gp_in_area", "already_under_service", "pregnancy_pelvic_pain",
+     "communication_needs"}
+)  # fmt: skip
+
+
+def message_that_raised_the_check(tracker: Tracker) -> str | None:
+    """The patient's message just before the open check question was first asked (it is
+    asked again after a question of the patient's: "what does that mean?")."""
+    events = since_restart(list(tracker.events))
+    asked = _check_asked_at(events)
+    while asked is not None:
+        users = [i for i in range(asked) if events[i].get("event") == "user"]
+        if not users:
+            return None
+        said = users[-1]
+        before = [
+            i
+            for i in range(said)
+            if events[i].get("event") == "action"
+            and events[i].get("name") not in NOT_A_PLACE - {ASK_ACTION}
+        ]
+        if not before or events[before[-1]].get("name") != ASK_ACTION:
+            return (events[said].get("text") or "").strip()
+        asked = before[-1]  # that message answered an earlier asking of the same check
+    return None
 
 
 def opening_text(tracker: Tracker) -> str:

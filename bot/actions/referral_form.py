@@ -551,8 +551,9 @@ class ValidateReferralForm(FormValidationAction):
                 "gp_ods_code": None,
                 "gp_practice_typed": None,
             }
-        if is_declined(text):
+        if is_declined(text) and not gp_practices.gives_a_hint(text):
             return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
+        # "dunno the one in cannock town centre": a hint, looked up and kept, not a decline
         practice = gp_practices.find(text)
         if practice is None:
             if not typed and tracker.get_slot("requested_slot") == "gp_practice":

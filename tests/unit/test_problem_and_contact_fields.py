@@ -180,6 +180,10 @@ def test_emails_are_checked_and_their_domain_lower_cased():
         ("nope", False),
         ("no", False),
         ("maybe", None),
+        # a hedged yes is a yes; a hedged no is asked again (not sure is safer as yes)
+        ("I would have thought so, Kidsgrove is Staffordshire", True),
+        ("i think so", True),
+        ("I don't think so", None),
     ],
 )
 def test_yes_no_answers_are_read(typed, answer):

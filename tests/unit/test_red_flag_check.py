@@ -315,3 +315,54 @@ def test_no_to_a_check_asked_with_the_first_message_after_start_again_gives_the_
     ]
     messages, result = no_to_a_check_outside_the_form(events, "mental_health_crisis")
     assert_the_introduction_follows(messages, result)
+
+
+def no_to_a_check_in_the_form(requested: str, raised_by: str, asked_again: bool = False):
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": requested},
+        {"event": "user", "text": raised_by},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    if asked_again:  # a question of the patient's, answered, then the check again
+        events += [
+            {"event": "user", "text": "why are you asking?"},
+            {"event": "action", "name": "action_answer_digression"},
+            {"event": "action", "name": "action_ask_red_flag_check"},
+            {"event": "action", "name": "action_listen"},
+        ]
+    events.append({"event": "user", "text": "no"})
+    slots = {"requested_slot": requested, "red_flag_check": "mental_health_crisis"}
+    tracker = tracker_with(events, slots, intent="deny", text="no")
+    tracker.active_loop = {"name": "referral_form"}
+    messages, result = run(ActionClearRedFlagCheck(), tracker)
+    return messages, {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+
+
+@pytest.mark.parametrize("asked_again", [False, True])
+def test_no_to_a_check_keeps_the_message_that_raised_it_as_the_answer(asked_again):
+    """ "wakes me at night, drop things" at the daily-life question got a check question; after
+    "No" the same question was asked again and the answer lost (a blind usability test: 12
+    times in 12 conversations). It is now the answer, checked by the form's validator."""
+    messages, slots = no_to_a_check_in_the_form(
+        "daily_impact", "wakes me at night, drop things", asked_again
+    )
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared"]
+    assert slots["daily_impact"] == "wakes me at night, drop things"
+    assert slots["red_flag_checks_denied"] == ["mental_health_crisis"]
+
+
+@pytest.mark.parametrize(
+    ("requested", "raised_by"),
+    [
+        ("duration", "it keeps waking me and I drop things"),  # not a duration: asked again
+        ("already_under_service", "I see a physio at the hospital"),  # the no is the check's
+        ("red_flag_screening", "I drop things"),  # the screening answer is the form's own
+    ],
+)
+def test_no_to_a_check_takes_no_answer_the_validator_refuses_or_a_yes_no_would_misread(
+    requested, raised_by
+):
+    messages, slots = no_to_a_check_in_the_form(requested, raised_by)
+    assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared"]
+    assert requested not in slots or slots[requested] is None

@@ -615,6 +615,17 @@ def test_a_practice_named_or_not_known_is_not_read_as_no_gp(text, stored):
     assert result.get("eligible") is not False and result["gp_practice"] == stored
 
 
+@pytest.mark.parametrize(
+    "text", ["dunno the one in cannock town centre", "not sure of the name, it's in Leek"]
+)
+def test_i_dont_know_with_a_hint_at_the_practice_is_looked_up_not_declined(text):
+    """ "dunno the one in cannock town centre" was stored as not given (blind usability test):
+    with words of a practice's place or name it is a hint, asked about once more and kept."""
+    result, _ = answer("gp_practice", text)
+    assert result["gp_practice"] != NOT_GIVEN
+    assert result["gp_practice"] is not None or result["gp_practice_typed"] == text
+
+
 def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
     slots = {"gp_practice_typed": "the health centre"}
     result, _ = answer("gp_practice", "none", slots=slots)
