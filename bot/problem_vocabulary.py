@@ -218,9 +218,10 @@ _CHANNELS = {"voicemail": "voicemail", "voicemails": "voicemail", "message": "vo
              "messages": "voicemail", "answerphone": "voicemail", "text": "text",
              "texts": "text", "texting": "text", "sms": "text"}  # fmt: skip
 _NEGATION = re.compile(
-    r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t)\b[^,.;]*?\b("
-    + "|".join(_CHANNELS)
-    + r")\b",
+    # "can't read texts", "no good with texts" refuse them too (a blind usability test's
+    # "a voicemail is fine but I can't read texts very well" was stored as both)
+    r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t|can'?t|cannot|"
+    r"no good with|struggle with)\b[^,.;]*?\b(" + "|".join(_CHANNELS) + r")\b",
     re.I,
 )
 _ALL = {"both", "either", "any", "all", "anything", "whichever"}

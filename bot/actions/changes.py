@@ -38,13 +38,23 @@ def field_from(tracker: Tracker) -> str | None:
     return named_field(tracker, FIELD_SLOTS)
 
 
+def read_back_answered(tracker: Tracker) -> list[str]:
+    """The fields a message at the read-back may change: those answered, and an optional one
+    declined before, which can be given now ("my email is jo@example.com")."""
+    fields = (*correctable_fields(), *read_back_fields())
+    return [field for field in fields if tracker.get_slot(field) is not None]
+
+
+def change_group(field: str) -> str:
+    """The change-list choice that changes a field (content/referral_fields.yml `change`)."""
+    return next(group for group, slots in FIELD_SLOTS.items() if field in slots)
+
+
 def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
     """The answer the latest message changes at the read-back and the words its validator
     checks ("the pain is more like 7", "it's 14 Example Road, not 12"), or (None, text)."""
     text = tracker.latest_message.get("text") or ""
-    fields = (*correctable_fields(), *read_back_fields())
-    # an optional answer declined before can be given now ("my email is jo@example.com")
-    answered = [f for f in fields if tracker.get_slot(f) is not None]
+    answered = read_back_answered(tracker)
     field, value = corrected_at_the_read_back(
         text, tracker.get_slot("body_area"), named_field(tracker), answered
     )

@@ -9,7 +9,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.changes import chosen_field, cleared_for_change, read_back_correction
+from bot.actions.changes import (
+    change_group,
+    chosen_field,
+    cleared_for_change,
+    read_back_answered,
+    read_back_correction,
+)
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
@@ -22,6 +28,7 @@ from bot.dialogue.answer_or_request import (
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
+    field_said_to_be_wrong,
     holds_value,
     last_bot_action,
 )
@@ -173,6 +180,10 @@ class ActionNotUnderstood(Action):
             else None
         )
         if slots is None:
+            wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
+            if wrong is not None:
+                # "gp is wrong", "my address is wrong": its question is asked again
+                return [*cleared_for_change(tracker, change_group(wrong)), FollowupAction(FORM)]
             dispatcher.utter_message(response="utter_default")
         events = [SlotSet(name, value) for name, value in (slots or {}).items()]
         # a question that now applies and has no answer (a new part's side and screening, the

@@ -34,7 +34,9 @@ from bot.problem_vocabulary import (
 )
 from bot.referral_fields import (
     ADDRESS_LIMIT,
+    address_said_in_passing,
     clean_full_name,
+    first_address_line,
     normalise_postcode,
     parse_date_of_birth,
     without_address_lead_in,
@@ -54,9 +56,22 @@ class Answer:
     reread_hint: Callable[[str], bool] | None = None
 
 
+# "I already said", "like I said" before an answer, "I said" after it: the patient's
+# impatience, not part of the answer (a blind usability test found "Daily life and sleep: I
+# just told you? Lifting the baby..." and "Work: ...: warehouse i said" in read-backs).
+_ALREADY_SAID = re.compile(
+    r"^(?:i(?: have| 've|'ve)? (?:already|just) (?:said|told you|put)(?: that| this| it)?|"
+    r"as i said|like i said|i told you|i said)\b[\s?!.,:;-]*",
+    re.I,
+)
+_I_SAID_AFTER = re.compile(r"[\s,;-]*\b(?:i said|like i said|as i said)[\s.!?]*$", re.I)
+
+
 def free_text(text: str) -> str | None:
     """A free-text answer, tidied and cut to FREE_TEXT_LIMIT; not one letter, not a payload."""
     tidy = " ".join(str(text or "").split())
+    if not tidy.startswith("/"):
+        tidy = _I_SAID_AFTER.sub("", _ALREADY_SAID.sub("", tidy)).strip()
     return tidy[:FREE_TEXT_LIMIT] if len(tidy) >= 2 and not tidy.startswith("/") else None
 
 
@@ -67,6 +82,11 @@ _NOT_AN_ADDRESS = frozenset(
 )  # fmt: skip
 
 
+# In an answer to the address question, whoever's it is said to be ("Her address is ...",
+# written for a parent): the patient's.
+_ADDRESS_IS = re.compile(r"\baddress(?:'s| is|:)\s+", re.I)
+
+
 def address_line(text: str) -> str | None:
     """The first line of an address: any words with a letter, but not an email address (one
     was once taken as the address) or a word that answers something else ("ok", "yes")."""
@@ -75,6 +95,14 @@ def address_line(text: str) -> str | None:
         return None
     if " ".join(re.findall(r"[a-z']+", tidy.lower())) in _NOT_AN_ADDRESS:
         return None
+    # "Sorry I put her birthday wrong... Her address is 3 Example Walk, Leek, ST13 5PQ": the
+    # address after its cue, when the words have one
+    said = address_said_in_passing(tidy)
+    cue = _ADDRESS_IS.search(tidy)
+    if said is None and cue is not None:
+        said = first_address_line(tidy[cue.end() :])
+    if said:
+        return said
     return (without_address_lead_in(tidy) or tidy)[:ADDRESS_LIMIT]
 
 

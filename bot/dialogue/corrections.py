@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from bot import gp_practices
 from bot.content_store import load
 from bot.dialogue.answers import read_answer
-from bot.problem_vocabulary import ids_in_order, ids_named, match
+from bot.problem_vocabulary import ids_in_order, ids_named, job_said, match
 from bot.word_lists import normalised, phrase_pattern
 
 
@@ -90,10 +91,66 @@ _SIDE_NOT_THE_OTHER = re.compile(
 )
 
 
+# The new value after the words that give it: "it's Cannock Health Centre", "just put
+# warehouse operative", "my job is plasterer"; and what trails after it ("i think").
+_VALUE_CUE = re.compile(r"\b(?:it'?s|it is|is|should be|to|put|as an?|as)\s+", re.I)
+_TRAILING = re.compile(r"(?:\s+(?:i think|please|thanks|thank you|i said|instead))+\s*$", re.I)
+
+
+def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:
+    """At the read-back, the one answered field a message says is wrong without giving its
+    new value ("gp is wrong", "my address is wrong"): its question is asked again. None when
+    no word says it is wrong, or no field or several are named ("right" in "not right" is not
+    the side when another field is named)."""
+    lowered = normalised(text)
+    field_of, field_words, correction, _ = _vocabulary()
+    if not correction.search(lowered):
+        return None
+    more_of, more_words, _ = _read_back_vocabulary()
+    said = {field_of[word] for word in field_words.findall(lowered)}
+    said |= {more_of[word] for word in more_words.findall(lowered)}
+    said &= set(answered)
+    if len(said) > 1:
+        said.discard("side")
+    return said.pop() if len(said) == 1 else None
+
+
+_NOT_A_VALUE = re.compile(r"^(?:wrong|incorrect|not right|not correct|a mistake|mistaken)\b", re.I)
+
+
+def _values_after_cues(text: str) -> list[str]:
+    """The words after each cue to the end of the clause, the last cue first."""
+    values = []
+    for cue in reversed(list(_VALUE_CUE.finditer(text))):
+        clause = re.split(r"[,.;!?]", text[cue.end() :], maxsplit=1)[0]
+        value = _TRAILING.sub("", clause).strip()
+        if value and not _NOT_A_VALUE.match(value):  # "my job is wrong"
+            values.append(value)
+    return values
+
+
+# A number put in place of another: "pain should be 6 not 3", "6, not 3", "more like 7".
+_NEW_NUMBER = re.compile(
+    r"\b(\d{1,2})\s*,?\s+not\s+\d{1,2}\b|\b(?:should be|to|more like|is now|now|actually)"
+    r"\s+(?:about\s+|a\s+)?(\d{1,2})\b",
+    re.I,
+)
+
+
 def _value_for(field: str, text: str) -> str | None:
     """The words of a read-back correction that hold the new value, for its validator: the
-    address from its house number on; the whole message for the others (their readers find
-    the value in it)."""
+    address from its house number on; the words after "it's", "is", "put" for a GP practice
+    (only one the list names) or a job; the new number for the pain; the whole message for
+    the others (their readers find the value in it)."""
+    if field == "pain_score" and not _has_value(field, text):
+        found = _NEW_NUMBER.search(text)
+        number = found and (found.group(1) or found.group(2))
+        return number if number and _has_value(field, number) else None
+    if field == "work_role":
+        return job_said(text) or next(iter(_values_after_cues(text)), None)
+    if field == "gp_practice":
+        found = [value for value in _values_after_cues(text) if gp_practices.find(value)]
+        return found[0] if found else None
     if field == "side":
         # "my right knee, not the left": the side before "not"
         found = _SIDE_NOT_THE_OTHER.search(text)

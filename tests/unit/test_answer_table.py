@@ -44,6 +44,14 @@ def test_the_form_validates_every_question(slot):
         ("daily_impact", "  can't   climb stairs ", "can't climb stairs"),
         ("address_line1", "Rose Cottage", "Rose Cottage"),
         ("address_line1", "Flat 3, 12 Example Road", "Flat 3, 12 Example Road"),
+        # impatience is not part of the answer; an address after its cue (blind usability test)
+        ("daily_impact", "I just told you? Lifting the baby", "Lifting the baby"),
+        ("work_role", "warehouse operative i said", "warehouse operative"),
+        (
+            "address_line1",
+            "Sorry I put her birthday wrong. Her address is 3 Example Walk, Leek, ST13 5PQ",
+            "3 Example Walk",
+        ),
     ],
 )
 def test_a_row_reads_an_answer_in_the_patients_words(slot, said, stored):

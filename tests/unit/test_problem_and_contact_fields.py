@@ -201,6 +201,8 @@ def test_yes_no_answers_are_read(typed, answer):
         ("no voicemail, texts are fine", "text"),
         ("not texts but voicemail is fine", "voicemail"),
         ("no texts, no voicemails", "neither"),
+        ("a voicemail is fine but I can't read texts very well", "voicemail"),
+        ("I can't hear voicemails, texts please", "text"),
         ("I'd rather not", "neither"),
         ("no voicemails please", None),  # says nothing about texts: asked again
         ("no, I don't want any messages", None),

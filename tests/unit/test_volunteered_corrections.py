@@ -416,7 +416,6 @@ def test_a_change_typed_at_the_read_back_in_the_patients_words_is_taken(text, sl
         "yes that's fine",
         "the pain is about the same",  # names the pain, holds no new score
         "my phone is 07700 900456 and my postcode ST4 8AA",  # two new values: asked again
-        "my address is wrong",  # no new address in it
         "it's my right knee",  # the side it already has
     ],
 )
@@ -424,3 +423,44 @@ def test_words_at_the_read_back_that_hold_no_one_new_value_change_nothing(text):
     slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
     assert "utter_correction_taken" not in said
     assert next_action == "action_show_referral_summary"
+
+
+@pytest.mark.parametrize(
+    ("text", "cleared"),
+    [
+        ("my address is wrong", "address_line1"),
+        ("gp is wrong", "gp_practice"),
+        ("the phone number is not right", "phone"),
+        ("my job is wrong", "work_role"),
+    ],
+)
+def test_an_answer_said_to_be_wrong_at_the_read_back_without_a_new_value_is_asked_again(
+    text, cleared
+):
+    """ "gp is wrong its cannock health centre i think" got "Sorry, I did not understand"
+    (blind usability test): an answer said to be wrong is asked again by the form."""
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert said == [] and next_action == "referral_form"
+    assert slots[cleared] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("pain should be 8 not 6", "pain_score", "8"),
+        ("my job is plasterer", "work_role", "plasterer"),
+        ("the surgery is wrong, it should be Leek Health Centre", "gp_practice", None),
+        ("no, I said no voicemail please, texts only", "contact_permissions", "text"),
+    ],
+)
+def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
+    """From the same test: the pain, the job, the GP practice and voicemail and texts, typed
+    at the read-back, were not understood."""
+    slots, said, _ = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert said[0] == (
+        "utter_gp_practice_found" if slot == "gp_practice" else "utter_correction_taken"
+    )
+    if value is not None:
+        assert slots[slot] == value
+    else:
+        assert slots[slot] == "Leek Health Centre" and slots["gp_ods_code"]
