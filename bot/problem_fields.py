@@ -70,9 +70,13 @@ class Duration:
     display: str
 
 
+_HALF_A_YEAR = re.compile(r"\b(?:a\s+)?half\s+(?:a\s+)?year\b", re.I)
+
+
 def parse_duration(text: str, today: date | None = None) -> Duration | None:
     """A duration such as "3 months", "six weeks", "a fortnight", "2 yrs", "since March" or
     one told by a time of year or a day ("since Christmas", "from the summer", "since Monday")."""
+    text = _HALF_A_YEAR.sub("6 months", text)  # "half a year" is not "a year"
     match = _DURATION.search(text)
     if match is None:
         today = today or date.today()

@@ -35,6 +35,8 @@ def test_pain_scores_out_of_range_or_unclear_are_refused(typed):
         ("3 months", 90, "3 months"),
         ("about six weeks", 42, "6 weeks"),
         ("a fortnight", 14, "2 weeks"),
+        ("half a year", 180, "6 months"),  # was read as a year (blind usability test)
+        ("half year", 180, "6 months"),
         ("a couple of years", 730, "2 years"),
         ("2 yrs", 730, "2 years"),
         ("a few days", 3, "3 days"),
