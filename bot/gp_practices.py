@@ -157,12 +157,29 @@ def scores(text: str) -> list[tuple[float, Practice]]:
     return sorted(zip(total, (p for p, _, _ in index), strict=True), key=lambda pair: -pair[0])
 
 
+_COUNTIES = frozenset({"staffordshire", "cheshire", "shropshire", "derbyshire", "west midlands"})
+
+
+@cache
+def _towns() -> frozenset[str]:
+    """The words of the towns the practices are in (an address's last part before the
+    county): "cannock", "leek", "burton"..."""
+    words: set[str] = set()
+    for practice in practices():
+        parts = [part.strip().lower() for part in practice.address.split(",") if part.strip()]
+        if len(parts) >= 2 and parts[-1] in _COUNTIES:
+            parts = parts[:-1]
+        words |= {word for word in re.findall(r"[a-z]+", parts[-1]) if len(word) >= 4}
+    # parts of town names that are everyday words ("Newcastle-under-Lyme", "Market Drayton")
+    return frozenset(words - {"under", "great", "market", "bridge", "staffs"})
+
+
 def gives_a_hint(text: str) -> bool:
-    """Words that name something of a practice of the list (a place, a street, part of a
-    name), said with "I don't know" ("dunno the one in cannock town centre"): a hint to look
-    up and keep, not a decline (it was stored as not given: a blind usability test)."""
-    ranked = scores(text or "")
-    return bool(ranked) and ranked[0][0] > 0
+    """A town of the practices named with "I don't know" ("dunno the one in cannock town
+    centre"): a hint to look up and keep, not a decline (it was stored as not given: a blind
+    usability test). Not any word of a practice's name ("no idea, my wife sorts all that" is
+    not All Saints Surgery)."""
+    return bool(set(re.findall(r"[a-z]+", (text or "").lower())) & _towns())
 
 
 def _says(word: str, typed: list[str]) -> bool:

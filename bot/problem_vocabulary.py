@@ -160,6 +160,16 @@ _NOT_A_JOB_PART = re.compile(
 )
 
 
+# Words a job's name does not hold: a job is a few nouns ("IT support", "nurse", "delivery
+# driver"), not "can't lift anything", "when I can", "from home" or "not sure how long for".
+_NOT_IN_A_JOB = frozenset(
+    ["can't", "cant", "cannot", "can", "not", "when", "how", "from", "home", "sure", "if", "i",
+     "i'm", "me", "my", "it", "it's", "for", "long", "anything", "what", "where", "why", "only",
+     "much", "more", "less", "still", "now", "then", "sometimes", "mostly", "though", "the",
+     "of", "off", "on", "at", "to", "do", "does", "doing", "did", "lift", "work", "working"]
+)  # fmt: skip
+
+
 def job_in_a_part_of_its_own(text: str) -> str | None:
     """The job given after the work status in a part of its own ("I'm in work, IT support",
     "working full time - nurse"), or None: the part must name no work status, be a few words
@@ -176,6 +186,7 @@ def job_in_a_part_of_its_own(text: str) -> str | None:
             or _NOT_A_JOB_PART.search(lowered)
             or part.startswith("it ")  # "it hurts", but "IT support" is a job
             or ids_named("work_status_words", lowered)
+            or {w.lower() for w in re.findall(r"[A-Za-z']+", part) if w != "IT"} & _NOT_IN_A_JOB
             or lowered in load("problem_vocabulary")["not_a_job"]
         ):
             continue
@@ -220,8 +231,10 @@ _CHANNELS = {"voicemail": "voicemail", "voicemails": "voicemail", "message": "vo
 _NEGATION = re.compile(
     # "can't read texts", "no good with texts" refuse them too (a blind usability test's
     # "a voicemail is fine but I can't read texts very well" was stored as both)
-    r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t|can'?t|cannot|"
-    r"no good with|struggle with)\b[^,.;]*?\b(" + "|".join(_CHANNELS) + r")\b",
+    r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t|can'?t read|cannot read|"
+    r"can'?t hear|cannot hear|can'?t listen to|no good with|struggle with)\b[^,.;]*?\b("
+    + "|".join(_CHANNELS)
+    + r")\b",
     re.I,
 )
 _ALL = {"both", "either", "any", "all", "anything", "whichever"}

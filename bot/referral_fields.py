@@ -116,9 +116,16 @@ _ADDRESS_SAID = re.compile(
     re.I,
 )
 _GP_SAID = re.compile(
-    r"\b(?:my (?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is|is at|is with)|"
+    r"\b(?:my (?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is at|is with|is)|"
     r"my (?:surgery|gp surgery|gp practice|medical centre|health centre) is|"
-    r"(?:i'm |im |i am )?registered (?:at|with)|my (?:gp|surgery)(?: practice)?:)\s+",
+    r"(?:i'm|im|i am|we're|we are) registered (?:at|with)|my (?:gp|surgery)(?: practice)?:)\s+",
+    re.I,
+)
+# A practice's kind of place: words said in passing name a practice only with one of these
+# ("my GP is off sick" and "my GP is miles away" name none, though practices have those words).
+_PRACTICE_WORDS = re.compile(
+    r"\b(?:surgery|practice|medical|health centre|health center|clinic|partners|"
+    r"medical centre|group practice)\b",
     re.I,
 )
 # Where the words of an address or a practice said in passing end.
@@ -148,7 +155,7 @@ def gp_practice_words_in_passing(text: str) -> str | None:
     said = text.replace("\u2019", "'")
     for cue in _GP_SAID.finditer(said):
         words = _CLAUSE_END.split(said[cue.end() :], maxsplit=1)[0].strip(" ,:-")
-        if words:
+        if words and _PRACTICE_WORDS.search(words):
             return words
     return None
 

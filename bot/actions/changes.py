@@ -45,9 +45,13 @@ def read_back_answered(tracker: Tracker) -> list[str]:
     return [field for field in fields if tracker.get_slot(field) is not None]
 
 
-def change_group(field: str) -> str:
-    """The change-list choice that changes a field (content/referral_fields.yml `change`)."""
-    return next(group for group, slots in FIELD_SLOTS.items() if field in slots)
+def change_group(field: str) -> str | None:
+    """The change-list choice that changes a field (content/referral_fields.yml `change`):
+    its own when it has one ("wrong side" asks the side again, not the body part and all its
+    screening), else the one that holds it."""
+    if field in FIELD_SLOTS:
+        return field
+    return next((group for group, slots in FIELD_SLOTS.items() if field in slots), None)
 
 
 def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:

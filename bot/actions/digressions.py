@@ -183,7 +183,9 @@ class ActionNotUnderstood(Action):
             wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
             if wrong is not None:
                 # "gp is wrong", "my address is wrong": its question is asked again
-                return [*cleared_for_change(tracker, change_group(wrong)), FollowupAction(FORM)]
+                group = change_group(wrong)
+                cleared = cleared_for_change(tracker, group) if group else [SlotSet(wrong, None)]
+                return [*cleared, FollowupAction(FORM)]
             dispatcher.utter_message(response="utter_default")
         events = [SlotSet(name, value) for name, value in (slots or {}).items()]
         # a question that now applies and has no answer (a new part's side and screening, the

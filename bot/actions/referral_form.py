@@ -7,6 +7,7 @@ optional question is skipped, a required one comes with the service's phone numb
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Container
 from datetime import date
 from typing import Any
@@ -135,7 +136,7 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
     return None
 
 
-DESCRIBING_THE_PROBLEM = {"body_area", "side", "onset", "duration", "pain_score"}
+DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
 
 
 def problem_descriptions(tracker: Tracker) -> list[str]:
@@ -170,6 +171,9 @@ RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
 def read_as_a_red_flag(tracker: Tracker) -> bool:
     """The NLU read the latest message as a red flag or a red-flag check."""
     return (tracker.latest_message.get("intent") or {}).get("name") in RED_FLAG_INTENTS
+
+
+_AGO = re.compile(r"\bago\b", re.I)
 
 
 def _duration_said(text: str) -> str | None:
@@ -382,7 +386,16 @@ class ValidateReferralForm(FormValidationAction):
         return said_in_passing(tracker, "body_area", lambda text: match("body_areas", text))
 
     async def extract_duration(self, dispatcher, tracker, domain) -> Slots:
-        """How long, told before the form started (as for the body area)."""
+        """How long, told before the form started (as for the body area); or in the answer to
+        "How did it start?" as so long "ago" ("twisted it at football about 3 weeks ago"),
+        never other amounts of time there ("gradually, I'm 45 years old", "I was off for a
+        week")."""
+        if tracker.get_slot("requested_slot") == "onset" and tracker.get_slot("duration") is None:
+            text = tracker.latest_message.get("text") or ""
+            if read_as_a_red_flag(tracker) or not _AGO.search(text):
+                return {}
+            said = _duration_said(text)
+            return {"duration": said} if said else {}
         return said_in_passing(tracker, "duration", _duration_said)
 
     async def extract_date_of_birth(self, dispatcher, tracker, domain) -> Slots:

@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.contact_fields import parse_yes_no
 from bot.dialogue.answers import read_answer
 from bot.gp_practices import is_keep_words
 from bot.message_parts import is_a_question, message_parts
@@ -99,13 +98,17 @@ def message_of(tracker: Any) -> Message:
 # wait?") is the answer. Not the red-flag screening question (never taken from a message
 # that asks something else).
 YES_NO_ANSWERS = ("gp_in_area", "already_under_service", "pregnancy_pelvic_pain")
-YES_NO_WORDS = 2  # "no", "no thanks", "yes please"; longer parts may say more than yes or no
+# Only a plain yes or no: not "ok", "right" or "sure" (a lead-in to a question: "ok, what does
+# that mean?") nor "no idea" (which would turn a patient away as out of area).
+_PLAIN_YES_NO = re.compile(
+    r"^(?:yes|yeah|yep|yup|no|nope|nah)(?:\s+(?:please|thanks|thank you))?$", re.I
+)
 
 
 def shaped_like(slot: str, text: str) -> bool:
     """True when the text is clearly an answer to this slot's question."""
     if slot in YES_NO_ANSWERS:
-        return len(text.split()) <= YES_NO_WORDS and parse_yes_no(text.strip(" .!,")) is not None
+        return bool(_PLAIN_YES_NO.match(text.strip(" .!,")))
     if slot == "date_of_birth":
         return read_answer(slot, text) is not None and any(ch.isdigit() for ch in text)
     if slot in _TABLE_SHAPED:

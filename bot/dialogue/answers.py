@@ -60,7 +60,7 @@ class Answer:
 # impatience, not part of the answer (a blind usability test found "Daily life and sleep: I
 # just told you? Lifting the baby..." and "Work: ...: warehouse i said" in read-backs).
 _ALREADY_SAID = re.compile(
-    r"^(?:i(?: have| 've|'ve)? (?:already|just) (?:said|told you|put)(?: that| this| it)?|"
+    r"^(?:i(?: have| 've|'ve)? (?:already|just) (?:said|told you)(?: that| this| it)?|"
     r"as i said|like i said|i told you|i said)\b[\s?!.,:;-]*",
     re.I,
 )
@@ -85,6 +85,8 @@ _NOT_AN_ADDRESS = frozenset(
 # In an answer to the address question, whoever's it is said to be ("Her address is ...",
 # written for a parent): the patient's.
 _ADDRESS_IS = re.compile(r"\baddress(?:'s| is|:)\s+", re.I)
+# A house number (1 to 3 digits) or a flat: part of an address.
+_HOUSE_PART = re.compile(r"\b(?:\d{1,3}[a-z]?|flat|apartment|apt)\b", re.I)
 
 
 def address_line(text: str) -> str | None:
@@ -97,12 +99,13 @@ def address_line(text: str) -> str | None:
         return None
     # "Sorry I put her birthday wrong... Her address is 3 Example Walk, Leek, ST13 5PQ": the
     # address after its cue, when the words have one
-    said = address_said_in_passing(tidy)
+    # the address after its cue, unless the words before it hold part of it ("Flat 2, my
+    # address is 5 Example Street" keeps the flat)
     cue = _ADDRESS_IS.search(tidy)
-    if said is None and cue is not None:
-        said = first_address_line(tidy[cue.end() :])
-    if said:
-        return said
+    if cue is not None and not _HOUSE_PART.search(tidy[: cue.start()]):
+        said = address_said_in_passing(tidy) or first_address_line(tidy[cue.end() :])
+        if said:
+            return said
     return (without_address_lead_in(tidy) or tidy)[:ADDRESS_LIMIT]
 
 

@@ -137,15 +137,48 @@ _NEW_NUMBER = re.compile(
 )
 
 
+_DURATION_CUE = re.compile(
+    r"\b(?:it'?s|it is|is|should be|to|been|more like|actually|really|for|about)\s+", re.I
+)
+# Words that make a change of the work status the patient's own ("I'm off work now"; not
+# "my son ... he's off work on Fridays").
+_OWN_WORK = re.compile(r"\b(?:i'm|im|i am|i've|ive|i have|i was|now|actually)\b", re.I)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:he|she|he's|she's|his|her|they|their|son|daughter|wife|"
+    r"husband|partner|mum|dad)\b",
+    re.I,
+)
+# Words that say what may be left or sent ("texts are fine", "voicemail only"), not a request
+# ("can you send me a text when it's booked").
+_PERMISSION = re.compile(
+    r"\b(?:only|fine|ok|okay|both|neither|either|no|not|don'?t|rather|please|can'?t)\b", re.I
+)
+# "6 out of 10", "7/10"
+_OUT_OF_TEN = re.compile(r"\b(\d{1,2})\s*(?:/|out of)\s*(?:10|ten)\b", re.I)
+
+
 def _value_for(field: str, text: str) -> str | None:
     """The words of a read-back correction that hold the new value, for its validator: the
     address from its house number on; the words after "it's", "is", "put" for a GP practice
     (only one the list names) or a job; the new number for the pain; the whole message for
     the others (their readers find the value in it)."""
-    if field == "pain_score" and not _has_value(field, text):
-        found = _NEW_NUMBER.search(text)
-        number = found and (found.group(1) or found.group(2))
+    if field == "pain_score":
+        # only a number said to be the score: "the pain wakes me 3 times a night" is not 3
+        found = _NEW_NUMBER.search(text) or _OUT_OF_TEN.search(text)
+        number = found and next((g for g in found.groups() if g), None)
         return number if number and _has_value(field, number) else None
+    if field == "duration":
+        # the amount after "it's", "been", "more like"...: "I said 6 months but really it's 2
+        # years" is 2 years; "I take 2 paracetamol 4 times a day" holds none
+        for cue in reversed(list(_DURATION_CUE.finditer(text))):
+            clause = re.split(r"[,.;!?]", text[cue.end() :], maxsplit=1)[0]
+            if _has_value(field, clause):
+                return clause
+        return None
+    if field == "work_status" and (not _OWN_WORK.search(text) or _SOMEONE_ELSE.search(text)):
+        return None
+    if field == "contact_permissions" and not _PERMISSION.search(text):
+        return None
     if field == "work_role":
         return job_said(text) or next(iter(_values_after_cues(text)), None)
     if field == "gp_practice":

@@ -189,6 +189,18 @@ def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
     assert (problem["work_status"], problem["work_role"]) == ("at_risk", "postman")
 
 
+def test_no_to_a_check_question_keeps_the_answer_that_raised_it(stack):
+    """ "I keep tripping over my own feet" at the daily-life question asks a check question
+    first (the catalogue's ask_first); after No, that message is the answer: stored, and the
+    question not asked again (a blind usability test lost such answers 12 times)."""
+    answer = "I keep tripping over my own feet on the stairs"
+    outcome, asked = refer_answering(stack, "check-then-no", "daily life", answer)
+    assert outcome.completed, outcome
+    assert any("just to check" in reply for reply in asked)
+    assert sum("affect your daily life" in reply for reply in asked) == 1
+    assert stored_referral(stack, outcome.reference)["problem"]["daily_impact"] == answer
+
+
 def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
     outcome, asked = refer_answering(
         stack,
@@ -455,6 +467,33 @@ def test_at_the_read_back_a_free_text_correction_is_taken_and_the_buttons_come_b
     assert "changed your phone number to 07700 900456" in texts(corrected)
     patient = stored_referral(stack, outcome.reference)["patient"]
     assert patient["phone"] == "07700 900456"
+
+
+def test_changes_typed_in_words_at_the_read_back_are_stored(stack):
+    """A blind usability test's changes at the read-back all got "Sorry, I did not
+    understand": the pain, how it started, the job and voicemail and texts, said in words
+    with no "wrong" (the read-back asked what to change), are checked and stored."""
+    say, seen = at_the_first_read_back(
+        stack,
+        "read-back-words",
+        "the pain is more like 8",
+        "actually it came on gradually",
+        "my job is plasterer",
+        "texts are fine but no voicemail please",
+    )
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    for replies in seen[1:]:
+        assert "I have changed" in texts(replies), texts(replies)
+        assert "please check your answers" in texts(replies).lower()
+    referral = stored_referral(stack, outcome.reference)
+    problem, patient = referral["problem"], referral["patient"]
+    assert (str(problem["pain_score"]), problem["onset"], problem["work_role"]) == (
+        "8",
+        "gradual",
+        "plasterer",
+    )
+    assert patient["contact_permissions"] == "text"
 
 
 def test_a_question_at_consent_is_answered_and_consent_asked_again_so_yes_carries_on(stack):

@@ -134,6 +134,10 @@ def test_an_answer_given_with_a_question_in_a_part_of_its_own_is_found(slot, tex
         ("red_flag_screening", "no. what is this for?"),  # screening: the form's own
         # more than a plain no: the question asks again
         ("already_under_service", "no but I was last year, does that count?"),
+        # not a plain yes or no: a lead-in to the question (a review of this change)
+        ("gp_in_area", "no idea, is Kidsgrove in the area?"),
+        ("pregnancy_pelvic_pain", "ok, what does that mean?"),
+        ("already_under_service", "right, what is the MIS?"),
         ("duration", "about 3 months"),  # no question: the form reads it as it is
     ],
 )

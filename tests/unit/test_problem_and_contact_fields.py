@@ -205,6 +205,7 @@ def test_yes_no_answers_are_read(typed, answer):
         ("no texts, no voicemails", "neither"),
         ("a voicemail is fine but I can't read texts very well", "voicemail"),
         ("I can't hear voicemails, texts please", "text"),
+        ("I can't answer the phone at work so a text or voicemail is best", "both"),
         ("I'd rather not", "neither"),
         ("no voicemails please", None),  # says nothing about texts: asked again
         ("no, I don't want any messages", None),

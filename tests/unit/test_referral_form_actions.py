@@ -626,6 +626,15 @@ def test_i_dont_know_with_a_hint_at_the_practice_is_looked_up_not_declined(text)
     assert result["gp_practice"] is not None or result["gp_practice_typed"] == text
 
 
+@pytest.mark.parametrize(
+    "text", ["no idea, my wife sorts all that", "I don't know, I don't have a GP letter to hand"]
+)
+def test_i_dont_know_without_a_town_is_not_given(text):
+    """A word of a practice's name is no hint ("all" is in All Saints Surgery: a review)."""
+    result, _ = answer("gp_practice", text)
+    assert result["gp_practice"] == NOT_GIVEN
+
+
 def test_none_at_did_you_mean_is_none_of_those_offered_not_no_gp():
     slots = {"gp_practice_typed": "the health centre"}
     result, _ = answer("gp_practice", "none", slots=slots)
@@ -782,6 +791,12 @@ def test_a_name_in_the_opening_ends_at_words_that_are_not_a_name(opening, name):
         ("my GP is Dr Example, I live at home with my wife", None, None),
         ("my mum lives at 3 Example Lane, ST4 8AA, my knee hurts", None, None),
         ("my doctor said it is arthritis, I live at Cannock", None, None),
+        # no practice named, someone else's, or a practice left (a review of this change)
+        ("my GP is off sick so I'm doing it this way", None, None),
+        ("my GP is all booked up", None, None),
+        ("my GP is miles away so I'd rather self refer", None, None),
+        ("my son is registered with Trentham Mews Medical Centre", None, None),
+        ("I was registered at Leek Health Centre but moved", None, None),
     ],
 )
 def test_gp_practice_and_address_told_in_the_opening_are_not_asked_again(
@@ -813,16 +828,20 @@ def test_gp_practice_and_address_told_in_the_opening_are_not_asked_again(
     ("answer", "duration"),
     [
         ("twisted it at football about 3 weeks ago", "3 weeks"),
-        ("it came on gradually over the last couple of months", "2 months"),
-        ("fell off my bike, must be six weeks now", "6 weeks"),
+        ("fell off my bike six weeks ago", "6 weeks"),
         ("just came on", None),
         # two amounts of time: which is how long it has lasted is asked
         ("I had a fall 3 years ago and it's been bad for 2 weeks", None),
+        # amounts of time that are not how long it has lasted (a review of this change)
+        ("gradually, I'm 45 years old", None),
+        ("gradually, I've been a plasterer for 30 years", None),
+        ("came on over a few days", None),
+        ("after an injury at work, I was off for a week", None),
     ],
 )
 def test_how_long_said_with_how_it_started_is_not_asked_again(answer, duration):
-    """The answer to "How did it start?" often says when too; one amount of time in it is the
-    duration. Found by a blind usability test."""
+    """The answer to "How did it start?" often says when too: one amount of time "ago" in it
+    is the duration. Found by a blind usability test."""
     tracker = make_tracker({"requested_slot": "onset", "body_area": "knee"}, answer)
     assert asyncio.run(FORM.extract_duration(CollectingDispatcher(), tracker, {})) == (
         {"duration": duration} if duration else {}

@@ -464,3 +464,32 @@ def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
         assert slots[slot] == value
     else:
         assert slots[slot] == "Leek Health Centre" and slots["gp_ods_code"]
+
+
+def test_the_new_duration_is_the_one_said_after_it_is():
+    text = "this has been going on for years, I said 3 months but really it's 2 years"
+    slots, said, _ = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert slots["duration"] == "2 years" and said == ["utter_correction_taken"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # numbers, times and other people's words that are no new answer (a review)
+        "I take 2 paracetamol 4 times a day for the pain",
+        "the pain wakes me up 3 times a night",
+        "my son will drive me, he's off work on Fridays",
+        "can you send me a text when it's booked",
+    ],
+)
+def test_words_at_the_read_back_that_only_mention_an_answer_change_nothing(text):
+    slots, said, _ = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert "utter_correction_taken" not in said
+    assert not {"duration", "pain_score", "work_status", "contact_permissions"} & set(slots)
+
+
+def test_wrong_side_asks_the_side_again_not_the_body_part_and_its_screening():
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, "wrong side")
+    assert next_action == "referral_form"
+    assert slots.get("side", "kept") is None
+    assert "body_area" not in slots and "red_flag_screening" not in slots

@@ -181,6 +181,11 @@ def test_no_job_is_taken_from_an_answer_that_does_not_plainly_name_one(typed):
         ("in work, it hurts when I lift", None),
         ("working, 9 to 5", None),
         ("nurse, in work", None),
+        # not a job (a review of this change)
+        ("working, can't lift anything", None),
+        ("working, when I can", None),
+        ("working, not sure how long for", None),
+        ("working, from home", None),
     ],
 )
 def test_a_job_in_a_part_of_its_own_after_the_work_status_is_the_job(typed, job):
