@@ -104,6 +104,15 @@ def the_one_duration(text: str, today: date | None = None) -> Duration | None:
     return parse_duration(text, today)
 
 
+def the_longest_duration(text: str) -> Duration | None:
+    """Of several amounts of time, the longest ("two years, worse for two months" is two
+    years: how long the problem has lasted is at least as long as any part of it); None when
+    the words hold fewer than two."""
+    found = [parse_duration(match.group(0)) for match in _DURATION.finditer(text)]
+    found = [duration for duration in found if duration is not None]
+    return max(found, key=lambda duration: duration.days) if len(found) > 1 else None
+
+
 def _since(text: str, today: date) -> Duration | None:
     """ "since March" (the last March before today), "since March 2024" or "since 2019"."""
     match = _SINCE.search(text)

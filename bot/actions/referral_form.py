@@ -47,7 +47,7 @@ from bot.dialogue.screening import (
 )
 from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
-from bot.problem_fields import several_pain_scores, the_one_duration
+from bot.problem_fields import several_pain_scores, the_longest_duration, the_one_duration
 from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
@@ -618,7 +618,13 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_duration(self, value, dispatcher, tracker, domain) -> Slots:
         # The NLU may clip the words ("months or" from "four months or so"): then the whole
-        # message is read.
+        # message is read. With several amounts of time the NLU may pick either: the longest
+        # is how long it has lasted ("Two years, worse for two months" was stored as two
+        # months: a blind usability test).
+        if tracker.get_slot("requested_slot") == "duration":
+            longest = the_longest_duration(tracker.latest_message.get("text") or "")
+            if longest is not None:
+                return {"duration": longest.display}
         return self.checked("duration", value, dispatcher, tracker)
 
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:

@@ -958,3 +958,20 @@ def test_a_number_picked_in_words_after_two_were_offered_is_stored(typed, stored
     tracker = make_tracker({"requested_slot": "phone"}, typed, events=events)
     result = FORM.validate_phone(typed, CollectingDispatcher(), tracker, {})
     assert result["phone"] == stored
+
+
+@pytest.mark.parametrize(
+    ("said", "entity", "stored"),
+    [
+        ("Two years, worse for two months", "two months", "2 years"),
+        ("worse for 2 weeks, had it 3 years", "2 weeks", "3 years"),
+        ("about 3 months", "3 months", "3 months"),
+    ],
+)
+def test_of_several_amounts_of_time_the_longest_is_how_long(said, entity, stored):
+    """The NLU may pick either amount; "Two years, worse for two months" was stored as two
+    months (blind usability test)."""
+    tracker = make_tracker({"requested_slot": "duration"}, said)
+    assert FORM.validate_duration(entity, CollectingDispatcher(), tracker, {}) == {
+        "duration": stored
+    }
