@@ -118,6 +118,15 @@ def work_status_label(status: str) -> str:
 ONSET_WORDS = {"injury": "after an injury", "gradual": "gradually"}
 
 
+# Voicemail and texts, as the read-back says them.
+CONTACT_WORDS = {
+    "both": "voicemail and texts are fine",
+    "voicemail": "voicemail only",
+    "text": "texts only",
+    "neither": "no voicemail or texts",
+}
+
+
 def onset_label(onset: str | None) -> str:
     return ONSET_WORDS.get(onset or "", "not given")
 

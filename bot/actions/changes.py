@@ -24,6 +24,7 @@ from bot.dialogue.corrections import (
     corrected_body_area,
     corrected_field,
     read_back_fields,
+    slots_before_latest_message,
 )
 from bot.field_registry import change_groups, problem_change_groups
 
@@ -62,8 +63,13 @@ def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
     field, value = corrected_at_the_read_back(
         text, tracker.get_slot("body_area"), named_field(tracker), answered
     )
-    if field is not None and read_answer(field, value) == tracker.get_slot(field):
-        return None, text  # "it's my right knee" when it is: nothing to change
+    # the answer as it was before this message (a slot mapping may have set it from the
+    # message already): "it's my right knee" when it is, nothing to change
+    before = slots_before_latest_message(tracker.events)
+    if field is not None and read_answer(field, value) == before.get(
+        field, tracker.get_slot(field)
+    ):
+        return None, text
     return field, value
 
 

@@ -49,6 +49,7 @@ from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
 from bot.problem_fields import several_pain_scores, the_longest_duration, the_one_duration
 from bot.problem_vocabulary import (
+    CONTACT_WORDS,
     body_area_has_side,
     body_area_label,
     button_value,
@@ -361,6 +362,8 @@ class ValidateReferralForm(FormValidationAction):
             shown = onset_label(shown)
         elif field == "work_status":
             shown = work_status_label(shown)
+        elif field == "contact_permissions":
+            shown = CONTACT_WORDS.get(shown, shown)
         dispatcher.utter_message(
             response="utter_correction_taken", field_label=label(field), field_value=shown
         )

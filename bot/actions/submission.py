@@ -22,7 +22,7 @@ from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
 from bot.dialogue.screening import answers_to_send
 from bot.field_registry import section_fields
-from bot.problem_vocabulary import body_area_label, onset_label, work_status_label
+from bot.problem_vocabulary import CONTACT_WORDS, body_area_label, onset_label, work_status_label
 from bot.referral_fields import format_date_for_patient
 from bot.service_facts import area_status, service_phone
 
@@ -93,14 +93,6 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
         "red_flag_screening": answers_to_send(slot("screening_answers") or {}),
         "signposting": offered_with_referral(tracker),
     }
-
-
-CONTACT_WORDS = {
-    "both": "voicemail and texts are fine",
-    "voicemail": "voicemail only",
-    "text": "texts only",
-    "neither": "no voicemail or texts",
-}
 
 
 def summary_values(tracker: Tracker) -> dict[str, str]:
