@@ -493,3 +493,29 @@ def test_wrong_side_asks_the_side_again_not_the_body_part_and_its_screening():
     assert next_action == "referral_form"
     assert slots.get("side", "kept") is None
     assert "body_area" not in slots and "red_flag_screening" not in slots
+
+
+def test_a_change_already_set_by_a_slot_mapping_from_the_same_message_is_still_taken():
+    """Outside the form a slot mapping may set the answer from the message itself ("the pain
+    is more like 8" set the pain to 8 before the action ran): it is compared with the answer
+    before the message, so it is taken and confirmed, not read as no change (which cleared the
+    postcode and asked it again: a fresh-clone run of the integration tests)."""
+    from bot.actions.digressions import ActionNotUnderstood
+
+    text = "the pain is more like 8"
+    events = [
+        {"event": "slot", "name": "pain_score", "value": "6"},
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+        {"event": "slot", "name": "pain_score", "value": "8"},
+    ]
+    tracker = make_tracker(
+        {**COMPLETE, "requested_slot": None, "pain_score": "8"}, text, events=events
+    )
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_correction_taken"]
+    assert {"event": "slot", "name": "pain_score", "value": "8"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in result
+    ]
