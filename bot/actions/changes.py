@@ -134,17 +134,34 @@ def cleared_for_change(tracker: Tracker, field: str) -> list[dict[str, Any]]:
     return [*events, SlotSet("retry_counts", counts)]
 
 
+def plain_words(text: str) -> str:
+    """Lower-case letters and digits, one space between words: how a typed choice and a
+    button title are compared."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def change_list_buttons(domain: dict[str, Any]) -> list[dict[str, Any]]:
+    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
+    return response.get("buttons") or []
+
+
+def is_a_change_list_title(text: str, domain: dict[str, Any]) -> bool:
+    """The whole message is the title of a change-list button, typed (or sent by a channel
+    that sends titles): "How long" there is that choice, not a question about the wait."""
+    said = plain_words(text)
+    return bool(said) and said in {plain_words(b["title"]) for b in change_list_buttons(domain)}
+
+
 def chosen_field(text: str, domain: dict[str, Any]) -> str | None:
     """The change-list choice a typed answer names: a button title of utter_ask_what_to_change
     in the words ("GP practice", "I want to change my GP practice", "pain score please"), the
     one named first ("my email address is wrong" is the email, "my address is wrong, the
     postcode is fine" the address), the longer title where two start together; None when
     none is named."""
-    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
-    said = f" {' '.join(re.findall(r'[a-z0-9]+', text.lower()))} "
+    said = f" {plain_words(text)} "
     choices = []
-    for button in response.get("buttons") or []:
-        title = " ".join(re.findall(r"[a-z0-9]+", button["title"].lower()))
+    for button in change_list_buttons(domain):
+        title = plain_words(button["title"])
         field = re.search(r'"field":\s*"(\w+)"', button["payload"])
         at = said.find(f" {title} ") if title else -1
         if field and at >= 0:

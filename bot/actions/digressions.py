@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +12,7 @@ from bot.actions.changes import (
     change_group,
     chosen_field,
     cleared_for_change,
+    is_a_change_list_title,
     read_back_answered,
     read_back_correction,
 )
@@ -55,7 +55,7 @@ class ActionAnswerDigression(Action):
             text = (tracker.latest_message.get("text") or "").strip()
             return await as_answer(slot, text, dispatcher, tracker, domain)
         text = tracker.latest_message.get("text") or ""
-        if asked_place(tracker) == CHANGE_LIST and a_button_title(text, CHANGE_LIST, domain):
+        if asked_place(tracker) == CHANGE_LIST and is_a_change_list_title(text, domain):
             chosen = await change_list_choice(dispatcher, tracker, domain)
             if chosen is not None:
                 return chosen
@@ -101,18 +101,6 @@ async def change_list_choice(dispatcher, tracker, domain) -> list[dict[str, Any]
     if field:
         return [*cleared_for_change(tracker, field), FollowupAction(FORM)]
     return None
-
-
-def a_button_title(text: str, response: str, domain: dict[str, Any]) -> bool:
-    """The whole message is the title of one of the response's buttons, typed (or sent by a
-    channel that sends titles): "How long" at the change list is that choice, not a question
-    about the wait."""
-    said = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-    [shown] = (domain.get("responses") or {}).get(response) or [{}]
-    titles = {
-        " ".join(re.findall(r"[a-z0-9]+", b["title"].lower())) for b in shown.get("buttons") or []
-    }
-    return bool(said) and said in titles
 
 
 def asked_place(tracker: Tracker) -> str | None:
