@@ -180,14 +180,25 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return messages
 
 
-def _age_rules_it_out(flag: Any, detector: RedFlagDetector, text: str) -> bool:
-    """The flag is only a red flag at some ages (each of its patterns has
-    `stated_age_outside`) and the age the message states is in none of them."""
+def _age_bounds(flag: Any) -> list[Any] | None:
+    """The age ranges outside which the flag is a red flag, when every one of its patterns
+    has one (`stated_age_outside`: "new back pain under 20 or over 50"); else None."""
     bounds = [pattern.get("stated_age_outside") for pattern in flag.patterns]
-    if not bounds or any(b is None for b in bounds):
-        return False
-    age = stated_age(text)
+    return None if not bounds or any(b is None for b in bounds) else bounds
+
+
+def _age_rules_it_out(flag: Any, detector: RedFlagDetector, text: str) -> bool:
+    """The flag is only a red flag at some ages and the age the message states is in none
+    of them."""
+    bounds = _age_bounds(flag)
+    age = stated_age(text) if bounds else None
     return age is not None and all(low <= age <= high for low, high in bounds)
+
+
+def _age_unstated(flag: Any, text: str) -> bool:
+    """The flag is only a red flag at some ages and the message states no age: the words
+    alone cannot make it one (its check question asks the age)."""
+    return _age_bounds(flag) is not None and stated_age(text) is None
 
 
 def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str], str | None]:
@@ -234,6 +245,10 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         # every pattern of the flag needs an age outside a range ("new back pain under 20 or
         # over 50") and the patient's stated age, or date of birth, is inside it
         decision = "clear"
+    if guess and decision == "flag" and _age_unstated(known[guess], text):
+        # "my back has been bad for 10 days" with no age: "new back pain under 20 or over 50"
+        # is asked, never raised on the words alone
+        decision = "ask"
     learned = guess if decision != "clear" else None
     sure = learned and decision == "flag" and known[learned].level == "emergency"
     if learned and decision == "flag" and getattr(opinion, "sure", False):

@@ -298,6 +298,24 @@ def test_a_learned_age_flag_is_cleared_by_a_stated_age_or_birth_date_inside_its_
     assert (flags == [] and check is None) is cleared
 
 
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("my back has been bad for about 10 days, came on slowly", ([], "new_back_pain_age")),
+        ("my back has been bad for about 10 days, I'm 62", (["new_back_pain_age"], None)),
+    ],
+)
+def test_a_learned_age_flag_with_no_age_said_is_asked_not_raised_on_the_words_alone(text, outcome):
+    """A learned guess of a flag that is one only at some ages ("new back pain under 20 or
+    over 50") cannot be raised on words that state no age: its check question asks the age.
+    A generated patient's "slowly over time and my back has been bad for about 10 days" was
+    told "a self-referral is not the right first step" with no age given."""
+    sure = SimpleNamespace(
+        decision="flag", flag_id="new_back_pain_age", probability=0.99, sure=True
+    )
+    assert decide(default_detector(), text, sure) == outcome
+
+
 def test_no_to_a_check_asked_with_the_first_message_after_start_again_gives_the_introduction():
     """After "start again", "No" to a check asked with the next message said "Let's carry on"
     and then nothing (a blind usability test): the conversation starts at the restart."""
