@@ -273,6 +273,14 @@ def email_said(rng: random.Random, first: str, last: str) -> tuple[str, str | No
     return said, stored
 
 
+def phone_and_email_said(rng: random.Random, phone: str, email: str, stored: str | None) -> str:
+    """The answer to the phone question, which invites an email too: the phone alone, or
+    with a word that there is none, when the patient has no email to give."""
+    if stored == NOT_GIVEN:
+        return rng.choice((phone, phone, f"{phone}, no email", f"{phone}. I don't have an email"))
+    return rng.choice((f"{phone}, {email}", f"{phone} and {email}", f"{phone}. {email}"))
+
+
 def generate(seed: int, count: int) -> list[Generated]:
     """`count` patients from `seed`, the same every time."""
     rng = random.Random(seed)
@@ -450,8 +458,8 @@ def one_patient(rng: random.Random, index: int) -> Generated:
         ("full name", name_text),
         ("nhs number", nhs_text),
         ("first line of your address", f"{rng.randrange(1, 200)} Example Road"),
-        ("phone number", phone_text),
-        ("email address", email_text),
+        ("phone number", phone_and_email_said(rng, phone_text, email_text, email_stored)),
+        ("email address", email_text),  # asked apart only if the phone was given in passing
         ("voicemail, or send you text", rng.choice(PERMISSIONS[permission])),
         ("help to talk with us", rng.choice(NEEDS)),
     ]

@@ -13,6 +13,7 @@ from bot.actions.referral_form import ValidateReferralForm, named_field
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import (
     CHANGE,
+    FORM,
     NEVER_TAKEN_HERE,
     answered_slot,
     message_of,
@@ -23,6 +24,8 @@ from bot.dialogue.corrections import (
     corrected_at_the_read_back,
     corrected_body_area,
     corrected_field,
+    field_said_to_be_wrong,
+    last_bot_action,
     read_back_fields,
     slots_before_latest_message,
 )
@@ -32,6 +35,7 @@ from bot.field_registry import change_groups, problem_change_groups
 # The change list's choices and the answers each clears (content/referral_fields.yml).
 FIELD_SLOTS = change_groups()
 PROBLEM_FIELDS = problem_change_groups()
+SUMMARY = "action_show_referral_summary"
 
 
 def field_from(tracker: Tracker) -> str | None:
@@ -71,6 +75,54 @@ def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
     ):
         return None, text
     return field, value
+
+
+async def read_back_change(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """A change the patient typed at the read-back, taken: a new answer in their own words
+    ("my phone number is actually 07700 900456", "texts are fine but no voicemail") is
+    checked and stored, then the answers are read back again (after any question that now
+    applies, such as a new part's side); an answer only said to be wrong ("gp is wrong") is
+    asked again. None when the message changes nothing."""
+    text = tracker.latest_message.get("text") or ""
+    field, value = read_back_correction(tracker)
+    form = ValidateReferralForm()
+    slots = (
+        await form.correct(field, value, dispatcher, tracker, domain, said=text) if field else None
+    )
+    if slots is None:
+        wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
+        if wrong is None:
+            return None
+        group = change_group(wrong)
+        cleared = cleared_for_change(tracker, group) if group else [SlotSet(wrong, None)]
+        return [*cleared, FollowupAction(FORM)]
+    events = [SlotSet(name, value) for name, value in slots.items()]
+    # a question that now applies and has no answer (a new part's side and screening, the
+    # GP practice's area after a new postcode outside it) is asked before the read-back
+    ask = form.questions_left(tracker, slots)
+    return [*events, FollowupAction(FORM if ask else SUMMARY)]
+
+
+class ActionAskWhatToChange(Action):
+    """ "Change something", or a no, at the read-back: the change list. A no that says the
+    change itself ("texts are fine but no voicemail", "no, the pain is more like 7") is taken
+    at once instead, as any change typed at the read-back."""
+
+    def name(self) -> str:
+        return "action_ask_what_to_change"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        text = (tracker.latest_message.get("text") or "").strip()
+        if last_bot_action(tracker.events) == SUMMARY and not text.startswith("/"):
+            taken = await read_back_change(dispatcher, tracker, domain)
+            if taken is not None:
+                return taken
+        dispatcher.utter_message(response="utter_ask_what_to_change")
+        return []
 
 
 class ActionPrepareChange(Action):

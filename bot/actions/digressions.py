@@ -9,12 +9,11 @@ from rasa_sdk.events import ActiveLoop, AllSlotsReset, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.changes import (
-    change_group,
+    SUMMARY,
     chosen_field,
     cleared_for_change,
     is_a_change_list_title,
-    read_back_answered,
-    read_back_correction,
+    read_back_change,
 )
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
 from bot.actions.referral_form import ValidateReferralForm
@@ -28,7 +27,6 @@ from bot.dialogue.answer_or_request import (
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
-    field_said_to_be_wrong,
     holds_value,
     last_bot_action,
 )
@@ -81,8 +79,7 @@ class ActionAnswerDigression(Action):
         return asked_again(tracker, asked_place(tracker))
 
 
-SUMMARY = "action_show_referral_summary"
-CHANGE_LIST = "utter_ask_what_to_change"
+CHANGE_LIST = "action_ask_what_to_change"
 
 
 async def change_list_choice(dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
@@ -159,27 +156,11 @@ class ActionNotUnderstood(Action):
         again. The answers are then read back again, with their buttons (once they
         disappeared); a correction that leaves questions to ask (a new body part's side and
         screening) runs the form for those first, which reads the answers back at its end."""
-        text = tracker.latest_message.get("text") or ""
-        field, value = read_back_correction(tracker)
-        form = ValidateReferralForm()
-        slots = (
-            await form.correct(field, value, dispatcher, tracker, domain, said=text)
-            if field
-            else None
-        )
-        if slots is None:
-            wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
-            if wrong is not None:
-                # "gp is wrong", "my address is wrong": its question is asked again
-                group = change_group(wrong)
-                cleared = cleared_for_change(tracker, group) if group else [SlotSet(wrong, None)]
-                return [*cleared, FollowupAction(FORM)]
-            dispatcher.utter_message(response="utter_default")
-        events = [SlotSet(name, value) for name, value in (slots or {}).items()]
-        # a question that now applies and has no answer (a new part's side and screening, the
-        # GP practice's area after a new postcode outside it) is asked before the read-back
-        ask = slots is not None and form.questions_left(tracker, slots)
-        return [*events, FollowupAction("referral_form" if ask else SUMMARY)]
+        taken = await read_back_change(dispatcher, tracker, domain)
+        if taken is not None:
+            return taken
+        dispatcher.utter_message(response="utter_default")
+        return [FollowupAction(SUMMARY)]
 
 
 class ActionConfirmStop(Action):

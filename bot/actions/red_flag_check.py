@@ -29,7 +29,7 @@ QUESTIONS = (
     "utter_ask_consent",
     "action_show_referral_summary",
     "utter_ask_another_problem",
-    "utter_ask_what_to_change",
+    "action_ask_what_to_change",
 )
 # Actions that are not a place in the conversation (skipped when looking back).
 NOT_A_PLACE = {

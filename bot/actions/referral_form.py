@@ -718,8 +718,9 @@ class ValidateReferralForm(FormValidationAction):
         return self.checked("address_line1", value, dispatcher, tracker)
 
     def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
-        """The phone number; and the email too when the same answer gives it ("07700 900123,
-        jo@example.com"), so the email question is not asked."""
+        """The phone number, and the email the question invites with it ("07700 900123,
+        jo@example.com"): given or not, the email question is not asked after it. An email
+        alone is kept while the phone number is asked again."""
         asked = tracker.get_slot("requested_slot") == "phone"
         said = tracker.latest_message.get("text") or ""
         numbers = phone_numbers_in(said) if asked else []
@@ -734,10 +735,14 @@ class ValidateReferralForm(FormValidationAction):
             if picked:
                 value = picked
         slots = self.checked("phone", value, dispatcher, tracker)
-        if asked and slots.get("phone") and tracker.get_slot("email") is None:
-            email = parse_email(str(value or ""))
+        if asked and tracker.get_slot("email") is None:
+            # the phone question invites the email too; a phone number without one means
+            # no email (it stays on the read-back's change list), so it is not asked apart
+            email = parse_email(said) or parse_email(str(value or ""))
             if email:
                 slots["email"] = email
+            elif slots.get("phone"):
+                slots["email"] = NOT_GIVEN
         return slots
 
     def validate_email(self, value, dispatcher, tracker, domain) -> Slots:

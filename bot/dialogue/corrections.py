@@ -97,6 +97,10 @@ _VALUE_CUE = re.compile(r"\b(?:it'?s|it is|is|should be|to|put|as an?|as)\s+", r
 _TRAILING = re.compile(r"(?:\s+(?:i think|please|thanks|thank you|i said|instead))+\s*$", re.I)
 
 
+# "right" meaning correct, not the side: "not right", "isn't right", "all right".
+_RIGHT_AS_CORRECT = re.compile(r"\b(?:not|\w+n'?t|all|quite|exactly)\s+right\b", re.I)
+
+
 def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:
     """At the read-back, the one answered field a message says is wrong without giving its
     new value ("gp is wrong", "my address is wrong"): its question is asked again. None when
@@ -107,6 +111,7 @@ def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:
     if not correction.search(lowered):
         return None
     more_of, more_words, _ = _read_back_vocabulary()
+    lowered = _RIGHT_AS_CORRECT.sub(" ", lowered)  # "no that's not right" names no side
     said = {field_of[word] for word in field_words.findall(lowered)}
     said |= {more_of[word] for word in more_words.findall(lowered)}
     said &= set(answered)
@@ -209,6 +214,7 @@ def corrected_at_the_read_back(
     lowered = normalised(text)
     field_of, field_words, _, _ = _vocabulary()
     more_of, more_words, _ = _read_back_vocabulary()
+    lowered = _RIGHT_AS_CORRECT.sub(" ", lowered)  # "no that's not right" names no side
     said = {field_of[word] for word in field_words.findall(lowered)}
     said |= {more_of[word] for word in more_words.findall(lowered)}
     if named is not None:

@@ -39,8 +39,7 @@ TYPED = [  # the questions answered by typing: (cue in the question, answer)
     ("full name", "Sam Sample"),
     ("nhs number", "485 777 3457"),
     ("first line of your address", "12 Example Street"),
-    ("phone number", "07700 900123"),
-    ("email address", "sam.sample@example.com"),
+    ("phone number", "07700 900123, sam.sample@example.com"),  # the question invites both
 ]
 # At the read-back, "Change something" then this button; the new answer (typed, or a button)
 # and how the read-back and the stored referral show it.
@@ -244,8 +243,8 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
         elif "nhs number" in question and plan.no_nhs_number:
             walk.act("tap:I don't know it")
             expected["nhs_number"] = "not given"
-        elif "email address" in question and plan.no_email:
-            walk.act("tap:No email")
+        elif "phone number" in question and plan.no_email:
+            walk.act("07700 900123")  # no email with it: not given, and not asked apart
             expected["email"] = "not given"
         elif "voicemail, or send you text" in question:
             walk.act(f"tap:{plan.contact}")

@@ -95,7 +95,7 @@ PATIENT_ANSWERS = [
     ("full name", "Sam Sample"),
     ("nhs number", "485 777 3457"),
     ("first line of your address", "12 Example Street"),
-    ("phone number", "07700 900123"),
+    ("phone number", "07700 900123, sam.sample@example.com"),
     ("email address", "sam.sample@example.com"),
     ("voicemail, or send you text", "both are fine"),
     ("help to talk with us", "No"),

@@ -214,6 +214,16 @@ def test_an_email_given_with_the_phone_number_is_stored_and_not_asked(stack):
     assert (patient["phone"], patient["email"]) == ("07700 900123", "jo.specimen@example.org")
 
 
+def test_a_phone_number_alone_stores_no_email_without_asking_for_one(stack):
+    """The phone question invites the email too, so a patient who gives only a phone number
+    is not asked for an email apart (one message fewer); the read-back can still add one."""
+    outcome, asked = refer_answering(stack, "phone-only", "phone number", "07700 900123")
+    assert outcome.completed, outcome
+    assert not any("what is your email address" in reply for reply in asked)
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert (patient["phone"], patient["email"]) == ("07700 900123", "not given")
+
+
 def test_two_phone_numbers_ask_which_one_with_a_button_each_and_the_tap_is_stored(stack):
     """ "mobile 07700 900123 or home 01632 960123" is not refused as a wrong number: the bot
     asks which one to call, a button for each, and the one tapped is stored."""
@@ -479,9 +489,8 @@ def test_changes_typed_in_words_at_the_read_back_are_stored(stack):
         "the pain is more like 8",
         "actually it came on gradually",
         "my job is plasterer",
-        # (a "no" at the read-back is read as "No, not all right" by the rules: the change
-        # list then follows, so this one has none)
-        "texts only please",
+        # a "no" inside the change (the NLU reads it as "no, not all right") is still taken
+        "no, texts are fine but no voicemail please",
     )
     outcome = complete_referral(say, TYPICAL)
     assert outcome.completed, outcome

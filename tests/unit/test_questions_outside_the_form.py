@@ -58,7 +58,7 @@ def test_a_question_of_the_patients_is_answered_then_the_open_question_asked_aga
 
 
 @pytest.mark.parametrize(
-    "question", ["utter_ask_consent", "utter_ask_what_to_change", "utter_ask_another_problem"]
+    "question", ["utter_ask_consent", "action_ask_what_to_change", "utter_ask_another_problem"]
 )
 def test_a_message_not_understood_asks_the_open_question_again(question):
     said, events = run(ActionNotUnderstood(), after(question, "flibble wibble", "nlu_fallback"))
@@ -88,7 +88,7 @@ def test_in_the_form_the_form_asks_its_own_question_again():
 )
 def test_a_change_list_choice_typed_instead_of_tapped_is_that_choice(text, field):
     assert chosen_field(text, DOMAIN) == field
-    said, events = run(ActionNotUnderstood(), after("utter_ask_what_to_change", text, "inform"))
+    said, events = run(ActionNotUnderstood(), after("action_ask_what_to_change", text, "inform"))
     assert said == [] and followups(events) == ["referral_form"]
     cleared = {e["name"] for e in events if e.get("event") == "slot" and e["value"] is None}
     assert set(FIELD_SLOTS[field]) <= cleared
@@ -106,16 +106,16 @@ def test_a_change_list_title_read_as_a_question_is_that_choice(text, intent, fie
     """Typed (or sent as its title by a plain client), "How long" at the change list was
     answered with the waiting times and "Address" with how to talk to a person (blind
     usability test): the whole message being a title of the list, it is that choice."""
-    tracker = after("utter_ask_what_to_change", text, intent)
+    tracker = after("action_ask_what_to_change", text, intent)
     said, events = run(ActionAnswerDigression(), tracker)
     assert said == [] and followups(events) == ["referral_form"]
     cleared = {e["name"] for e in events if e.get("event") == "slot" and e["value"] is None}
     assert set(FIELD_SLOTS[field]) <= cleared
     # a question that only holds a title's words is still answered
-    tracker = after("utter_ask_what_to_change", "how long is the wait?", "ask_waiting_times")
+    tracker = after("action_ask_what_to_change", "how long is the wait?", "ask_waiting_times")
     said, events = run(ActionAnswerDigression(), tracker)
     assert said == ["utter_answer_waiting_times"]
-    assert followups(events) == ["utter_ask_what_to_change"]
+    assert followups(events) == ["action_ask_what_to_change"]
 
 
 @pytest.mark.parametrize("text", ["flibble", "everything", "not sure"])
@@ -125,7 +125,7 @@ def test_words_that_name_no_choice_ask_the_change_list_again(text):
 
 def test_a_change_list_choice_typed_with_its_new_value_takes_the_value():
     text = "my phone number is 07700 900456"
-    tracker = after("utter_ask_what_to_change", text, "inform", slots=dict(COMPLETE))
+    tracker = after("action_ask_what_to_change", text, "inform", slots=dict(COMPLETE))
     said, events = run(ActionNotUnderstood(), tracker)
     assert {"event": "slot", "name": "phone", "value": "07700 900456"} in [
         {k: e.get(k) for k in ("event", "name", "value")} for e in events
@@ -141,4 +141,4 @@ def test_after_change_something_asked_what_to_change_a_typed_choice_is_taken():
     )
     assert said == [] and followups(events) == ["referral_form"]
     said, events = run(ActionNotUnderstood(), after("action_prepare_change", "hmm", "inform"))
-    assert followups(events) == ["utter_ask_what_to_change"]
+    assert followups(events) == ["action_ask_what_to_change"]

@@ -578,10 +578,25 @@ def test_an_email_given_with_the_phone_number_is_stored_so_it_is_not_asked(text,
     assert phone_answer(text) == {"phone": "07700 900123", "email": email}
 
 
-def test_an_email_already_given_is_not_replaced_and_a_phone_alone_gives_no_email():
+def test_an_email_already_given_is_not_replaced():
     with_email = phone_answer("07700 900123 jo@example.org", email="sam.sample@example.com")
     assert with_email == {"phone": "07700 900123"}
-    assert phone_answer("07700 900123") == {"phone": "07700 900123"}
+    assert phone_answer("07700 900123", email="not given") == {"phone": "07700 900123"}
+
+
+@pytest.mark.parametrize(
+    "text", ["07700 900123", "07700 900123, no email", "07700900123. I don't have an email"]
+)
+def test_a_phone_number_without_an_email_means_no_email_so_it_is_not_asked_apart(text):
+    assert phone_answer(text) == {"phone": "07700 900123", "email": "not given"}
+
+
+def test_an_email_alone_at_the_phone_question_is_kept_and_the_phone_asked_again():
+    tracker = make_tracker({"requested_slot": "phone"}, "sam.sample@example.com")
+    dispatcher = CollectingDispatcher()
+    result = FORM.validate_phone("sam.sample@example.com", dispatcher, tracker, {})
+    assert (result["phone"], result["email"]) == (None, "sam.sample@example.com")
+    assert [m["response"] for m in dispatcher.messages] == ["utter_invalid_phone"]
 
 
 @pytest.mark.parametrize(

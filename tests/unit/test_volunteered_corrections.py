@@ -519,3 +519,60 @@ def test_a_change_already_set_by_a_slot_mapping_from_the_same_message_is_still_t
     assert {"event": "slot", "name": "pain_score", "value": "8"} in [
         {k: e.get(k) for k in ("event", "name", "value")} for e in result
     ]
+
+
+def a_no_at_the_read_back(text: str, asked: str = "action_show_referral_summary"):
+    """What ActionAskWhatToChange (the rules' answer to a no at `asked`) sets, says and runs."""
+    from bot.actions.changes import ActionAskWhatToChange
+
+    events = [
+        {"event": "action", "name": asked},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    slots = {**COMPLETE, "requested_slot": None}
+    tracker = make_tracker(slots, text, intent="deny", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionAskWhatToChange().run(dispatcher, tracker, DOMAIN))
+    slots_set = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    followups = [e["name"] for e in result if e["event"] == "followup"]
+    return slots_set, [m["response"] for m in dispatcher.messages], followups
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("texts are fine but no voicemail please", "contact_permissions", "text"),
+        ("no, the pain is more like 7", "pain_score", "7"),
+        ("no it's my left knee not the right", "side", "left"),
+    ],
+)
+def test_a_no_at_the_read_back_that_holds_the_change_takes_it(text, slot, value):
+    """The NLU reads these as "no, not all right"; the rules sent them to the change list, so
+    the change typed was lost. The change is taken and the answers read back again."""
+    slots, said, followups = a_no_at_the_read_back(text)
+    assert slots[slot] == value
+    assert said == ["utter_correction_taken"]
+    assert followups == ["action_show_referral_summary"]
+
+
+@pytest.mark.parametrize(
+    "text", ["/deny", "no", "no that's not right", "nope", "it isn't right", "not quite right"]
+)
+def test_change_something_or_a_plain_no_at_the_read_back_shows_the_change_list(text):
+    """("not right" once re-asked the side: "right" there means correct.)"""
+    slots, said, followups = a_no_at_the_read_back(text)
+    assert (slots, said, followups) == ({}, ["utter_ask_what_to_change"], [])
+
+
+def test_a_no_that_says_an_answer_is_wrong_asks_that_question_again():
+    slots, said, followups = a_no_at_the_read_back("no, the gp is wrong")
+    assert "gp_practice" in slots and slots["gp_practice"] is None
+    assert followups == ["referral_form"]
+
+
+def test_a_no_anywhere_but_the_read_back_shows_the_change_list_and_changes_nothing():
+    """After a check question's no, the change list is asked again: nothing is read as a
+    change there."""
+    slots, said, _ = a_no_at_the_read_back("no, the pain is more like 7", asked="other")
+    assert (slots, said) == ({}, ["utter_ask_what_to_change"])
