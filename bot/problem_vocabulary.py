@@ -252,6 +252,7 @@ _FILLER = {"is", "are", "thanks", "thank", "you", "that", "that's", "both", "all
 _PLAIN_NO = re.compile(
     r"^(?:no|nope|nah|none|no thanks|no thank you|(?:i'?d )?rather not|please don'?t)[\s.!]*$"
 )
+_AS_WELL = re.compile(r"\b(?:as well|too|also)\b", re.I)
 _DONT_MIND = re.compile(r"\b(?:don'?t|do not) mind\b|\beither way\b|\bwhatever\b", re.I)
 
 
@@ -272,6 +273,9 @@ def parse_contact_permission(text: str) -> str | None:
     if _PLAIN_NO.match(lowered):
         return "neither"
     if not refused and (words & _ALL or allowed == {"voicemail", "text"}):
+        return "both"
+    if not refused and len(allowed) == 1 and _AS_WELL.search(lowered):
+        # "texts are fine as well": the other way too
         return "both"
     if len(allowed) == 1:
         return allowed.pop()

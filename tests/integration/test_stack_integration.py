@@ -507,6 +507,21 @@ def test_changes_typed_in_words_at_the_read_back_are_stored(stack):
     assert patient["contact_permissions"] == "text"
 
 
+def test_a_yes_at_the_read_back_that_holds_a_change_is_taken_before_anything_is_sent(stack):
+    """A blind usability test's "texts are fine as well actually" at the read-back was read
+    as yes and sent the referral with the old answer; the change is taken and read back."""
+    say, seen = at_the_first_read_back(
+        stack, "read-back-yes-change", "voicemail only please", "yes, texts are fine as well"
+    )
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    for replies in seen[1:]:
+        assert "I have changed" in texts(replies), texts(replies)
+        assert "your reference is" not in texts(replies).lower()
+    patient = stored_referral(stack, outcome.reference)["patient"]
+    assert patient["contact_permissions"] == "both"
+
+
 def test_a_question_at_consent_is_answered_and_consent_asked_again_so_yes_carries_on(stack):
     """A blind tester asked "how long is the wait?" at the consent question; the answer came,
     but consent was not asked again and every "yes" after it got "did not understand"."""

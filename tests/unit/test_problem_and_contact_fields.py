@@ -209,6 +209,9 @@ def test_yes_no_answers_are_read(typed, answer):
         ("I'd rather not", "neither"),
         ("no voicemails please", None),  # says nothing about texts: asked again
         ("no, I don't want any messages", None),
+        ("texts are fine as well actually", "both"),  # the other way too
+        ("voicemail too", "both"),
+        ("texts too but no voicemail", "text"),
     ],
 )
 def test_voicemail_and_text_permission_reads_negations(typed, permission):

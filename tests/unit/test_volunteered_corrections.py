@@ -576,3 +576,53 @@ def test_a_no_anywhere_but_the_read_back_shows_the_change_list_and_changes_nothi
     change there."""
     slots, said, _ = a_no_at_the_read_back("no, the pain is more like 7", asked="other")
     assert (slots, said) == ({}, ["utter_ask_what_to_change"])
+
+
+def a_yes_at_the_read_back(text: str, **slots: Any):
+    """What ActionSubmitReferral does with a message the NLU read as yes at the read-back,
+    when it holds a change (the referral is not sent)."""
+    from bot.actions.submission import ActionSubmitReferral
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker({**COMPLETE, **slots, "requested_slot": None}, text, events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionSubmitReferral().run(dispatcher, tracker, DOMAIN))
+    slots_set = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    followups = [e["name"] for e in result if e["event"] == "followup"]
+    return slots_set, [m.get("response") for m in dispatcher.messages], followups
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("texts are fine as well actually", "contact_permissions", "both"),
+        ("yes but the pain is more like 7", "pain_score", "7"),
+        ("yeah all good except it's my left knee not the right", "side", "left"),
+    ],
+)
+def test_a_yes_at_the_read_back_that_holds_a_change_takes_it_and_sends_nothing(text, slot, value):
+    """A blind usability test's "texts are fine as well actually" (read as yes) sent the
+    referral with the old answer. The change is taken and read back; nothing is sent."""
+    slots, said, followups = a_yes_at_the_read_back(text, contact_permissions="voicemail")
+    assert slots[slot] == value
+    assert "referral_reference" not in slots
+    assert said == ["utter_correction_taken"]
+    assert followups == ["action_show_referral_summary"]
+
+
+@pytest.mark.parametrize("text", ["yes", "yes that's all correct", "Yes, send it", "it's fine"])
+def test_a_plain_yes_at_the_read_back_holds_no_change(text):
+    from bot.actions.changes import read_back_change
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker({**COMPLETE, "requested_slot": None}, text, events=events)
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(read_back_change(dispatcher, tracker, DOMAIN)) is None
