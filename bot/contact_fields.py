@@ -9,7 +9,8 @@ import phonenumbers
 from stdnum.gb import nhs
 
 _DECLINED = re.compile(
-    r"\b(?:don'?t know|do not know|dunno|not sure|no idea|can'?t remember|unknown|skip|"
+    r"\b(?:don'?t know|do not know|dunno|not sure|no idea|no clue|not a clue|haven'?t a clue|"
+    r"not to hand|not on me|not with me|can'?t find it|can'?t remember|unknown|skip|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
     r"don'?t (?:use|do) (?:e-?mails?|it)|do not (?:use|do) (?:e-?mails?|it))\b"
     r"|^(?:no|nope|nah|nah thanks|no thanks|no thank you|n/a)\W*$",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from difflib import get_close_matches
 
 from dateutil import parser as date_parser
 
@@ -14,7 +15,13 @@ _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\
 _NAME = re.compile(r"^[^\W\d_]+(?:\.?[ '\-][^\W\d_]+|\.[^\W\d_]+)*\.?$")
 # Words of an aside after a name: "as I said", "told you at the start", "thanks".
 _ASIDE = re.compile(r"\b(?:said|told|start|before|already|again|thanks|thank|please)\b", re.I)
-_NAME_LEAD_IN = re.compile(r"^(?:my name is|my name's|i am|i'm|it's|it is|name:?)\s+", re.I)
+_NAME_LEAD_IN = re.compile(
+    # a relative typing for the patient: "his name is Dan Notreal", "she's called Jo Example"
+    r"^(?:(?:my|his|her|their)\s+(?:full\s+)?name\s+is|(?:my|his|her|their)\s+name's|"
+    r"(?:i|he|she|they)\s+(?:am|is|are)\s+called|(?:i'm|he's|she's|they're)\s+called|"
+    r"i am|i'm|it's|it is|name:?)\s+",
+    re.I,
+)
 _DATE_LEAD_IN = re.compile(
     r"^(?:(?:it'?s|it is|i was born on|i was born|born on|born|my date of birth is|dob:?)\s+)?"
     r"(?:the\s+)?",
@@ -257,7 +264,9 @@ def parse_date_of_birth(text: str, today: date) -> DateOfBirth:
 
 def _parse_whole_date(text: str, today: date) -> DateOfBirth:
     """The text as one date, nothing else in it."""
-    cleaned = _ORDINAL.sub(r"\1", _DATE_LEAD_IN.sub("", text.strip(" .!"))).replace(" of ", " ")
+    cleaned = _ORDINAL.sub(r"\1", _DATE_LEAD_IN.sub("", text.strip(" .!")))
+    # "8th of the 4th 1966"; "5 febuary 1982"
+    cleaned = _months_spelt_right(re.sub(r"\s+of(?:\s+the)?\s+", " ", cleaned))
     if not re.search(r"\d", cleaned):
         return DateOfBirth(None, "unreadable")
     iso = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", cleaned)
@@ -273,6 +282,25 @@ def _parse_whole_date(text: str, today: date) -> DateOfBirth:
     if parsed.year < today.year - 120:
         return DateOfBirth(None, "unreadable")
     return DateOfBirth(parsed, None)
+
+
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+
+
+def _months_spelt_right(text: str) -> str:
+    """Each word that is a month misspelt ("febuary", "septmber", "feburary") as the month."""
+
+    def fixed(match: re.Match) -> str:
+        word = match.group(0).lower()
+        if word in _MONTH_NAMES or len(word) < 4:
+            return match.group(0)
+        best = get_close_matches(word, _MONTH_NAMES, n=1, cutoff=0.8)
+        return best[0] if best else match.group(0)
+
+    return re.sub(r"[a-z]+", fixed, text, flags=re.I)
 
 
 def _parse_day_first(text: str, today: date) -> date:

@@ -142,6 +142,13 @@ def test_wrong_nhs_numbers_say_what_is_wrong(typed, problem):
     assert parse_nhs_number(typed).problem == problem
 
 
+@pytest.mark.parametrize("typed", ["not to hand", "no clue", "I haven't a clue", "not on me"])
+def test_an_nhs_number_not_to_hand_is_not_known_not_a_wrong_number(typed):
+    """A blind usability test's "not to hand" was refused, and the phone number typed next was
+    then read as a wrong NHS number."""
+    assert parse_nhs_number(typed).problem == "not_known"
+
+
 @pytest.mark.parametrize(
     ("typed", "shown"),
     [

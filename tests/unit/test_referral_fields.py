@@ -64,6 +64,20 @@ def test_british_dates_of_birth_are_read_day_first(typed, expected):
 
 
 @pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("8th of the 4th 1966", date(1966, 4, 8)),
+        ("5 febuary 1982", date(1982, 2, 5)),
+        ("3rd Septmber 1975", date(1975, 9, 3)),
+        ("born on the 2nd of feburary 1960", date(1960, 2, 2)),
+    ],
+)
+def test_a_misspelt_month_and_the_nth_of_the_nth_are_read(typed, expected):
+    """A blind usability test's "8th of the 4th 1966" and "5 febuary 1982" were refused."""
+    assert parse_date_of_birth(typed, TODAY).value == expected
+
+
+@pytest.mark.parametrize(
     "typed",
     ["yesterday", "31/02/1980", "14/13/1980", "1980", "03/1980", "3/3/91 or 4/4/92", "I am 45"],
 )
@@ -94,6 +108,10 @@ def test_dates_are_read_back_in_words():
         ("Mary-Jane O'Placeholder", "Mary-Jane O'Placeholder"),
         ("Zoë Ålund", "Zoë Ålund"),
         ("Dr. J. R. Example", "Dr. J. R. Example"),
+        # a relative typing for the patient (once stored as "his name is Dan Notreal")
+        ("his name is Dan Notreal", "Dan Notreal"),
+        ("her full name is Jo Example", "Jo Example"),
+        ("she's called Pat Specimen", "Pat Specimen"),
     ],
 )
 def test_full_names_are_tidied(typed, expected):
