@@ -179,6 +179,45 @@ _NOT_IN_A_JOB = frozenset(
 )  # fmt: skip
 
 
+_WORKPLACE = re.compile(
+    r"(?<![a-z])(?P<verb>work|works|working)\s+(?P<prep>in|at)\s+(?P<place>(?:an?\s+|the\s+)?"
+    r"[a-z][a-z'&-]*(?:\s+[a-z][a-z'&-]*){0,3})",
+    re.I,
+)
+_KIND_OF_JOB = re.compile(r"(?<![a-z'])(?P<kind>[a-z]+(?:\s+[a-z]+)?)\s+job\b", re.I)
+
+
+def workplace_or_kind_of_job(text: str) -> str | None:
+    """The job said as where the patient works ("I work in a shop" -> "works in a shop",
+    "she works at the hospital") or as a kind of job ("an office job" -> "office job"), or
+    None. Words after the place that start another thought end it ("in a shop but ...")."""
+    vocabulary = load("problem_vocabulary")
+    said = " ".join(text.replace("\u2019", "'").split())
+    found = _WORKPLACE.search(said)
+    if found and not said[: found.start()].lower().rstrip().endswith("used to"):
+        place = _JOB_END.split(" " + found["place"] + " ", maxsplit=1)[0].strip()
+        lowered = place.lower()
+        bare = re.sub(r"^(?:an?|the)\s+", "", lowered)
+        if (
+            bare
+            and not any(
+                lowered.startswith(word) or bare.startswith(word)
+                for word in vocabulary["workplace_not_a_place"]
+            )
+            and not ids_named("work_status_words", lowered)
+        ):
+            return f"works {found['prep'].lower()} {place}"
+    kind = _KIND_OF_JOB.search(said)
+    if kind:
+        words = kind["kind"].lower().split()
+        skip = set(vocabulary["kind_of_job_not"])
+        while words and words[0] in skip:
+            words = words[1:]
+        if words and not set(words) & skip:
+            return " ".join(words) + " job"
+    return None
+
+
 def job_in_a_part_of_its_own(text: str) -> str | None:
     """The job given after the work status in a part of its own ("I'm in work, IT support",
     "working full time - nurse"), or None: the part must name no work status, be a few words

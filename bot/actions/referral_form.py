@@ -59,6 +59,7 @@ from bot.problem_vocabulary import (
     onset_label,
     onset_mentioned,
     work_status_label,
+    workplace_or_kind_of_job,
 )
 from bot.referral_fields import (
     address_said_in_passing,
@@ -645,7 +646,11 @@ class ValidateReferralForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot") == "work_status"
         if asked and slots.get("work_status") in WORKING and not tracker.get_slot("work_role"):
             said = tracker.latest_message.get("text") or ""
-            job = job_said(str(value or "")) or job_in_a_part_of_its_own(said)
+            job = (
+                job_said(str(value or ""))
+                or job_in_a_part_of_its_own(said)
+                or workplace_or_kind_of_job(said)
+            )
             if job:
                 slots["work_role"] = job
         return slots

@@ -546,6 +546,29 @@ def work_answer(text: str, **slots: Any) -> dict:
     return FORM.validate_work_status(text, CollectingDispatcher(), tracker, {})
 
 
+@pytest.mark.parametrize(
+    ("text", "status", "job"),
+    [
+        ("I work in a shop, I'm managing ok", "working", "works in a shop"),
+        ("she works at the hospital but it's getting hard", "at_risk", "works at the hospital"),
+        ("office job", "working", "office job"),
+        ("I've got a desk job", "working", "desk job"),
+        ("he works as a bus driver", "working", "bus driver"),
+    ],
+)
+def test_a_workplace_or_a_kind_of_job_in_the_work_answer_is_the_job(text, status, job):
+    """A blind usability test was asked "What is your job?" after "I work in a shop" and
+    "office job"."""
+    assert work_answer(text) == {"work_status": status, "work_role": job}
+
+
+@pytest.mark.parametrize(
+    "text", ["working at the moment", "I work in the mornings", "I work at home", "my job is fine"]
+)
+def test_words_of_when_or_how_after_work_in_are_no_job(text):
+    assert "work_role" not in work_answer(text)
+
+
 def test_a_job_named_in_the_work_answer_is_stored_with_it():
     answer = work_answer("I work as a postman but it's getting really hard")
     assert answer == {"work_status": "at_risk", "work_role": "postman"}
