@@ -32,6 +32,7 @@ from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
+    gp_practice_said_to_be_wrong,
     label,
     side_said_with_part,
     slots_before_latest_message,
@@ -168,6 +169,19 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
 
 # The intents the red-flag NLU component sets (bot/nlu/red_flag_classifier.py).
 RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
+
+
+def gp_practice_corrected(text: str, tracker: Tracker) -> tuple[str | None, str]:
+    """("gp_practice", the practice's name) when a message at a later question says the GP
+    practice was wrong and names one practice in the ICB's list other than the one given
+    ("sorry, my GP is actually Miller Street"); else (None, text). Only a practice the list
+    finds is taken there: anything else is left for the read-back's change list."""
+    if not tracker.get_slot("gp_practice") or not gp_practice_said_to_be_wrong(text):
+        return None, text
+    practice = gp_practices.find(text)
+    if practice is None or practice.ods_code == tracker.get_slot("gp_ods_code"):
+        return None, text
+    return "gp_practice", practice.name
 
 
 def read_as_a_red_flag(tracker: Tracker) -> bool:
@@ -326,6 +340,8 @@ class ValidateReferralForm(FormValidationAction):
             answered,
             part_allowed=requested not in {"body_area", *NEVER_TAKEN_HERE},
         )
+        if field is None and requested != "gp_practice":
+            field, value = gp_practice_corrected(text, tracker)
         slots = (
             None
             if field is None
@@ -354,6 +370,11 @@ class ValidateReferralForm(FormValidationAction):
         slots = await call_potential_coroutine(validate(text, dispatcher, tracker, domain))
         if slots.get(field) is None:
             return None
+        if field == "gp_practice":
+            # "I have changed your GP practice to ..." below says it: not "I have noted" too
+            dispatcher.messages[:] = [
+                m for m in dispatcher.messages if m.get("response") != "utter_gp_practice_found"
+            ]
         shown = slots[field]
         if field == "date_of_birth":
             shown = format_date_for_patient(date.fromisoformat(shown))

@@ -64,7 +64,12 @@ _ALREADY_SAID = re.compile(
     r"as i said|like i said|i told you|i said)\b[\s?!.,:;-]*",
     re.I,
 )
-_I_SAID_AFTER = re.compile(r"[\s,;-]*\b(?:i said|like i said|as i said)[\s.!?]*$", re.I)
+_I_SAID_AFTER = re.compile(
+    # "shelf stacker, i told you before" (stored whole once)
+    r"[\s,;-]*\b(?:i said|like i said|as i said|i (?:already |just )?told you(?: before| already|"
+    r" earlier| that)?|as i told you|i said (?:before|already|earlier))[\s.!?]*$",
+    re.I,
+)
 
 
 def free_text(text: str) -> str | None:

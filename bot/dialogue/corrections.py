@@ -68,6 +68,16 @@ def _read_back_vocabulary() -> tuple[dict[str, str], re.Pattern, dict[str, str]]
     return field_of, phrase_pattern(field_of), labels
 
 
+def gp_practice_said_to_be_wrong(text: str) -> bool:
+    """A message that says the GP practice given was wrong ("sorry, my GP is actually Miller
+    Street", "wrong surgery, it's Aelfgar"): a correction word and a GP practice word
+    (`read_back_fields.gp_practice` in content/referral_corrections.yml)."""
+    lowered = normalised(text)
+    field_of, field_words, _ = _read_back_vocabulary()
+    named = {field_of[word] for word in field_words.findall(lowered)}
+    return "gp_practice" in named and bool(_vocabulary()[2].search(lowered))
+
+
 def correctable_fields() -> tuple[str, ...]:
     return tuple(_vocabulary()[3])
 

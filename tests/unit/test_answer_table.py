@@ -47,6 +47,8 @@ def test_the_form_validates_every_question(slot):
         # impatience is not part of the answer; an address after its cue (blind usability test)
         ("daily_impact", "I just told you? Lifting the baby", "Lifting the baby"),
         ("work_role", "warehouse operative i said", "warehouse operative"),
+        ("work_role", "shelf stacker, i told you before", "shelf stacker"),
+        ("work_role", "plasterer as I told you", "plasterer"),
         ("treatments_tried", "I just put up with it", "I just put up with it"),
         ("address_line1", "Flat 2, my address is 5 High St", "Flat 2, my address is 5 High St"),
         (

@@ -457,9 +457,7 @@ def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
     """From the same test: the pain, the job, the GP practice and voicemail and texts, typed
     at the read-back, were not understood."""
     slots, said, _ = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
-    assert said[0] == (
-        "utter_gp_practice_found" if slot == "gp_practice" else "utter_correction_taken"
-    )
+    assert said == ["utter_correction_taken"]  # one line, not "I have noted" too
     if value is not None:
         assert slots[slot] == value
     else:
@@ -626,3 +624,53 @@ def test_a_plain_yes_at_the_read_back_holds_no_change(text):
     tracker = make_tracker({**COMPLETE, "requested_slot": None}, text, events=events)
     dispatcher = CollectingDispatcher()
     assert asyncio.run(read_back_change(dispatcher, tracker, DOMAIN)) is None
+
+
+GP_GIVEN = {"gp_practice": "Moss Street Surgery", "gp_ods_code": "M83139", "gp_in_area": True}
+
+
+def at_a_later_question(text: str, requested: str = "daily_impact"):
+    """What the form's validation sets when `text` is typed at `requested`, with a GP
+    practice given earlier."""
+    before = [{"event": "slot", "name": k, "value": v} for k, v in {**ANSWERED, **GP_GIVEN}.items()]
+    events = [
+        *before,
+        {"event": "slot", "name": "requested_slot", "value": requested},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+        {"event": "slot", "name": requested, "value": text},
+    ]
+    slots = {**ANSWERED, **GP_GIVEN, "requested_slot": requested, requested: text}
+    return validate(make_tracker(slots, text, events=events))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Sorry, my GP is actually Miller Street Surgery", "M83025"),
+        ("oops wrong surgery, I'm at Aelfgar", "M83738"),
+    ],
+)
+def test_a_gp_practice_corrected_at_a_later_question_is_changed_not_stored_as_the_answer(
+    text, code
+):
+    """A blind usability test's "Sorry, my GP is actually ... Miller Street" was stored as the
+    patient's daily life, and the practice was not changed."""
+    slots, said = at_a_later_question(text)
+    assert slots["gp_ods_code"] == code
+    assert slots["daily_impact"] is None  # the open question is asked again
+    assert [m["response"] for m in said] == ["utter_correction_taken"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sorry, I had surgery on it before and my GP gave me tablets",  # no practice named
+        "actually my GP is Moss Street Surgery like I said",  # the one given
+        "I can't walk to my GP practice any more",  # no correction word
+    ],
+)
+def test_words_about_the_gp_that_name_no_other_practice_are_the_answer(text):
+    slots, said = at_a_later_question(text)
+    assert "gp_ods_code" not in slots
+    assert "utter_correction_taken" not in [m["response"] for m in said]
