@@ -171,6 +171,14 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
 RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
 
 
+# Words of a patient who cannot tell the answer ("I don't know, how would I tell?").
+_NOT_SURE = re.compile(
+    r"\b(?:not sure|unsure|don'?t know|do not know|dunno|no idea|how (?:would|do|can|will) i "
+    r"(?:tell|know)|how to tell|can'?t tell|maybe|possibly|could be|might be)\b",
+    re.I,
+)
+
+
 def gp_practice_corrected(text: str, tracker: Tracker) -> tuple[str | None, str]:
     """("gp_practice", the practice's name) when a message at a later question says the GP
     practice was wrong and names one practice in the ICB's list other than the one given
@@ -633,7 +641,14 @@ class ValidateReferralForm(FormValidationAction):
     def validate_pregnancy_pelvic_pain(self, value, dispatcher, tracker, domain) -> Slots:
         answer = yes_no(tracker, value, "pregnancy_pelvic_pain")
         if answer is None:
-            return self.reject("pregnancy_pelvic_pain", "utter_please_yes_no", dispatcher, tracker)
+            # "I don't know, how would I tell?": how to tell, not "please answer yes or no"
+            said = tracker.latest_message.get("text") or ""
+            response = (
+                "utter_pregnancy_link_how_to_tell"
+                if _NOT_SURE.search(said)
+                else "utter_please_yes_no"
+            )
+            return self.reject("pregnancy_pelvic_pain", response, dispatcher, tracker)
         if answer:
             return self.ineligible("pregnancy_pelvic_pain", True, "pregnancy")
         return {"pregnancy_pelvic_pain": False}

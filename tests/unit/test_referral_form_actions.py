@@ -1013,3 +1013,18 @@ def test_of_several_amounts_of_time_the_longest_is_how_long(said, entity, stored
     assert FORM.validate_duration(entity, CollectingDispatcher(), tracker, {}) == {
         "duration": stored
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "response"),
+    [
+        ("I don't know, how would I tell?", "utter_pregnancy_link_how_to_tell"),
+        ("not sure really", "utter_pregnancy_link_how_to_tell"),
+        ("what", "utter_please_yes_no"),
+    ],
+)
+def test_not_knowing_whether_the_pain_is_linked_to_pregnancy_says_how_to_tell(text, response):
+    """A blind usability test's "I don't know, how would I tell?" got "Please answer yes or
+    no"; it is told how to tell, and that yes is safer when unsure, and asked again."""
+    result, said = answer("pregnancy_pelvic_pain", text, intent="nlu_fallback")
+    assert result["pregnancy_pelvic_pain"] is None and said == [response]
