@@ -64,6 +64,11 @@ def test_a_tapped_work_button_is_read_as_its_own_status(button):
         ("retired but struggling with the pain", "retired"),
         ("off sick, struggling", "off_work"),
         ("unemployed and struggling", "not_working"),
+        # from a blind usability test: stored as "In work" and "Not in paid work"
+        ("still going in but it's hard", "at_risk"),
+        ("I'm a carer, struggling to keep going at work", "at_risk"),
+        ("I'm a paid carer", "working"),
+        ("retired but struggling to keep going", "retired"),
     ],
 )
 def test_work_told_in_a_sentence_is_mapped_to_an_option(typed, status):
