@@ -821,6 +821,9 @@ AGE_PATTERNS = (
     # "17 and back pain from nowhere", "52, female": an age opening the message. From 11 up,
     # so a pain score answered first ("7 and it wakes me") is never read as an age.
     re.compile(r"^(1[1-9]|[2-9]\d)\s*(?:,|and\b|&|n\b|\+|f\b|m\b|male\b|female\b)"),
+    # "new back ache at 68", "at 72, first time ever": "at" and two digits ending a clause
+    # (never "at 10 pm", "at 38 weeks", "at 50 metres")
+    re.compile(r"\bat\s+(1[1-9]|[2-9]\d)\s*(?=$|[,.;!?]|\s+(?:and|now|with|but)\b)"),
 )
 # "I'm over 60", "over 70," at the start of a message: at least one more than the number.
 OVER_AGE = re.compile(
