@@ -15,6 +15,12 @@ _POSTCODE_IN_TEXT = re.compile(r"\b([A-Z]{1,2}[0-9][A-Z0-9]?)\s*([0-9][A-Z]{2})\
 _NAME = re.compile(r"^[^\W\d_]+(?:\.?[ '\-][^\W\d_]+|\.[^\W\d_]+)*\.?$")
 # Words of an aside after a name: "as I said", "told you at the start", "thanks".
 _ASIDE = re.compile(r"\b(?:said|told|start|before|already|again|thanks|thank|please)\b", re.I)
+# Other details typed after the name: "..., and my mobile is ...", "... 07700 900101".
+_OTHER_DETAILS = re.compile(
+    r"[,;]?\s*(?:\band\s+)?(?:\bmy\s+)?\b(?:mobile|phone|number|tel|email|e-mail|address|"
+    r"postcode|dob|date of birth|born|nhs)\b|[,;]?\s*(?:\+44|\b0)\d[\d ]{8,}|\S+@\S+",
+    re.I,
+)
 _NAME_LEAD_IN = re.compile(
     # a relative typing for the patient: "his name is Dan Notreal", "she's called Jo Example"
     r"^(?:(?:my|his|her|their)\s+(?:full\s+)?name\s+is|(?:my|his|her|their)\s+name's|"
@@ -240,6 +246,10 @@ def clean_full_name(text: str) -> str | None:
     parts = re.split(r"[,(]", name, maxsplit=1)
     if len(parts) == 2 and _ASIDE.search(parts[1]):
         return clean_full_name(parts[0])
+    details = _OTHER_DETAILS.search(name)
+    if details and details.start() > 0:
+        # "Sam Testperson, and my mobile is 07700 900101": the name, then other details
+        return clean_full_name(name[: details.start()])
     return None
 
 

@@ -738,7 +738,20 @@ class ValidateReferralForm(FormValidationAction):
     # --- personal details -----------------------------------------------------------
 
     def validate_full_name(self, value, dispatcher, tracker, domain) -> Slots:
-        return self.checked("full_name", value, dispatcher, tracker)
+        """The name; and a phone number or email typed with it ("Sam Testperson, and my
+        mobile is 07700 900101"), so they are not asked for again."""
+        slots = self.checked("full_name", value, dispatcher, tracker)
+        said = tracker.latest_message.get("text") or ""
+        if slots.get("full_name") and tracker.get_slot("requested_slot") == "full_name":
+            numbers = phone_numbers_in(said)
+            if len(numbers) == 1 and tracker.get_slot("phone") is None:
+                phone = ANSWERS["phone"].read(numbers[0])
+                if phone:
+                    slots["phone"] = phone
+            email = parse_email(said)
+            if email and tracker.get_slot("email") is None:
+                slots["email"] = email
+        return slots
 
     def validate_nhs_number(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:

@@ -1028,3 +1028,19 @@ def test_not_knowing_whether_the_pain_is_linked_to_pregnancy_says_how_to_tell(te
     no"; it is told how to tell, and that yes is safer when unsure, and asked again."""
     result, said = answer("pregnancy_pelvic_pain", text, intent="nlu_fallback")
     assert result["pregnancy_pelvic_pain"] is None and said == [response]
+
+
+@pytest.mark.parametrize(
+    ("text", "extra"),
+    [
+        ("Sam Testperson, and my mobile is 07700 900101", {"phone": "07700 900101"}),
+        ("Sam Testperson 07700900101", {"phone": "07700 900101"}),
+        ("Sam Testperson, sam.testperson@example.com", {"email": "sam.testperson@example.com"}),
+        ("Sam Testperson", {}),
+    ],
+)
+def test_a_phone_or_email_typed_with_the_name_is_kept_with_it(text, extra):
+    """A blind usability test's "Sam Testperson, and my mobile is 07700 900101" got "Please
+    type your first name and last name", and the phone was asked for again later."""
+    result, said = answer("full_name", text)
+    assert result == {"full_name": "Sam Testperson", **extra} and said == []
