@@ -27,9 +27,12 @@ from bot.dialogue.corrections import (
     field_said_to_be_wrong,
     last_bot_action,
     read_back_fields,
+    side_said_with_part,
     slots_before_latest_message,
 )
 from bot.field_registry import change_groups, problem_change_groups
+from bot.problem_vocabulary import ids_named
+from bot.word_lists import normalised
 
 # Which slots each changeable field clears; the form then asks only those again.
 # The change list's choices and the answers each clears (content/referral_fields.yml).
@@ -232,4 +235,13 @@ class ActionStartAnotherProblem(Action):
     ) -> list[dict[str, Any]]:
         problem_slots = {slot for field in PROBLEM_FIELDS for slot in FIELD_SLOTS[field]}
         events = [SlotSet(slot, None) for slot in sorted(problem_slots)]
-        return [*events, SlotSet("referral_reference", None), SlotSet("retry_counts", {})]
+        events += [SlotSet("referral_reference", None), SlotSet("retry_counts", {})]
+        # "yes, my knee as well": the new problem's part (and side) is not asked again
+        text = tracker.latest_message.get("text") or ""
+        parts = ids_named("body_areas", normalised(text)) if not text.startswith("/") else set()
+        if len(parts) == 1:
+            events.append(SlotSet("body_area", next(iter(parts))))
+            side = side_said_with_part(text)
+            if side:
+                events.append(SlotSet("side", side))
+        return [*events, FollowupAction(FORM)]

@@ -33,7 +33,9 @@ from bot.dialogue.corrections import (
 from bot.dialogue.digression_answers import answer_response
 from bot.dialogue.stopping import CARRY_ON, stop_answer
 from bot.gp_practices import is_keep_words
+from bot.problem_vocabulary import ids_named
 from bot.service_facts import service_values
+from bot.word_lists import normalised
 
 MAX_MISUNDERSTOOD = 2
 
@@ -80,6 +82,7 @@ class ActionAnswerDigression(Action):
 
 
 CHANGE_LIST = "action_ask_what_to_change"
+ANOTHER_PROBLEM = "utter_ask_another_problem"
 
 
 async def change_list_choice(dispatcher, tracker, domain) -> list[dict[str, Any]] | None:
@@ -138,6 +141,10 @@ class ActionNotUnderstood(Action):
             chosen = await change_list_choice(dispatcher, tracker, domain)
             if chosen is not None:
                 return chosen
+        text = tracker.latest_message.get("text") or ""
+        if question == ANOTHER_PROBLEM and ids_named("body_areas", normalised(text)):
+            # "yes my knee as well" (not read as yes): the new problem, with that part
+            return [FollowupAction("action_start_another_problem")]
         misses = int(tracker.get_slot("misunderstood_count") or 0) + 1
         if misses >= MAX_MISUNDERSTOOD:
             dispatcher.utter_message(

@@ -65,6 +65,14 @@ def test_a_message_not_understood_asks_the_open_question_again(question):
     assert said == ["utter_default"] and followups(events) == [question]
 
 
+def test_a_second_problem_named_but_not_read_as_yes_starts_it():
+    """ "yes my knee as well" at "Do you have a different problem?" got "Sorry, I did not
+    understand" when the NLU did not read it as yes (a blind usability test)."""
+    tracker = after("utter_ask_another_problem", "my knee as well", "inform")
+    said, events = run(ActionNotUnderstood(), tracker)
+    assert said == [] and followups(events) == ["action_start_another_problem"]
+
+
 def test_in_the_form_the_form_asks_its_own_question_again():
     tracker = after("utter_ask_consent", "how long is the wait?", "ask_waiting_times")
     tracker.active_loop = {"name": "referral_form"}

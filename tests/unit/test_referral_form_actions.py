@@ -329,11 +329,33 @@ def test_the_referral_built_from_the_conversation_passes_the_intake_schema():
 def test_a_second_problem_keeps_the_details_and_asks_about_the_problem_again():
     tracker = make_tracker({**COMPLETE, "referral_reference": "MIS-7K3P-QD9X"})
     events = asyncio.run(ActionStartAnotherProblem().run(CollectingDispatcher(), tracker, {}))
-    after = {**COMPLETE, **{event["name"]: event["value"] for event in events}}
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    after = {**COMPLETE, **slots}
     assert after["referral_reference"] is None
     unanswered = [slot for slot in questions_for(after) if after.get(slot) is None]
     assert unanswered[:3] == ["body_area", "side", "pregnancy_pelvic_pain"]
     assert "full_name" not in unanswered and "postcode" not in unanswered
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "referral_form"}
+
+
+@pytest.mark.parametrize(
+    ("text", "area", "side"),
+    [
+        ("yes my left knee as well", "knee", "left"),
+        ("yes, my shoulder", "shoulder", None),
+        ("/affirm", None, None),
+        ("yes please", None, None),
+        ("yes, my knee and my back", None, None),  # two parts: asked
+    ],
+)
+def test_a_second_problem_named_with_the_yes_is_not_asked_for_again(text, area, side):
+    """A blind usability test's "yes my knee as well" was followed by "Where is the
+    problem?"."""
+    tracker = make_tracker({**COMPLETE, "referral_reference": "MIS-7K3P-QD9X"}, text)
+    events = asyncio.run(ActionStartAnotherProblem().run(CollectingDispatcher(), tracker, {}))
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    assert slots["body_area"] == area
+    assert slots.get("side") == side
 
 
 def test_red_flag_screening_comes_after_the_problem_and_before_personal_details():
