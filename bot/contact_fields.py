@@ -10,7 +10,7 @@ from stdnum.gb import nhs
 
 _DECLINED = re.compile(
     r"\b(?:don'?t know|do not know|dunno|not sure|no idea|no clue|not a clue|haven'?t a clue|"
-    r"not to hand|not on me|not with me|can'?t find it|can'?t remember|unknown|skip|"
+    r"can'?t remember|unknown|skip|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
     r"don'?t (?:use|do) (?:e-?mails?|it)|do not (?:use|do) (?:e-?mails?|it))\b"
     r"|^(?:no|nope|nah|nah thanks|no thanks|no thank you|n/a)\W*$",
@@ -52,6 +52,13 @@ def parse_yes_no(text: str) -> bool | None:
     return None
 
 
+# An NHS number the patient does not have with them ("not to hand", "can't find it").
+_NOT_TO_HAND = re.compile(
+    r"\b(?:not to hand|not on me|not with me|can'?t find it|cannot find it|haven'?t got it)\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class NhsNumber:
     value: str | None  # 10 digits
@@ -61,7 +68,7 @@ class NhsNumber:
 
 def parse_nhs_number(text: str) -> NhsNumber:
     """An NHS number with a valid Modulus 11 check digit, shown 3-3-4."""
-    if is_declined(text):
+    if is_declined(text) or _NOT_TO_HAND.search(text):
         return NhsNumber(None, None, "not_known")
     digits = re.sub(r"\D", "", _LEAD_IN.sub("", text))
     if len(digits) != 10:

@@ -146,7 +146,14 @@ def match_work_status(text: str) -> str | None:
     for status, answers in whole.items():
         if lowered.strip(" .!") in answers:
             return status
-    return match("work_status_words", said)
+    found = match("work_status_words", said)
+    if found == "working":
+        # "he works in a shop but is off sick", "in work but struggling": the status that is
+        # more than being employed wins over "works in"
+        named = ids_named("work_status_words", normalised(said)) & {"off_work", "at_risk"}
+        if len(named) == 1:
+            return named.pop()
+    return found
 
 
 # The end of a job named in a sentence: a clause break, or a word starting another thought
@@ -198,17 +205,21 @@ def workplace_or_kind_of_job(text: str) -> str | None:
         place = _JOB_END.split(" " + found["place"] + " ", maxsplit=1)[0].strip()
         lowered = place.lower()
         bare = re.sub(r"^(?:an?|the)\s+", "", lowered)
+        # a place: "a shop", "the hospital", or a name ("Tesco", "IT"), never "at night",
+        # "in order to", "in a team"
+        named_place = bare != lowered or place[:1].isupper()
         if (
             bare
+            and named_place
             and not any(
                 lowered.startswith(word) or bare.startswith(word)
                 for word in vocabulary["workplace_not_a_place"]
             )
-            and not ids_named("work_status_words", lowered)
+            and not ids_named("work_status_words", lowered) - {"student"}
         ):
             return f"works {found['prep'].lower()} {place}"
     kind = _KIND_OF_JOB.search(said)
-    if kind:
+    if kind and len(said.split()) <= 6:
         words = kind["kind"].lower().split()
         skip = set(vocabulary["kind_of_job_not"])
         while words and words[0] in skip:
@@ -291,7 +302,14 @@ _FILLER = {"is", "are", "thanks", "thank", "you", "that", "that's", "both", "all
 _PLAIN_NO = re.compile(
     r"^(?:no|nope|nah|none|no thanks|no thank you|(?:i'?d )?rather not|please don'?t)[\s.!]*$"
 )
-_AS_WELL = re.compile(r"\b(?:as well|too|also)\b", re.I)
+# "texts are fine as well", "voicemail too", "also texts": the other way too (never "texts
+# only, my hearing is not too good")
+_AS_WELL = re.compile(
+    r"\b(?:texts?|texting|voicemails?|messages?)\b(?:\s+(?:are|is|would be))?"
+    r"(?:\s+(?:fine|ok|okay|good|alright|all right))?\s+(?:as well|too)\b"
+    r"|\b(?:also|and)\s+(?:texts?|voicemails?)\b(?:\s+(?:are|is))?(?:\s+(?:fine|ok|okay))?\s*$",
+    re.I,
+)
 _DONT_MIND = re.compile(r"\b(?:don'?t|do not) mind\b|\beither way\b|\bwhatever\b", re.I)
 
 
@@ -313,7 +331,7 @@ def parse_contact_permission(text: str) -> str | None:
         return "neither"
     if not refused and (words & _ALL or allowed == {"voicemail", "text"}):
         return "both"
-    if not refused and len(allowed) == 1 and _AS_WELL.search(lowered):
+    if not refused and len(allowed) == 1 and "only" not in words and _AS_WELL.search(lowered):
         # "texts are fine as well": the other way too
         return "both"
     if len(allowed) == 1:

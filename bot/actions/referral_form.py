@@ -171,6 +171,9 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
 RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
 
 
+# Yes/no questions of the form: their answer is never traded for a correction said with it.
+YES_NO = ("gp_in_area", "already_under_service", "pregnancy_pelvic_pain")
+_EMAIL_MENTIONED = re.compile(r"@|\be-?mail\b", re.I)
 # Words of a patient who cannot tell the answer ("I don't know, how would I tell?").
 _NOT_SURE = re.compile(
     r"\b(?:not sure|unsure|don'?t know|do not know|dunno|no idea|how (?:would|do|can|will) i "
@@ -348,7 +351,8 @@ class ValidateReferralForm(FormValidationAction):
             answered,
             part_allowed=requested not in {"body_area", *NEVER_TAKEN_HERE},
         )
-        if field is None and requested != "gp_practice":
+        if field is None and requested not in {"gp_practice", *NEVER_TAKEN_HERE, *YES_NO}:
+            # (never at a screening or yes/no question: its answer is kept)
             field, value = gp_practice_corrected(text, tracker)
         slots = (
             None
@@ -795,8 +799,9 @@ class ValidateReferralForm(FormValidationAction):
             email = parse_email(said) or parse_email(str(value or ""))
             if email:
                 slots["email"] = email
-            elif slots.get("phone"):
+            elif slots.get("phone") and (not _EMAIL_MENTIONED.search(said) or is_declined(said)):
                 slots["email"] = NOT_GIVEN
+            # (an email meant but not readable, "jo@gmail,com", "I'd prefer email": asked)
         return slots
 
     def validate_email(self, value, dispatcher, tracker, domain) -> Slots:

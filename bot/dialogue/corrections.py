@@ -75,7 +75,31 @@ def gp_practice_said_to_be_wrong(text: str) -> bool:
     lowered = normalised(text)
     field_of, field_words, _ = _read_back_vocabulary()
     named = {field_of[word] for word in field_words.findall(lowered)}
-    return "gp_practice" in named and bool(_vocabulary()[2].search(lowered))
+    return "gp_practice" in named and bool(_GP_CORRECTED.search(lowered))
+
+
+# Words that say the practice itself was wrong, not anything else near a practice word ("the
+# nurse at the practice in Kidsgrove said it's wrong to lift" is no correction).
+_GP_CORRECTED = re.compile(
+    r"\b(?:sorry|actually|i meant|meant to say|should be|should have said|oops|typo|mistake|"
+    r"wrong (?:gp|surgery|practice|doctors?)|"
+    r"(?:gp|surgery|practice|doctors?)(?: is| was|'s)? wrong)\b",
+    re.I,
+)
+
+
+def change_hinted(text: str) -> bool:
+    """A message at the read-back that names an answer and says something about it beyond a
+    yes ("yes but my phone number is 0770 90012", "yes except the side"): not a plain
+    confirmation, even when no new value in it could be taken."""
+    lowered = normalised(text)
+    field_words = (_vocabulary()[1], _read_back_vocabulary()[1])
+    if not any(words.search(lowered) for words in field_words):
+        return False
+    return bool(_vocabulary()[2].search(lowered) or _BUT.search(lowered))
+
+
+_BUT = re.compile(r"\b(?:but|except|apart from|other than|although|though|however)\b", re.I)
 
 
 def correctable_fields() -> tuple[str, ...]:
@@ -108,7 +132,10 @@ _TRAILING = re.compile(r"(?:\s+(?:i think|please|thanks|thank you|i said|instead
 
 
 # "right" meaning correct, not the side: "not right", "isn't right", "all right".
-_RIGHT_AS_CORRECT = re.compile(r"\b(?:not|\w+n'?t|all|quite|exactly)\s+right\b", re.I)
+_RIGHT_AS_CORRECT = re.compile(
+    r"\b(?:not|isn'?t|wasn'?t|aren'?t|weren'?t|ain'?t|doesn'?t look|all|quite|exactly)\s+right\b",
+    re.I,
+)
 
 
 def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:

@@ -515,6 +515,7 @@ def test_a_yes_at_the_read_back_that_holds_a_change_is_taken_before_anything_is_
     )
     outcome = complete_referral(say, TYPICAL)
     assert outcome.completed, outcome
+    assert len(seen) == 3  # the read-back, then a reply to each change
     for replies in seen[1:]:
         assert "I have changed" in texts(replies), texts(replies)
         assert "your reference is" not in texts(replies).lower()

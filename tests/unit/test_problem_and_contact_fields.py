@@ -280,3 +280,22 @@ def test_not_doing_email_declines_it(said):
 def test_in_work_but_very_hard_is_struggling_at_work():
     assert match_work_status("i work but very hard") == "at_risk"
     assert match_work_status("retired") == "retired"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "text only, my hearing is not too good",
+        "I'd prefer texts, also I work shifts",
+        "texts. i'm at work too much to answer",
+    ],
+)
+def test_too_or_also_elsewhere_in_the_answer_is_not_the_other_way_too(typed):
+    assert parse_contact_permission(typed) == "text"
+
+
+def test_not_to_hand_words_are_for_the_nhs_number_only():
+    from bot.contact_fields import is_declined
+
+    assert parse_nhs_number("I can't find it").problem == "not_known"
+    assert not is_declined("I can't find it easy to read small print")

@@ -674,3 +674,56 @@ def test_words_about_the_gp_that_name_no_other_practice_are_the_answer(text):
     slots, said = at_a_later_question(text)
     assert "gp_ods_code" not in slots
     assert "utter_correction_taken" not in [m["response"] for m in said]
+
+
+def test_a_yes_with_a_side_meant_takes_the_side():
+    """("meant right" once read as "not right", so the side was not seen: review, 2026-12-07)"""
+    slots, said, followups = a_yes_at_the_read_back("yes but I meant right knee", side="left")
+    assert slots["side"] == "right" and followups == ["action_show_referral_summary"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "yes but my phone number is 0770 90012",  # refused by its validator
+        "yes except the side",  # names an answer, gives no new value
+    ],
+)
+def test_a_yes_with_a_change_that_cannot_be_taken_sends_nothing_and_reads_back_again(text):
+    slots, said, followups = a_yes_at_the_read_back(text)
+    assert "referral_reference" not in slots and followups == ["action_show_referral_summary"]
+    assert said  # the validator's reason, or "did not understand"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yes the gp is correct", "yes my address is correct", "yes the phone number is correct"],
+)
+def test_a_yes_that_confirms_a_named_answer_is_a_plain_yes(text):
+    """("correct" was a correction word: "yes the gp is correct" cleared the practice.)"""
+    from bot.actions.changes import read_back_change
+    from bot.dialogue.corrections import change_hinted
+
+    events = [
+        {"event": "action", "name": "action_show_referral_summary"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker({**COMPLETE, "requested_slot": None}, text, events=events)
+    assert asyncio.run(read_back_change(CollectingDispatcher(), tracker, DOMAIN)) is None
+    assert not change_hinted(text)
+
+
+@pytest.mark.parametrize(
+    "requested", ["red_flag_screening", "pregnancy_pelvic_pain", "already_under_service"]
+)
+def test_a_gp_correction_is_never_taken_at_a_yes_no_or_screening_question(requested):
+    """A screening "yes" said with a GP correction was thrown away and asked again (review)."""
+    slots, _ = at_a_later_question("yes - sorry, my GP is actually Leek Health Centre", requested)
+    assert "gp_ods_code" not in slots
+
+
+def test_an_ordinary_answer_near_a_practice_word_changes_no_practice():
+    text = "the nurse at the practice in Kidsgrove said it's wrong to lift, so I rest"
+    slots, _ = at_a_later_question(text, "treatments_tried")
+    assert "gp_ods_code" not in slots
