@@ -7,7 +7,7 @@ import re
 from functools import cache
 
 from bot.content_store import load
-from bot.word_lists import normalised
+from bot.word_lists import normalised, phrase_pattern
 
 
 @cache
@@ -339,3 +339,14 @@ def parse_contact_permission(text: str) -> str | None:
     if not said and (words <= _PLAIN_YES | _FILLER or _DONT_MIND.search(lowered)):
         return "both" if words else None
     return None
+
+
+@cache
+def _not_sure() -> re.Pattern:
+    return phrase_pattern(load("problem_vocabulary")["not_sure"])
+
+
+def says_not_sure(text: str) -> bool:
+    """The patient cannot tell the answer ("I don't know, how would I tell?"):
+    content/problem_vocabulary.yml `not_sure`."""
+    return bool(_not_sure().search(normalised(text)))

@@ -59,6 +59,7 @@ from bot.problem_vocabulary import (
     match,
     onset_label,
     onset_mentioned,
+    says_not_sure,
     work_status_label,
     workplace_or_kind_of_job,
 )
@@ -174,12 +175,6 @@ RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
 # Yes/no questions of the form: their answer is never traded for a correction said with it.
 YES_NO = ("gp_in_area", "already_under_service", "pregnancy_pelvic_pain")
 _EMAIL_MENTIONED = re.compile(r"@|\be-?mail\b", re.I)
-# Words of a patient who cannot tell the answer ("I don't know, how would I tell?").
-_NOT_SURE = re.compile(
-    r"\b(?:not sure|unsure|don'?t know|do not know|dunno|no idea|how (?:would|do|can|will) i "
-    r"(?:tell|know)|how to tell|can'?t tell|maybe|possibly|could be|might be)\b",
-    re.I,
-)
 
 
 def gp_practice_corrected(text: str, tracker: Tracker) -> tuple[str | None, str]:
@@ -648,9 +643,7 @@ class ValidateReferralForm(FormValidationAction):
             # "I don't know, how would I tell?": how to tell, not "please answer yes or no"
             said = tracker.latest_message.get("text") or ""
             response = (
-                "utter_pregnancy_link_how_to_tell"
-                if _NOT_SURE.search(said)
-                else "utter_please_yes_no"
+                "utter_pregnancy_link_how_to_tell" if says_not_sure(said) else "utter_please_yes_no"
             )
             return self.reject("pregnancy_pelvic_pain", response, dispatcher, tracker)
         if answer:

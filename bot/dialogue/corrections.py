@@ -131,11 +131,11 @@ _VALUE_CUE = re.compile(r"\b(?:it'?s|it is|is|should be|to|put|as an?|as)\s+", r
 _TRAILING = re.compile(r"(?:\s+(?:i think|please|thanks|thank you|i said|instead))+\s*$", re.I)
 
 
-# "right" meaning correct, not the side: "not right", "isn't right", "all right".
-_RIGHT_AS_CORRECT = re.compile(
-    r"\b(?:not|isn'?t|wasn'?t|aren'?t|weren'?t|ain'?t|doesn'?t look|all|quite|exactly)\s+right\b",
-    re.I,
-)
+@cache
+def _right_as_correct() -> re.Pattern:
+    """ "right" meaning correct, not the side ("not right", "all right"):
+    content/referral_corrections.yml `right_meaning_correct`."""
+    return phrase_pattern(load("referral_corrections")["right_meaning_correct"])
 
 
 def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:
@@ -148,7 +148,7 @@ def field_said_to_be_wrong(text: str, answered: Iterable[str]) -> str | None:
     if not correction.search(lowered):
         return None
     more_of, more_words, _ = _read_back_vocabulary()
-    lowered = _RIGHT_AS_CORRECT.sub(" ", lowered)  # "no that's not right" names no side
+    lowered = _right_as_correct().sub(" ", lowered)  # "no that's not right" names no side
     said = {field_of[word] for word in field_words.findall(lowered)}
     said |= {more_of[word] for word in more_words.findall(lowered)}
     said &= set(answered)
@@ -251,7 +251,7 @@ def corrected_at_the_read_back(
     lowered = normalised(text)
     field_of, field_words, _, _ = _vocabulary()
     more_of, more_words, _ = _read_back_vocabulary()
-    lowered = _RIGHT_AS_CORRECT.sub(" ", lowered)  # "no that's not right" names no side
+    lowered = _right_as_correct().sub(" ", lowered)  # "no that's not right" names no side
     said = {field_of[word] for word in field_words.findall(lowered)}
     said |= {more_of[word] for word in more_words.findall(lowered)}
     if named is not None:
