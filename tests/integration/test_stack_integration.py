@@ -21,7 +21,7 @@ import yaml
 from bot.problem_vocabulary import button_value
 from scripts.layout import ROOT
 from scripts.running_stack import command_line, free_port
-from scripts.simulated_patient import TAP, TYPICAL, complete_referral, tapped
+from scripts.simulated_patient import TAP, TERSE, TYPICAL, complete_referral, tapped
 from scripts.varied_patients import generate
 from scripts.varied_patients import run as run_varied
 from tests.support.buttons import work_buttons
@@ -172,6 +172,29 @@ def refer_answering(stack, sender: str, cue: str, answer: str):
     answers = [(c, answer if c == cue else reply) for c, reply in TYPICAL.answers]
     say, asked = recorded(stack, sender)
     return complete_referral(say, replace(TYPICAL, answers=answers)), asked
+
+
+def test_not_sure_about_a_link_to_pregnancy_is_told_how_to_tell_and_its_no_button_carries_on(
+    stack,
+):
+    """At "Is this pain ... linked to being pregnant?", "I don't know, how would I tell?" is
+    told how to tell, with Yes and No buttons; tapping No there carries the referral on."""
+    sender = "pregnancy-not-sure"
+    seen: list[list[dict]] = []
+
+    def say(text: str) -> list[dict]:
+        replies = stack.say(sender, text)
+        if not seen and "linked to being pregnant" in texts(replies).lower():
+            seen.append(stack.say(sender, "I don't know, how would I tell?"))
+            replies = stack.say(sender, tapped(f"{TAP}No", seen[0]))
+        return replies
+
+    outcome = complete_referral(say, replace(TERSE, opening="I'd like to refer myself please"))
+    assert outcome.completed, outcome
+    [how_to_tell] = [r for r in seen[0] if "likely to be linked" in (r.get("text") or "")]
+    assert [b["payload"] for b in how_to_tell["buttons"]] == ["/affirm", "/deny"]
+    referral = stored_referral(stack, outcome.reference)
+    assert referral["eligibility"]["pregnancy_pelvic_pain"] is False
 
 
 def test_a_job_told_with_the_work_status_is_stored_and_not_asked_again(stack):
