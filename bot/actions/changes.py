@@ -108,6 +108,13 @@ async def read_back_change(
     return [*events, FollowupAction(FORM if ask else SUMMARY)]
 
 
+def typed_at_the_read_back(tracker: Tracker) -> bool:
+    """The latest message was typed (not a button's payload) in answer to the read-back: the
+    only place a yes or a no is read for a change it holds."""
+    text = (tracker.latest_message.get("text") or "").strip()
+    return last_bot_action(tracker.events) == SUMMARY and not text.startswith("/")
+
+
 class ActionAskWhatToChange(Action):
     """ "Change something", or a no, at the read-back: the change list. A no that says the
     change itself ("texts are fine but no voicemail", "no, the pain is more like 7") is taken
@@ -119,8 +126,7 @@ class ActionAskWhatToChange(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = (tracker.latest_message.get("text") or "").strip()
-        if last_bot_action(tracker.events) == SUMMARY and not text.startswith("/"):
+        if typed_at_the_read_back(tracker):
             taken = await read_back_change(dispatcher, tracker, domain)
             if taken is not None:
                 return taken

@@ -18,10 +18,10 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import outbox
-from bot.actions.changes import SUMMARY, read_back_change
+from bot.actions.changes import SUMMARY, read_back_change, typed_at_the_read_back
 from bot.actions.referral_form import NOT_GIVEN
 from bot.actions.signposting import offered_with_referral
-from bot.dialogue.corrections import change_hinted, last_bot_action
+from bot.dialogue.corrections import change_hinted
 from bot.dialogue.screening import answers_to_send
 from bot.field_registry import section_fields
 from bot.problem_vocabulary import CONTACT_WORDS, body_area_label, onset_label, work_status_label
@@ -150,14 +150,14 @@ class ActionSubmitReferral(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        text = (tracker.latest_message.get("text") or "").strip()
-        if last_bot_action(tracker.events) == SUMMARY and not text.startswith("/"):
+        if typed_at_the_read_back(tracker):
             # a yes that holds a change ("texts are fine as well actually", read as yes) is
             # the change, taken and read back: the referral is not sent with the old answer
             said_before = len(dispatcher.messages)
             taken = await read_back_change(dispatcher, tracker, domain)
             if taken is not None:
                 return taken
+            text = tracker.latest_message.get("text") or ""
             if len(dispatcher.messages) > said_before or change_hinted(text):
                 # a change that could not be taken ("yes but my phone number is 0770 90012"):
                 # nothing is sent; the answers are read back again
