@@ -122,14 +122,17 @@ def _vocabulary() -> frozenset[str]:
 
 @cache
 def _known(word: str) -> frozenset[str]:
-    """The practices' words this word is: itself, or one slip away in a word of 5+ letters."""
-    if word in _vocabulary():
-        return frozenset({word})
+    """The practices' words this word is: itself, or one slip away in a word of 5+ letters;
+    and, for a word of 5+ letters, the longer words it begins ("river": "Riverside")."""
     if len(word) < 5:
-        return frozenset()
-    return frozenset(
+        return frozenset({word}) & _vocabulary()
+    longer = {k for k in _vocabulary() if k.startswith(word)}
+    if word in _vocabulary():
+        return frozenset(longer | {word})
+    slips = {
         k for k in _vocabulary() if len(k) >= 5 and SequenceMatcher(None, word, k).ratio() >= 0.85
-    )
+    }
+    return frozenset(longer | slips)
 
 
 def scores(text: str) -> list[tuple[float, Practice]]:
@@ -182,6 +185,22 @@ def gives_a_hint(text: str) -> bool:
     return bool(set(re.findall(r"[a-z]+", (text or "").lower())) & _towns())
 
 
+def _in_the_town_named(
+    text: str, ranked: list[tuple[float, Practice]]
+) -> list[tuple[float, Practice]]:
+    """The ranking kept to the practices in the town the words name, when they name one: "the
+    surgery by the river in Tamworth" is not Dove River, in Derbyshire, though its name has
+    "river" (a blind usability test stored it with no check)."""
+    named = set(re.findall(r"[a-z]+", text.lower())) & _towns()
+    if not named:
+        return ranked
+    return [
+        (score, practice)
+        for score, practice in ranked
+        if named & set(re.findall(r"[a-z]+", practice.address.lower()))
+    ]
+
+
 def _says(word: str, typed: list[str]) -> bool:
     """The word is among those typed, or one slip away in a word of 5+ letters."""
     return word in typed or (
@@ -217,7 +236,7 @@ def find(text: str) -> Practice | None:
     whole = _whole_name(text or "")
     if whole is not None:
         return whole
-    ranked = scores(text or "")
+    ranked = _in_the_town_named(text or "", scores(text or ""))
     if not ranked or ranked[0][0] < LEAST:
         return None
     best, second = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
@@ -231,7 +250,7 @@ def candidates(text: str) -> list[Practice]:
     """When the words fit two or three practices about equally ("the health centre in
     Hanley"), those practices, to offer as "Did you mean ...?"; otherwise none (one is
     `find`'s answer; four or more is no help as buttons)."""
-    ranked = scores(text or "")
+    ranked = _in_the_town_named(text or "", scores(text or ""))
     if not ranked or ranked[0][0] < LEAST:
         return []
     close = [practice for score, practice in ranked if score >= ranked[0][0] - LEAST / 2]

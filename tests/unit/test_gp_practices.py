@@ -47,6 +47,7 @@ def test_the_snapshot_holds_the_icbs_practices_and_says_which_it_is():
         ("Aelfgar", "M83738"),
         ("the surgery on Church Street in Rugeley", "M83738"),  # a street and a place
         ("the one at WS15 3BT", "M83059"),  # the practice's postcode
+        ("the surgery by the river in Tamworth", "M83111"),  # a word Riverside begins with
     ],
 )
 def test_a_practice_named_by_code_name_or_street_and_place_is_found(text, code):
@@ -192,6 +193,15 @@ def test_words_that_fit_two_or_three_practices_offer_them_as_buttons(text):
 @pytest.mark.parametrize("text", ["Cannock", "the surgery in Rugeley", "Example Street Surgery"])
 def test_words_that_fit_many_practices_or_none_offer_no_buttons(text):
     assert gp_practices.candidates(text) == []
+
+
+def test_a_practice_outside_the_town_named_is_never_taken_for_a_word_of_its_name():
+    # "river" names Dove River (Derbyshire) and begins Riverside (Tamworth): with Tamworth
+    # named, Riverside; with no town, both are offered; Dove River is never stored unasked
+    assert named("the one by the river, Tamworth") == "M83111"
+    assert named("by the river") is None
+    assert {p.ods_code for p in gp_practices.candidates("by the river")} == {"C81018", "M83111"}
+    assert named("the practice by the river in Rugeley") is None  # no river practice there
 
 
 def test_a_practice_tapped_from_the_offer_is_stored_with_its_code():
