@@ -74,6 +74,7 @@ _PATTERN = {
                 "together": {"type": "array", "items": _TEXT, "minItems": 1},
                 "within": {"type": "integer", "minimum": 1, "maximum": 60},
                 "ask_first": {"type": "boolean"},
+                "learned_asks": {"type": "boolean"},
                 "unless_between": {"type": "array", "items": _TEXT, "minItems": 1},
                 "stated_age_outside": {
                     "type": "array",

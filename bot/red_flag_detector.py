@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
 from pathlib import Path
@@ -182,6 +182,10 @@ class Detection:
     # Flags whose words are there but plainly not the patient's own now: denied next to the
     # symptom, someone else's, a what-if or question, past and over, or on purpose.
     held_back: frozenset[str] = frozenset()
+    # Flags whose `learned_asks` words are there ("I've taken 2 paracetamol"): words that are
+    # the flag only sometimes and never raise or ask by themselves; the learned detector's
+    # guess of that flag from them is asked, not raised.
+    doubted: frozenset[str] = frozenset()
 
 
 # Third person to first, for a message written for the patient ("she's wet herself").
@@ -371,16 +375,17 @@ class RedFlagDetector:
                 and hit.id not in own | {u.id for u in found.unsure}
             ]
             if unsure_extra:
-                found = Detection(
-                    found.hits,
-                    sorted([*found.unsure, *unsure_extra], key=lambda hit: -LEVEL_RANK[hit.level]),
-                    found.context_cues,
-                    found.held_back - {hit.id for hit in unsure_extra},
+                found = replace(
+                    found,
+                    unsure=sorted(
+                        [*found.unsure, *unsure_extra], key=lambda hit: -LEVEL_RANK[hit.level]
+                    ),
+                    held_back=found.held_back - {hit.id for hit in unsure_extra},
                 )
             if extra:
                 hits = sorted([*found.hits, *extra], key=lambda hit: -LEVEL_RANK[hit.level])
                 held = found.held_back - {hit.id for hit in extra}
-                found = Detection(hits, found.unsure, found.context_cues, held)
+                found = replace(found, hits=hits, held_back=held)
         return found
 
     def _as_the_patient(self, text: str) -> tuple[Doc, list[_Mention]]:
@@ -400,7 +405,7 @@ class RedFlagDetector:
             if not _a_named_condition(doc, mention, without_names)
         ]
         cues = self._context_cues(all_cues)
-        hits, unsure, held_back = [], [], set()
+        hits, unsure, held_back, doubted = [], [], set(), set()
         # Mentions that are there but not plainly someone else's, denied, past...: when every
         # mention is asserted or only distantly denied, nothing can be held back.
         asking = (DENIED_AT_A_DISTANCE, RETURNED, COME_TRUE)
@@ -420,6 +425,8 @@ class RedFlagDetector:
                 for m, reason in mentions
                 if reason in counted or (reason == RESOLVED and m.key in lasting)
             ]
+            if self._flag_span(flag.patterns, flag.id, asserted, age, doc, all_cues, doubt=True):
+                doubted.add(flag.id)
             span = self._flag_span(flag.patterns, flag.id, asserted, age, doc, all_cues)
             if span is not None:
                 hits.append(self._hit(flag, doc, span))
@@ -444,7 +451,7 @@ class RedFlagDetector:
                 held_back.add(flag.id)
         hits.sort(key=lambda hit: -LEVEL_RANK[hit.level])
         unsure.sort(key=lambda hit: -LEVEL_RANK[hit.level])
-        return Detection(hits, unsure, cues, frozenset(held_back))
+        return Detection(hits, unsure, cues, frozenset(held_back), frozenset(doubted))
 
     def _cues(self, doc: Doc) -> list[_Mention]:
         """Every context cue in the message (matched once per message)."""
@@ -760,12 +767,17 @@ class RedFlagDetector:
         doc: Doc,
         cues: list[_Mention],
         asking: bool = False,
+        doubt: bool = False,
     ) -> tuple[int, int] | None:
         """The span that satisfies one of the flag's patterns, if any: of the patterns that
-        raise the flag at once, or with `asking` of those that ask first (`ask_first`). An
-        `unless_between` pattern does not count with one of those concepts inside its span."""
+        raise the flag at once, or with `asking` of those that ask first (`ask_first`), or
+        with `doubt` of those that only step the learned detector's guess down
+        (`learned_asks`). An `unless_between` pattern does not count with one of those
+        concepts inside its span."""
         for index, pattern in enumerate(patterns):
-            if bool(pattern.get("ask_first")) != asking:
+            if bool(pattern.get("learned_asks")) != doubt:
+                continue
+            if not doubt and bool(pattern.get("ask_first")) != asking:
                 continue
             if "phrases" in pattern:
                 for mention in mentions:

@@ -241,6 +241,12 @@ def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str
         # The rules read this flag's words as ones that ask first ("dropping things" is often
         # carpal tunnel): below emergency the learned detector does not raise it at once either
         decision = "ask"
+    if guess and decision == "flag" and guess not in flags and guess in detection.doubted:
+        # The words are this flag only sometimes, and most often not ("I've taken 2
+        # paracetamol this morning" read as an overdose stopped a usability tester's
+        # referral): the learned guess is asked, at any level; the rules still raise their own
+        # words for it ("took 20 paracetamol")
+        decision = "ask"
     if guess and _age_rules_it_out(known[guess], detector, text):
         # every pattern of the flag needs an age outside a range ("new back pain under 20 or
         # over 50") and the patient's stated age, or date of birth, is inside it

@@ -727,3 +727,40 @@ def test_standing_on_tiptoe_is_not_cant_go_on():
 
 def test_wot_is_a_question_word():
     assert flags("wot is cauda equina?") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've taken 2 paracetamol this morning and it hasn't helped",
+        "took two co-codamol last night",
+        "4 weeks now, tried paracetamol and a hot water bottle",
+        "been taking naproxen since Monday",
+    ],
+)
+def test_a_sure_learned_crisis_guess_from_painkillers_taken_as_painkillers_is_asked(text):
+    # a usability tester's referral was stopped as an overdose for "I've taken 2 paracetamol"
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    sure = Assessment("mental_health_crisis", 0.97, "flag", sure=True)
+    assert decide(default_detector(), text, sure) == ([], "mental_health_crisis")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "took 20 paracetamol an hour ago",
+        "took 2 paracetamol and then the rest of the box",
+        "I've looked up how many of my tablets it would take",
+        "got all my pills lined up on the table",
+        "took two co-codamol and I want to die",
+    ],
+)
+def test_an_overdose_or_a_plan_told_with_painkillers_is_raised_at_once(text):
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    unsure = Assessment("mental_health_crisis", 0.6, "ask")
+    assert decide(default_detector(), text, unsure)[0] == ["mental_health_crisis"]
+    assert "mental_health_crisis" in flags(text)
