@@ -113,9 +113,23 @@ def the_longest_duration(text: str) -> Duration | None:
     return max(found, key=lambda duration: duration.days) if len(found) > 1 else None
 
 
+# A month said further on, after a start ("since my birthday in July", "since I started my
+# new job in March", "it began back in the middle of May 2025")
+_MONTH_LATER = re.compile(
+    r"\b(?:since|started|starting|began|begun|start|first)\b[^.?!]*?\b(?:in|of|since|from)\s+"
+    r"(?:the\s+)?(?:(?:early|mid|late|middle\s+of|end\s+of|start\s+of|beginning\s+of)\s+)?"
+    rf"({'|'.join((*_MONTHS, 'sept', *(m[:3] for m in _MONTHS if m != 'may')))})\b\.?"
+    r"(?:\s+(\d{4})\b)?",
+    re.I,
+)
+
+
 def _since(text: str, today: date) -> Duration | None:
-    """ "since March" (the last March before today), "since March 2024" or "since 2019"."""
+    """ "since March" (the last March before today), "since March 2024" or "since 2019";
+    or a month said after a start ("since my birthday in July")."""
     match = _SINCE.search(text)
+    if match is None or not any(match.groups()):
+        match = _MONTH_LATER.search(text)
     if match is None or not any(match.groups()):
         return None
     month_name, year = match.group(1), match.group(2)
@@ -143,12 +157,18 @@ _NAMED_DAYS = {
     "bonfire night": (11, 5), "halloween": (10, 31), "valentines": (2, 14),
     "valentine's": (2, 14), "spring": (3, 1), "summer": (6, 1), "autumn": (9, 1),
     "winter": (12, 1), "summer holidays": (7, 20), "the holidays": (12, 20),
+    "start of the year": (1, 1), "beginning of the year": (1, 1),
 }  # fmt: skip
+# Days that move each year: the clocks go back on the last Sunday of October and forward on
+# the last Sunday of March (UK)
+_CLOCKS = {"clocks went back": 10, "clocks changed": 10, "clocks went forward": 3}
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _REFERENCE_CUE = (
     r"(?:since|from|started|start|began|begun|around|round|about|over|at|in|before|after|just)"
 )
-_REFERENCE_NAMES = (*_NAMED_DAYS, "easter", *_WEEKDAYS, "weekend", "yesterday", "morning")
+_REFERENCE_NAMES = (
+    *_NAMED_DAYS, *_CLOCKS, "easter", *_WEEKDAYS, "weekend", "yesterday", "morning"
+)  # fmt: skip
 _REFERENCE = re.compile(
     rf"(?:\b{_REFERENCE_CUE}\s+(?:the\s+|about\s+)?|\b)(last\s+|this\s+)?("
     + "|".join(sorted((re.escape(k) for k in _REFERENCE_NAMES), key=len, reverse=True))
@@ -158,7 +178,9 @@ _REFERENCE = re.compile(
 _SAID = {"xmas": "Christmas", "new years": "New Year", "new year": "New Year",
          "valentines": "Valentine's", "valentine's": "Valentine's", "easter": "Easter",
          "christmas": "Christmas", "bonfire night": "Bonfire Night", "halloween": "Halloween",
-         "morning": "this morning", "yesterday": "yesterday"}  # fmt: skip
+         "morning": "this morning", "yesterday": "yesterday",
+         "clocks went back": "the clocks went back", "clocks changed": "the clocks changed",
+         "clocks went forward": "the clocks went forward"}  # fmt: skip
 
 
 def _easter(year: int) -> date:
@@ -175,6 +197,12 @@ def _easter(year: int) -> date:
     return date(year, month, day + 1)
 
 
+def _last_sunday(year: int, month: int) -> date:
+    """The last Sunday of the month."""
+    last = date(year + month // 12, month % 12 + 1, 1).toordinal() - 1
+    return date.fromordinal(last - (date.fromordinal(last).weekday() + 1) % 7)
+
+
 def _reference_start(name: str, today: date, year: int | None = None) -> date | None:
     """The latest date on or before today that `name` (lower case) refers to."""
     relative = {"yesterday": 1, "week": 7, "month": 30, "year": 365, "morning": 0}
@@ -185,7 +213,12 @@ def _reference_start(name: str, today: date, year: int | None = None) -> date | 
         back = (today.weekday() - weekday) % 7 or 7
         return date.fromordinal(today.toordinal() - back)
     for candidate in (year,) if year else (today.year, today.year - 1):
-        start = _easter(candidate) if name == "easter" else date(candidate, *_NAMED_DAYS[name])
+        if name in _CLOCKS:
+            start = _last_sunday(candidate, _CLOCKS[name])
+        elif name == "easter":
+            start = _easter(candidate)
+        else:
+            start = date(candidate, *_NAMED_DAYS[name])
         if start <= today:
             return start
     return None
@@ -212,6 +245,8 @@ def _since_reference(text: str, today: date) -> Duration | None:
         name = " ".join(match.group(2).split())
         if name in ("week", "month", "year") and not match.group(1):
             continue
+        if name == "morning" and (match.group(1) or "").strip() != "this":
+            continue  # "stiff in the morning" is when, not since when: "since this morning" is
         start = _reference_start(name, today, int(match.group(3)) if match.group(3) else None)
         if start is None:
             continue

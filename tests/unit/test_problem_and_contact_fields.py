@@ -96,8 +96,32 @@ def test_a_duration_told_by_a_time_of_year_or_a_day_counts_back_to_the_latest_on
 
 
 @pytest.mark.parametrize(
-    "typed", ["ages", "since my op", "since marriage", "since 1850", "a while", "", "in work"]
+    ("typed", "days", "shown"),
+    [
+        # 2 December 2026; the clocks went back on 25 October 2026 and forward on 29 March
+        ("since the clocks went back", 38, "since the clocks went back (about 5 weeks)"),
+        ("since the clocks went forward", 248, "since the clocks went forward (about 8 months)"),
+        ("since my birthday in July", 154, "since July 2026"),
+        ("since I started my new job in March", 276, "since March 2026"),
+        ("it began at the end of sept 2025", 457, "since September 2025"),
+        ("since the start of the year", 335, "since the start of the year (about 11 months)"),
+    ],
 )
+def test_a_duration_told_by_an_event_in_a_month_or_the_clocks_changing_counts_back(
+    typed, days, shown
+):
+    today = date(2026, 12, 2)
+    duration = parse_duration(typed, today=today)
+    assert duration is not None and (duration.days, duration.display) == (days, shown)
+    again = parse_duration(duration.display, today=today)
+    assert abs(again.days - days) <= days * 0.1 + 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["ages", "since my op", "since marriage", "since 1850", "a while", "", "in work",
+     "it may be worse in the morning", "my knee is stiff in the morning"],
+)  # fmt: skip
 def test_vague_durations_are_refused(typed):
     assert parse_duration(typed) is None
 
