@@ -38,6 +38,34 @@ def ids_in_order(section: str, lowered: str) -> list[tuple[int, str]]:
     return sorted((place, key) for key, place in first.items())
 
 
+def ids_named_apart(section: str, lowered: str) -> set[str]:
+    """Every id named in lower-cased text by words of its own: a shorter phrase inside a
+    longer one named ("shoulder" in "between my shoulder blades") does not count apart."""
+    taken: list[tuple[int, int]] = []
+    named: set[str] = set()
+    for pattern, key in _patterns(section):  # longest phrase first
+        for found in pattern.finditer(lowered):
+            if any(found.start() < end and start < found.end() for start, end in taken):
+                continue
+            taken.append(found.span())
+            named.add(key)
+    return named
+
+
+def areas_named(text: str) -> set[str]:
+    """The body areas a message names ("my neck and shoulder": neck and shoulder)."""
+    return ids_named_apart("body_areas", normalised(text)) - {"several"}
+
+
+def side_named(text: str) -> str | None:
+    """left, right or both: "right and left" and "left hip, and the right one is starting
+    too" are both."""
+    sides = ids_named_apart("sides", normalised(button_value(text) or text).replace("_", " "))
+    if "both" in sides or {"left", "right"} <= sides:
+        return "both"
+    return next(iter(sides)) if len(sides) == 1 else None
+
+
 _PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})\s*$", re.S)
 
 

@@ -51,6 +51,7 @@ from bot.gp_practices import keeps_as_typed
 from bot.problem_fields import several_pain_scores, the_longest_duration, the_one_duration
 from bot.problem_vocabulary import (
     CONTACT_WORDS,
+    areas_named,
     body_area_has_side,
     body_area_label,
     button_value,
@@ -60,6 +61,7 @@ from bot.problem_vocabulary import (
     onset_label,
     onset_mentioned,
     says_not_sure,
+    side_named,
     work_status_label,
     workplace_or_kind_of_job,
 )
@@ -205,7 +207,13 @@ def _duration_said(text: str) -> str | None:
 
 def side_with_area(text: str) -> str | None:
     """left, right or both, in a message that also names a body area."""
-    return match("sides", text) if match("body_areas", text) else None
+    return side_named(text) if match("body_areas", text) else None
+
+
+def one_area_said(text: str) -> str | None:
+    """The body area a description names, when it names only one: "my neck and shoulder"
+    is asked which bothers the patient most, not stored as one of them."""
+    return match("body_areas", text) if len(areas_named(text)) <= 1 else None
 
 
 def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | None]) -> Slots:
@@ -415,7 +423,7 @@ class ValidateReferralForm(FormValidationAction):
     async def extract_body_area(self, dispatcher, tracker, domain) -> Slots:
         """The body area told before the form started, also when that message got a red-flag
         check question (the slot mapping skips such a message; after "No" it was lost)."""
-        return said_in_passing(tracker, "body_area", lambda text: match("body_areas", text))
+        return said_in_passing(tracker, "body_area", one_area_said)
 
     async def extract_duration(self, dispatcher, tracker, domain) -> Slots:
         """How long, told before the form started (as for the body area); or in the answer to
@@ -632,6 +640,16 @@ class ValidateReferralForm(FormValidationAction):
     # --- the problem --------------------------------------------------------------
 
     def validate_body_area(self, value, dispatcher, tracker, domain) -> Slots:
+        said = tracker.latest_message.get("text") or ""
+        from_this_message = tracker.get_slot("requested_slot") == "body_area" or any(
+            entity.get("entity") == "body_area"
+            for entity in tracker.latest_message.get("entities") or []
+        )
+        if from_this_message and len(areas_named(said)) > 1:
+            # "my neck and shoulder": the NLU may pick either; the patient chooses the one
+            # that bothers them most (or Several areas), rather than having one guessed (told
+            # before the question, it is asked in its turn)
+            return self.reject("body_area", "utter_which_body_area", dispatcher, tracker)
         return self.checked("body_area", value, dispatcher, tracker)
 
     def validate_side(self, value, dispatcher, tracker, domain) -> Slots:

@@ -31,6 +31,7 @@ from bot.problem_vocabulary import (
     match_work_status,
     onset_answer,
     parse_contact_permission,
+    side_named,
 )
 from bot.referral_fields import (
     ADDRESS_LIMIT,
@@ -148,7 +149,7 @@ ANSWERS: dict[str, Answer] = {
     "already_under_service": Answer(None, "utter_please_yes_no"),
     # the problem
     "body_area": Answer(lambda text: match("body_areas", text), "utter_invalid_body_area"),
-    "side": Answer(lambda text: match("sides", text), "utter_invalid_side"),
+    "side": Answer(side_named, "utter_invalid_side"),
     "pregnancy_pelvic_pain": Answer(None, "utter_please_yes_no"),
     "red_flag_screening": Answer(None, "utter_screening_yes_no"),
     "onset": Answer(onset_answer, "utter_invalid_onset"),

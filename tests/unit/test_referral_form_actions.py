@@ -1106,3 +1106,49 @@ def test_times_manners_and_feelings_about_work_are_no_job(text):
 )
 def test_off_sick_wins_over_works_in(text):
     assert work_answer(text)["work_status"] == "off_work"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my neck and shoulder", "pain in my neck that goes into my shoulder", "lower back and hip"],
+)
+def test_two_body_areas_at_the_body_area_question_ask_which_bothers_most(text):
+    """A blind tester's "neck ... into my shoulder" was stored as the shoulder."""
+    result, said = answer("body_area", text)
+    assert result["body_area"] is None and said == ["utter_which_body_area"]
+
+
+@pytest.mark.parametrize(
+    ("text", "area"),
+    [
+        ("it's between my shoulder blades", "back"),  # a longer phrase, one area
+        ("my right shoulder blade", "shoulder"),
+        ("both knees", "knee"),
+        ('/inform{"body_area": "several"}', "several"),
+    ],
+)
+def test_one_body_area_however_named_is_taken(text, area):
+    result, said = answer("body_area", text)
+    assert result["body_area"] == area and said == []
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("right and left", "both"),
+        ("left, but the right one is starting too", "both"),
+        ("both", "both"),
+        ("the left one", "left"),
+        ('/inform{"side": "right"}', "right"),
+    ],
+)
+def test_both_sides_named_are_both(text, side):
+    result, said = answer("side", text)
+    assert result["side"] == side and said == []
+
+
+def test_two_body_areas_told_before_the_question_are_asked_not_stored():
+    from bot.actions.referral_form import one_area_said
+
+    assert one_area_said("my neck and shoulder have been bad for weeks") is None
+    assert one_area_said("my left knee has been bad for weeks") == "knee"
