@@ -21,6 +21,25 @@ _OTHER_DETAILS = re.compile(
     r"postcode|dob|date of birth|born|nhs)\b|[,;]?\s*(?:\+44|\b0)\d[\d ]{8,}|\S+@\S+",
     re.I,
 )
+# "I already said", "like I said", "by the way", "I already gave it -" before an answer: the
+# patient's impatience or an aside, not part of the answer (blind usability tests found
+# "Daily life and sleep: I just told you? Lifting the baby..." and a name stored as "I already
+# gave it - ...").
+_ASIDE_BEFORE = re.compile(
+    r"^(?:(?:i(?: have| 've|'ve)? (?:already |just )?(?:said|told you|gave (?:it|you|that|them)"
+    r"|given (?:it|you|that|them))(?: that| this| it)?(?: before| earlier| already)?|"
+    r"as i said|like i said|as i say|i told you|i said|by the way|btw)\b[\s?!.,:;-]*|"
+    # "oh", "sorry", "ok" only with a mark after them: "Oh Jun Seo" is a name
+    r"(?:(?:oh|ok|okay|sorry|um+|erm+)\s+)*(?:oh|ok|okay|sorry|um+|erm+)\s*[?!.,:;-]+\s*)+",
+    re.I,
+)
+
+
+def without_aside_before(text: str) -> str:
+    """The answer without an aside before it ("by the way, ...", "I already gave it - ...")."""
+    return _ASIDE_BEFORE.sub("", text)
+
+
 _NAME_LEAD_IN = re.compile(
     # a relative typing for the patient: "his name is Dan Notreal", "she's called Jo Example"
     r"^(?:(?:my|his|her|their)\s+(?:full\s+)?name\s+is|(?:my|his|her|their)\s+name's|"
@@ -186,7 +205,10 @@ def normalise_postcode(text: str) -> str | None:
 
 # What an address answer may start with ("my address is 12 ...", "I live at 12 ...").
 _ADDRESS_LEAD_IN = re.compile(
-    r"^(?:(?:my )?address(?: is|:)?|it'?s|it is|i live at|i'm at|im at|i am at)\s+", re.I
+    r"^(?:(?:my |his |her |their )?address(?: is|:)?|it'?s|it is|i live at|i'm at|im at|"
+    # a relative typing for the patient: "she lives at ..."
+    r"i am at|(?:she|he|they|we) lives? at|(?:she|he)'s at|(?:she|he) is at)\s+",
+    re.I,
 )
 # Words that make a part of an address a street or a house, not a town.
 _STREET_WORDS = re.compile(
@@ -202,7 +224,7 @@ _HOUSE_NUMBER = re.compile(r"^(?:flat|apartment|unit)?\s*\d+[a-z]?\b", re.I)
 
 def without_address_lead_in(text: str) -> str:
     """The address without "it's", "my address is", "I live at" before it."""
-    return _ADDRESS_LEAD_IN.sub("", " ".join(text.split())).strip()
+    return _ADDRESS_LEAD_IN.sub("", without_aside_before(" ".join(text.split()))).strip()
 
 
 def first_address_line(text: str) -> str | None:
@@ -240,7 +262,7 @@ def clean_full_name(text: str) -> str | None:
     """Return a tidy full name (at least two words of letters), or None. An aside after the
     name, past a comma or in brackets ("Chris Sample, as I said", "Pat Example (told you!)"),
     is left out when it is one (its words in _ASIDE)."""
-    name = _NAME_LEAD_IN.sub("", " ".join(text.split())).strip(" .,")
+    name = _NAME_LEAD_IN.sub("", without_aside_before(" ".join(text.split()))).strip(" .,")
     if len(name) <= 100 and len(name.split()) >= 2 and _NAME.match(name):
         return name
     parts = re.split(r"[,(]", name, maxsplit=1)

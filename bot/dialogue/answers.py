@@ -41,6 +41,7 @@ from bot.referral_fields import (
     normalise_postcode,
     parse_date_of_birth,
     without_address_lead_in,
+    without_aside_before,
 )
 
 FREE_TEXT_LIMIT = 500
@@ -60,11 +61,6 @@ class Answer:
 # "I already said", "like I said" before an answer, "I said" after it: the patient's
 # impatience, not part of the answer (a blind usability test found "Daily life and sleep: I
 # just told you? Lifting the baby..." and "Work: ...: warehouse i said" in read-backs).
-_ALREADY_SAID = re.compile(
-    r"^(?:i(?: have| 've|'ve)? (?:already|just) (?:said|told you)(?: that| this| it)?|"
-    r"as i said|like i said|i told you|i said)\b[\s?!.,:;-]*",
-    re.I,
-)
 _I_SAID_AFTER = re.compile(
     # "shelf stacker, i told you before" (stored whole once)
     r"[\s,;-]*\b(?:i said|like i said|as i said|i (?:already |just )?told you(?: before| already|"
@@ -77,7 +73,7 @@ def free_text(text: str) -> str | None:
     """A free-text answer, tidied and cut to FREE_TEXT_LIMIT; not one letter, not a payload."""
     tidy = " ".join(str(text or "").split())
     if not tidy.startswith("/"):
-        tidy = _I_SAID_AFTER.sub("", _ALREADY_SAID.sub("", tidy)).strip()
+        tidy = _I_SAID_AFTER.sub("", without_aside_before(tidy)).strip()
     return tidy[:FREE_TEXT_LIMIT] if len(tidy) >= 2 and not tidy.startswith("/") else None
 
 

@@ -50,6 +50,14 @@ def test_the_form_validates_every_question(slot):
         ("work_role", "shelf stacker, i told you before", "shelf stacker"),
         ("work_role", "plasterer as I told you", "plasterer"),
         ("treatments_tried", "I just put up with it", "I just put up with it"),
+        # an aside before the answer, and a relative's "she lives at" (blind usability test)
+        ("full_name", "I already gave it - Sam Sample", "Sam Sample"),
+        ("full_name", "by the way, my name is Sam Sample", "Sam Sample"),
+        ("full_name", "Oh sorry, Sam Sample", "Sam Sample"),
+        ("full_name", "Oh Jun Example", "Oh Jun Example"),  # "Oh" is a name here
+        ("work_role", "btw shelf stacker", "shelf stacker"),
+        ("address_line1", "she lives at 12 Example Street", "12 Example Street"),
+        ("address_line1", "I already gave it - 12 Example Street", "12 Example Street"),
         ("address_line1", "Flat 2, my address is 5 High St", "Flat 2, my address is 5 High St"),
         (
             "address_line1",
