@@ -100,6 +100,19 @@ def about_someone_else(text: str) -> bool:
     return bool(set(re.findall(r"[a-z']+", text.lower())) & _SOMEONE_ELSES)
 
 
+# A name given for someone else ("his name is Dan Notreal", "she's called Jo Example").
+_THEIR_NAME = re.compile(
+    r"^\s*(?:(?:his|her|their)\s+(?:full\s+)?name(?:\s+is|'s)|(?:he|she|they)\s+(?:is|are)\s+"
+    r"called|(?:he's|she's|they're)\s+called|(?:my|the)\s+patient(?:'s name)?\s+is)\b",
+    re.I,
+)
+
+
+def name_given_for_someone_else(text: str) -> bool:
+    """The answer to "What is your full name?" gives someone else's ("her name is ...")."""
+    return bool(_THEIR_NAME.match(without_aside_before(text)))
+
+
 def name_said_in_passing(text: str) -> str | None:
     """A full name said after "my name is" (or the like) in a longer message, or None. The
     name must end the message, a clause or come before a word that is not part of a name

@@ -130,7 +130,7 @@ class ActionAskWhatToChange(Action):
             taken = await read_back_change(dispatcher, tracker, domain)
             if taken is not None:
                 return taken
-        dispatcher.utter_message(response="utter_ask_what_to_change")
+        show_the_change_list(dispatcher, tracker, domain)
         return []
 
 
@@ -181,7 +181,7 @@ class ActionPrepareChange(Action):
             dispatcher.utter_message(response="utter_change_at_summary")
             return []
         if field is None:
-            dispatcher.utter_message(response="utter_ask_what_to_change")
+            show_the_change_list(dispatcher, tracker, domain)
             return [FollowupAction("action_listen")]
         return cleared_for_change(tracker, field)
 
@@ -199,6 +199,28 @@ def plain_words(text: str) -> str:
     """Lower-case letters and digits, one space between words: how a typed choice and a
     button title are compared."""
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+# Change-list choices shown only to whom they apply: who filled the referral in, to someone
+# filling it in for another person.
+_ONLY_WHEN = {"completed_by": "filled_in_for_someone_else"}
+
+
+def show_the_change_list(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> None:
+    """utter_ask_what_to_change, without the choices that do not apply to this patient."""
+    hidden = {field for field, slot in _ONLY_WHEN.items() if not tracker.get_slot(slot)}
+    if not hidden:
+        dispatcher.utter_message(response="utter_ask_what_to_change")
+        return
+    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
+    buttons = [
+        {**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")}
+        for b in response.get("buttons") or []
+        if not any(f'"{field}"' in b["payload"] for field in hidden)
+    ]
+    dispatcher.utter_message(text=response.get("text"), buttons=buttons)
 
 
 def change_list_buttons(domain: dict[str, Any]) -> list[dict[str, Any]]:

@@ -50,7 +50,12 @@ class ActionGreet(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         said = "" if text.startswith("/") else text
-        if set(greet(dispatcher, said)) & COMMUNICATION_NEEDS:
+        needs = set(greet(dispatcher, said))
+        events = []
+        if needs & COMMUNICATION_NEEDS:
             # kept for the referral: staff see how the patient first put it
-            return [SlotSet("communication_needs_stated", " ".join(said.split())[:300])]
-        return []
+            events.append(SlotSet("communication_needs_stated", " ".join(said.split())[:300]))
+        if "someone_else" in needs:
+            # the form asks who is filling it in (their name, how they know the patient)
+            events.append(SlotSet("filled_in_for_someone_else", True))
+        return events

@@ -73,6 +73,7 @@ from bot.referral_fields import (
     first_address_line,
     format_date_for_patient,
     gp_practice_words_in_passing,
+    name_given_for_someone_else,
     name_said_in_passing,
     normalise_postcode,
     parse_date_of_birth,
@@ -307,6 +308,8 @@ class ValidateReferralForm(FormValidationAction):
             return area in (None, "back", "hip") and not _past_pregnancy_age(get("date_of_birth"))
         if slot == "work_role":
             return get("work_status") in (None, *WORKING)
+        if slot == "completed_by":
+            return bool(get("filled_in_for_someone_else"))
         if slot == "red_flag_screening":
             return bool(catalogue().screening_for(area, age_today(get("date_of_birth"))))
         return True
@@ -758,6 +761,9 @@ class ValidateReferralForm(FormValidationAction):
         slots = self.checked("full_name", value, dispatcher, tracker)
         said = tracker.latest_message.get("text") or ""
         if slots.get("full_name") and tracker.get_slot("requested_slot") == "full_name":
+            if name_given_for_someone_else(said):
+                # "her name is Jo Example": someone is filling it in for her; who, is asked
+                slots["filled_in_for_someone_else"] = True
             numbers = phone_numbers_in(said)
             if len(numbers) == 1 and tracker.get_slot("phone") is None:
                 phone = ANSWERS["phone"].read(numbers[0])
@@ -822,6 +828,18 @@ class ValidateReferralForm(FormValidationAction):
 
     def validate_contact_permissions(self, value, dispatcher, tracker, domain) -> Slots:
         return self.checked("contact_permissions", value, dispatcher, tracker)
+
+    def validate_completed_by(self, value, dispatcher, tracker, domain) -> Slots:
+        """Who is filling the referral in for the patient: their words (name, how they know
+        the patient, a phone number), or not given."""
+        if value == NOT_GIVEN:
+            return {"completed_by": NOT_GIVEN}
+        text = free_text(value)
+        if text is None:
+            return self.reject("completed_by", "utter_invalid_free_text", dispatcher, tracker)
+        if is_declined(text):
+            return {"completed_by": NOT_GIVEN}
+        return {"completed_by": text}
 
     def validate_communication_needs(self, value, dispatcher, tracker, domain) -> Slots:
         if value == NOT_GIVEN:

@@ -116,6 +116,10 @@ def summary_values(tracker: Tracker) -> dict[str, str]:
         "work_display": work,
         "date_of_birth_display": format_date_for_patient(date.fromisoformat(born)) if born else "",
         "contact_display": CONTACT_WORDS.get(slot("contact_permissions"), "not given"),
+        # only for a referral filled in for someone else
+        "completed_by_line": (
+            f"\nFilled in by: {slot('completed_by')}" if slot("filled_in_for_someone_else") else ""
+        ),
     }
 
 

@@ -164,6 +164,7 @@ ANSWERS: dict[str, Answer] = {
     "email": Answer(parse_email, "utter_invalid_email"),
     "contact_permissions": Answer(parse_contact_permission, "utter_invalid_contact_permissions"),
     "communication_needs": Answer(None, "utter_invalid_free_text"),
+    "completed_by": Answer(None, "utter_invalid_free_text"),
 }
 
 

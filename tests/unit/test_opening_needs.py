@@ -75,6 +75,12 @@ def test_a_language_or_sensory_need_in_the_first_message_is_kept_for_the_referra
     assert patient["communication_needs"] == f"a Polish interpreter (said at the start: {said})"
 
 
-def test_a_first_message_without_a_communication_need_records_nothing():
-    tracker = make_tracker({}, "I'm filling this in for my mum", intent="greet")
+def test_a_first_message_without_a_communication_need_records_none():
+    tracker = make_tracker({}, "my knee hurts", intent="greet")
     assert asyncio.run(ActionGreet().run(CollectingDispatcher(), tracker, {})) == []
+
+
+def test_filling_it_in_for_someone_else_is_recorded_so_the_form_asks_who_is():
+    tracker = make_tracker({}, "I'm filling this in for my mum", intent="greet")
+    events = asyncio.run(ActionGreet().run(CollectingDispatcher(), tracker, {}))
+    assert [(e["name"], e["value"]) for e in events] == [("filled_in_for_someone_else", True)]

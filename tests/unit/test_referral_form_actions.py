@@ -29,7 +29,7 @@ ALL_SLOTS = [
     "daily_impact", "work_status", "work_role", "treatments_tried", "goals",
     "red_flag_screening", "full_name", "nhs_number", "address_line1",
     "phone", "email",
-    "contact_permissions", "communication_needs",
+    "contact_permissions", "communication_needs", "completed_by",
 ]  # fmt: skip
 
 
@@ -1152,3 +1152,66 @@ def test_two_body_areas_told_before_the_question_are_asked_not_stored():
 
     assert one_area_said("my neck and shoulder have been bad for weeks") is None
     assert one_area_said("my left knee has been bad for weeks") == "knee"
+
+
+def test_who_fills_it_in_is_asked_only_of_someone_filling_it_in_for_another_person():
+    done = {slot: "x" for slot in ALL_SLOTS if slot != "completed_by"}
+    assert "completed_by" not in questions_for(done)
+    assert "completed_by" in questions_for({**done, "filled_in_for_someone_else": True})
+
+
+@pytest.mark.parametrize(
+    "text", ["her name is Jo Example", "His full name is Dan Notreal", "she's called Jo Example"]
+)
+def test_a_name_given_as_someone_elses_records_that_someone_is_filling_it_in(text):
+    result, said = answer("full_name", text)
+    assert result["full_name"] in ("Jo Example", "Dan Notreal")
+    assert result["filled_in_for_someone_else"] is True and said == []
+
+
+def test_a_name_given_as_ones_own_records_no_helper():
+    result, _ = answer("full_name", "my name is Jo Example")
+    assert "filled_in_for_someone_else" not in result
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("Tom Example, her son, 07700 900456", "Tom Example, her son, 07700 900456"),
+        ("rather not say", NOT_GIVEN),
+        ("I'm her carer, Pat Sample", "I'm her carer, Pat Sample"),
+    ],
+)
+def test_who_fills_it_in_is_kept_in_their_words_or_not_given(text, stored):
+    result, said = answer("completed_by", text, slots={"filled_in_for_someone_else": True})
+    assert result["completed_by"] == stored and said == []
+
+
+def test_the_read_back_and_the_referral_name_who_filled_it_in_only_when_someone_did():
+    slots = {**COMPLETE, "filled_in_for_someone_else": True, "completed_by": "Tom, her son"}
+    tracker = make_tracker(slots)
+    assert summary_values(tracker)["completed_by_line"] == "\nFilled in by: Tom, her son"
+    referral = build_referral(tracker, new_reference())
+    assert referral["patient"]["completed_by"] == "Tom, her son"
+    assert validate_referral(referral) == []
+    assert summary_values(make_tracker(COMPLETE))["completed_by_line"] == ""
+
+
+def test_the_change_list_offers_who_filled_it_in_only_to_someone_filling_it_in():
+    from bot.actions.changes import ActionAskWhatToChange
+    from bot.content_store import load
+
+    domain = {"responses": load("responses")["responses"]}
+
+    def titles(slots):
+        dispatcher = CollectingDispatcher()
+        tracker = make_tracker(slots, "/deny", intent="deny")
+        asyncio.run(ActionAskWhatToChange().run(dispatcher, tracker, domain))
+        [message] = dispatcher.messages
+        if message.get("response"):  # the response as it is, every button
+            [message] = domain["responses"][message["response"]]
+        return [b["title"] for b in message.get("buttons") or []]
+
+    assert "Who filled this in" not in titles(COMPLETE)
+    helped = titles({**COMPLETE, "filled_in_for_someone_else": True})
+    assert "Who filled this in" in helped and "Help to talk with us" in helped
