@@ -211,10 +211,10 @@ def show_the_change_list(
 ) -> None:
     """utter_ask_what_to_change, without the choices that do not apply to this patient."""
     hidden = {field for field, slot in _ONLY_WHEN.items() if not tracker.get_slot(slot)}
-    if not hidden:
+    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
+    if not hidden or not response:
         dispatcher.utter_message(response="utter_ask_what_to_change")
         return
-    [response] = (domain.get("responses") or {}).get("utter_ask_what_to_change") or [{}]
     buttons = [
         {**b, "payload": b["payload"].replace("{{", "{").replace("}}", "}")}
         for b in response.get("buttons") or []

@@ -231,6 +231,9 @@ def _value_for(field: str, text: str) -> str | None:
         found = _SIDE_NOT_THE_OTHER.search(text)
         if found and found.group(1).lower() != found.group(2).lower():
             return found.group(1).lower()
+    if field == "communication_needs":
+        # the need in the patient's own words ("I'm deaf, I can't take phone calls")
+        return " ".join(text.split()) or None
     if field != "address_line1":
         return text if _has_value(field, text) else None
     found = _NEW_ADDRESS.search(text)

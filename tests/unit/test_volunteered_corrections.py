@@ -451,8 +451,11 @@ def test_an_answer_said_to_be_wrong_at_the_read_back_without_a_new_value_is_aske
         ("my job is plasterer", "work_role", "plasterer"),
         ("the surgery is wrong, it should be Leek Health Centre", "gp_practice", None),
         ("no, I said no voicemail please, texts only", "contact_permissions", "text"),
+        # a need told at the read-back (a blind usability tester's was not understood)
+        ("deaf, can't take phone calls", "communication_needs", "deaf, can't take phone calls"),
+        ("I need a Polish interpreter", "communication_needs", "I need a Polish interpreter"),
     ],
-)
+)  # fmt: skip
 def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
     """From the same test: the pain, the job, the GP practice and voicemail and texts, typed
     at the read-back, were not understood."""
