@@ -161,9 +161,12 @@ _ADDRESS_SAID = re.compile(
     re.I,
 )
 _GP_SAID = re.compile(
-    r"\b(?:my (?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is at|is with|is)|"
-    r"my (?:surgery|gp surgery|gp practice|medical centre|health centre) is|"
-    r"(?:i'm|im|i am|we're|we are) registered (?:at|with)|my (?:gp|surgery)(?: practice)?:)\s+",
+    # "my" may be left out ("12/03/1970, GP is Riverside Surgery"), never for another's
+    r"\b(?<!his )(?<!her )(?<!their )(?<!'s )"
+    r"(?:(?:my )?(?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is at|is with|is)|"
+    r"(?:my )?(?:surgery|gp surgery|gp practice|medical centre|health centre) is|"
+    r"(?:i'm|im|i am|we're|we are) registered (?:at|with)|(?:i'm|im|i am) (?:at|with)|"
+    r"my (?:gp|surgery)(?: practice)?:)\s+",
     re.I,
 )
 # A practice's kind of place: words said in passing name a practice only with one of these

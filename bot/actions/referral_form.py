@@ -217,6 +217,10 @@ def one_area_said(text: str) -> str | None:
     return match("body_areas", text) if len(areas_named(text)) <= 1 else None
 
 
+# The questions asked before the GP practice's: a practice named with their answer is taken.
+_ASKED_BEFORE_THE_GP = ("date_of_birth", "postcode")
+
+
 def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | None]) -> Slots:
     """The slot from the problem description, unless it is filled or being asked now, or the
     latest message is read as a red flag: then nothing from it may fill a slot, or the form
@@ -477,6 +481,15 @@ class ValidateReferralForm(FormValidationAction):
             words = gp_practice_words_in_passing(text)
             return words if words and gp_practices.find(words) is not None else None
 
+        asked = tracker.get_slot("requested_slot")
+        if (
+            asked in _ASKED_BEFORE_THE_GP
+            and tracker.get_slot("gp_practice") is None
+            and not read_as_a_red_flag(tracker)
+        ):
+            # "12/03/1970, GP is Leek Health Centre": given with an answer asked before it
+            words = read(tracker.latest_message.get("text") or "")
+            return {"gp_practice": words} if words else {}
         return said_in_passing(tracker, "gp_practice", read)
 
     async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:

@@ -845,6 +845,10 @@ def test_a_name_in_the_opening_ends_at_words_that_are_not_a_name(opening, name):
             "12 Example Road",
         ),
         ("I'm registered at Leek Health Centre, bad back for weeks", "Leek Health Centre", None),
+        # with the date of birth, "my" left out (a blind usability test)
+        ("12/03/1970, GP is Leek Health Centre", "Leek Health Centre", None),
+        ("born 12/3/70 and I am at Riverside Surgery", "Riverside Surgery", None),
+        ("her GP is Leek Health Centre", None, None),
         ("my address is 3 St. Mary's Road ST16 2AA and my hip hurts", None, "3 St. Mary's Road"),
         # words that name no one practice, someone else's address, no street
         ("my doctor is useless and my knee still hurts", None, None),
@@ -1215,3 +1219,22 @@ def test_the_change_list_offers_who_filled_it_in_only_to_someone_filling_it_in()
     assert "Who filled this in" not in titles(COMPLETE)
     helped = titles({**COMPLETE, "filled_in_for_someone_else": True})
     assert "Who filled this in" in helped and "Help to talk with us" in helped
+
+
+@pytest.mark.parametrize(
+    ("asked", "text", "practice"),
+    [
+        ("date_of_birth", "12/03/1970, GP is Leek Health Centre", "Leek Health Centre"),
+        ("postcode", "ST13 5AA and I'm registered at Leek Health Centre", "Leek Health Centre"),
+        ("date_of_birth", "12/03/1970, my mum's GP is Leek Health Centre", None),
+    ],
+)
+def test_a_gp_practice_given_with_an_earlier_answer_is_taken(asked, text, practice):
+    """A blind usability tester's practice, typed with the date of birth, was asked again."""
+    tracker = make_tracker({"requested_slot": asked}, text)
+    found = asyncio.run(FORM.extract_gp_practice(CollectingDispatcher(), tracker, {}))
+    if practice is None:
+        assert found == {}
+    else:
+        slots = FORM.validate_gp_practice(found["gp_practice"], CollectingDispatcher(), tracker, {})
+        assert slots["gp_practice"] == practice and slots["gp_ods_code"]
