@@ -60,6 +60,8 @@ CHANGES = {
     # the same answers as the plan's (its other referrals are checked against them)
     "Voicemail and texts": ("tap:Voicemail only", ("patient", "contact_permissions", "voicemail")),
     "Help to talk with us": ("tap:No help needed", ("patient", "communication_needs", "none")),
+    # only for someone filling it in for another person (the last plan)
+    "Who filled this in": ("Tom Example, son", ("patient", "completed_by", "Tom Example, son")),
     "Effect on daily life": (
         "I can't kneel down",
         ("problem", "daily_impact", "I can't kneel down"),
@@ -104,6 +106,7 @@ class Plan:
     changes: list[str] = field(default_factory=list)
     no_nhs_number: bool = False
     no_email: bool = False
+    opening: str | None = None  # typed before anything is tapped
 
 
 PLANS = [
@@ -132,7 +135,14 @@ PLANS = [
         no_nhs_number=True,
     ),  # fmt: skip
     # "The problem" changes the first referral's "Knee" to "Wrist or hand".
-    Plan(["Knee", "Ankle or foot"], "Neither", ["Work", "The problem"]),
+    # Filled in for someone else: who is filling it in is asked ("I'd rather not say"), and
+    # changed at the read-back.
+    Plan(
+        ["Knee", "Ankle or foot"],
+        "Neither",
+        ["Work", "Who filled this in", "The problem"],
+        opening="I'm filling this in for my mum",
+    ),
 ]
 
 
@@ -183,6 +193,8 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
     expected: dict = {}
     bodies = list(plan.bodies)
     changes = list(plan.changes)
+    if plan.opening:
+        walk.act(plan.opening)
     for _ in range(160):
         question = walk.question()
         buttons = walk.chat.reply_buttons()
@@ -250,6 +262,8 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
             walk.act(f"tap:{plan.contact}")
         elif "help to talk with us" in question:
             walk.act("tap:No help needed")
+        elif "filling this in for someone else" in question:
+            walk.act("tap:I'd rather not say")
         elif "different muscle, bone or joint problem" in question:
             walk.act("tap:Yes, another problem" if bodies else "tap:No, that's all")
         elif buttons == ["Yes", "No"]:  # a red-flag screening question: none here
@@ -339,6 +353,7 @@ BUTTONED = [
     "utter_ask_email",
     "utter_ask_contact_permissions",
     "utter_ask_communication_needs",
+    "utter_ask_completed_by",
     "utter_referral_summary",
     "utter_ask_what_to_change",
     "utter_ask_another_problem",
