@@ -32,6 +32,7 @@ from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
     correctable_fields,
+    corrected_body_area,
     gp_practice_said_to_be_wrong,
     label,
     side_said_with_part,
@@ -661,10 +662,17 @@ class ValidateReferralForm(FormValidationAction):
             entity.get("entity") == "body_area"
             for entity in tracker.latest_message.get("entities") or []
         )
-        if from_this_message and len(areas_named(said)) > 1:
+        # a part given before this message is being changed ("it's my hip, not my knee"),
+        # whether the form checks the new part or the change itself does
+        given = slots_before_latest_message(tracker.events).get("body_area")
+        correcting = given is not None or (
+            corrected_body_area(said, tracker.get_slot("body_area")) is not None
+        )
+        if from_this_message and not correcting and len(areas_named(said)) > 1:
             # "my neck and shoulder": the NLU may pick either; the patient chooses the one
             # that bothers them most (or Several areas), rather than having one guessed (told
-            # before the question, it is asked in its turn)
+            # before the question, it is asked in its turn); "it's my hip, not my knee" names
+            # two to change one
             return self.reject("body_area", "utter_which_body_area", dispatcher, tracker)
         return self.checked("body_area", value, dispatcher, tracker)
 

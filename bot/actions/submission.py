@@ -79,6 +79,9 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
     eligibility = {name: slot(name) for name in ELIGIBILITY_SLOTS}
     eligibility["area"] = area_status(slot("postcode")) if slot("postcode") else None
     eligibility["pregnancy_pelvic_pain"] = slot("pregnancy_pelvic_pain")
+    patient = {name: slot(name) for name in PATIENT_SLOTS}
+    if not slot("filled_in_for_someone_else"):
+        patient.pop("completed_by", None)  # asked only of someone filling it in for another
     return {
         "reference": reference,
         "conversation_id": tracker.sender_id,
@@ -86,7 +89,7 @@ def build_referral(tracker: Tracker, reference: str) -> dict[str, Any]:
         "consent": bool(slot("consent")),
         "eligibility": eligibility,
         "patient": {
-            **{name: slot(name) for name in PATIENT_SLOTS},
+            **patient,
             "communication_needs": communication_needs(
                 slot("communication_needs"), slot("communication_needs_stated")
             ),

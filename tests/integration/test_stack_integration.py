@@ -464,6 +464,53 @@ def test_a_hearing_need_in_the_first_message_is_recorded_with_the_referral(stack
     assert needs == f"said at the start: {opening}"
 
 
+def test_someone_filling_it_in_for_a_relative_is_asked_who_they_are_and_it_is_stored(stack):
+    """ "I'm filling this in for my mum": her referral, with who filled it in asked once (a
+    blind usability tester's relative was never recorded)."""
+    opening = "I'm filling this in for my mum, her right knee is bad"
+    helper = "Tom Example, her son, 07700 900456"
+    # before the phone question's cue: this question asks for a phone number too
+    summary, *rest = TYPICAL.answers
+    answers = [summary, ("filling this in for someone else", helper), *rest]
+    say, asked = recorded(stack, "filled-in-by-her-son")
+    outcome = complete_referral(say, replace(TYPICAL, opening=opening, answers=answers))
+    assert outcome.completed, outcome
+    assert sum("filling this in for someone else" in reply for reply in asked) == 1
+    assert any(f"filled in by: {helper.lower()}" in reply for reply in asked)  # read back
+    assert stored_referral(stack, outcome.reference)["patient"]["completed_by"] == helper
+
+
+def test_two_body_areas_at_the_question_ask_which_and_the_choice_is_stored(stack):
+    """ "my neck and shoulder" was stored as the shoulder: now the patient chooses."""
+    sender = "two-body-areas"
+    seen: list[str] = []
+
+    def say(text: str) -> list[dict]:
+        if seen and "where is the problem" in seen[-1] and "more than one place" not in seen[-1]:
+            text = "my neck and my shoulder"  # the first time the question is asked
+        replies = stack.say(sender, text)
+        seen.append(texts(replies).lower())
+        return replies
+
+    neck = [(c, "my neck" if c == "where is the problem" else a) for c, a in TYPICAL.answers]
+    opening = "Hi, I'd like to refer myself please"
+    outcome = complete_referral(say, replace(TYPICAL, opening=opening, answers=neck))
+    assert outcome.completed, outcome
+    assert any("more than one place" in reply.lower() for reply in seen)
+    assert stored_referral(stack, outcome.reference)["problem"]["body_area"] == "neck"
+
+
+def test_a_gp_practice_given_with_the_date_of_birth_is_stored_and_not_asked(stack):
+    outcome, asked = refer_answering(
+        stack, "gp-with-birth-date", "date of birth", "2/11/1971, GP is Leek Health Centre"
+    )
+    assert outcome.completed, outcome
+    assert not any("gp practice (surgery)" in reply for reply in asked)
+    assert stored_referral(stack, outcome.reference)["eligibility"]["gp_practice"] == (
+        "Leek Health Centre"
+    )
+
+
 def at_the_first_read_back(stack, sender: str, *messages: str):
     """A `say` for complete_referral that sends `messages`, one by one, when the answers are
     first read back; and the list it fills: the read-back's replies, then each message's."""

@@ -250,7 +250,10 @@ def test_a_body_part_corrected_in_words_at_the_read_back_asks_the_new_parts_ques
         {"event": "user", "text": text},
     ]
     knee = {**ANSWERED, "body_area": "knee", "side": "left"}
-    tracker = make_tracker(knee, text, intent="inform", events=events)
+    # the NLU finds both parts named as body_area entities (a REST test caught "hip, not my
+    # knee" asked which of the two bothers most)
+    named = [{"entity": "body_area", "value": part} for part in ("hip", "knee") if part in text]
+    tracker = make_tracker(knee, text, intent="inform", events=events, entities=named)
     dispatcher = CollectingDispatcher()
     result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, DOMAIN))
     slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
