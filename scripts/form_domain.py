@@ -45,10 +45,10 @@ def form_domain(registry: dict[str, Any] | None = None) -> dict[str, Any]:
                     "type": "from_entity",
                     "entity": early["entity"],
                     "not_intent": list(form["not_said_in_passing"]),
-                    "conditions": [
-                        {"active_loop": None},
-                        *(_while_asking(slot) for slot in early["while_asking"]),
-                    ],
+                    # never outside the form: at the read-back "can it say neck and right
+                    # shoulder" changed the stored part with no check (a blind usability
+                    # test); before the form, the form's extract_<slot> reads the opening
+                    "conditions": [_while_asking(slot) for slot in early["while_asking"]],
                 }
             )
         mappings.append(

@@ -24,6 +24,7 @@ TRAINING_INPUTS = (
     "scripts/form_domain.py",
     "content/red_flags.yml",
     "content/red_flag_context.yml",
+    "content/intent_words.yml",
     "bot/data",
     "bot/nlu",
     "bot/red_flag_catalogue.py",
