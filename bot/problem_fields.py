@@ -53,15 +53,45 @@ def parse_pain_score(text: str) -> int | None:
     rather than having one picked for them."""
     if _RANGE.search(text):
         return None
-    scores = [_number(match.group(1)) for match in _SCORE.finditer(text)]
+    scores = [
+        _number(match.group(1))
+        for match in _SCORE.finditer(text)
+        if not _COUNTED.match(text, match.end())
+    ]
     if len(scores) != 1 or not 0 <= scores[0] <= 10 or scores[0] != int(scores[0]):
         return None
     return int(scores[0])
 
 
+# A number of tablets or of time after it is no score ("if I take two paracetamol": a blind
+# usability tester's answer was stored as pain 2/10).
+_COUNTED = re.compile(
+    r"\s*(?:of\s+)?(?:my\s+)?(?:paracetamol|ibuprofen|co-?codamol|codeine|naproxen|tramadol|"
+    r"tablets?|pills?|painkillers?|times?|hours?|hrs?|days?|nights?|weeks?|wks?|months?|years?|"
+    r"yrs?|minutes?|mins?|miles?|steps?|kids?|children)\b",
+    re.I,
+)
+_OUT_OF_TEN = re.compile(
+    rf"(?<![\d.\-])(\d{{1,2}}|{'|'.join(w for w in _NUMBER_WORDS if len(w) > 2)})"
+    r"\s*(?:/|out of|outta)\s*(?:10|ten)\b",
+    re.I,
+)
+
+
+def pain_score_out_of_ten(text: str) -> int | None:
+    """A score said as out of ten ("7/10", "about a seven out of ten") in a description, or
+    None: a bare number there is a count of days or tablets, not a score."""
+    found = [_number(match.group(1)) for match in _OUT_OF_TEN.finditer(text)]
+    if len(found) != 1 or not 0 <= found[0] <= 10 or found[0] != int(found[0]):
+        return None
+    return int(found[0])
+
+
 def several_pain_scores(text: str) -> bool:
-    """More than one 0-10 score in the words ("about a 6, goes up to 8 when it's bad")."""
-    return len(_SCORE.findall(text)) > 1 or bool(_RANGE.search(text))
+    """More than one 0-10 score in the words ("about a 6, goes up to 8 when it's bad"); a
+    count of tablets or of time is none."""
+    scores = [m for m in _SCORE.finditer(text) if not _COUNTED.match(text, m.end())]
+    return len(scores) > 1 or bool(_RANGE.search(text))
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,10 @@ class Duration:
     display: str
 
 
+_WEEKS_PREGNANT = re.compile(
+    r"\b\w+\s*(?:weeks?|wks?|months?)\s+(?:pregnant|gone|along|into (?:my|the) pregnancy)\b",
+    re.I,
+)
 _HALF_A_YEAR = re.compile(r"\b(?:a\s+)?half\s+(?:a\s+)?year\b", re.I)
 
 
@@ -77,6 +111,8 @@ def parse_duration(text: str, today: date | None = None) -> Duration | None:
     """A duration such as "3 months", "six weeks", "a fortnight", "2 yrs", "since March" or
     one told by a time of year or a day ("since Christmas", "from the summer", "since Monday")."""
     text = _HALF_A_YEAR.sub("6 months", text)  # "half a year" is not "a year"
+    # "20 weeks pregnant" is how far on a pregnancy is, not how long the problem has lasted
+    text = _WEEKS_PREGNANT.sub(" ", text)
     match = _DURATION.search(text)
     if match is None:
         today = today or date.today()
@@ -99,6 +135,7 @@ def the_one_duration(text: str, today: date | None = None) -> Duration | None:
     """The duration in words said in passing, or None when they hold two amounts of time
     ("I had a fall 3 years ago and it's been bad for 2 weeks": which one is how long the
     problem has lasted is for the patient to say, at its question)."""
+    text = _WEEKS_PREGNANT.sub(" ", text)
     if len(_DURATION.findall(text)) > 1:
         return None
     return parse_duration(text, today)
@@ -108,6 +145,7 @@ def the_longest_duration(text: str) -> Duration | None:
     """Of several amounts of time, the longest ("two years, worse for two months" is two
     years: how long the problem has lasted is at least as long as any part of it); None when
     the words hold fewer than two."""
+    text = _WEEKS_PREGNANT.sub(" ", text)
     found = [parse_duration(match.group(0)) for match in _DURATION.finditer(text)]
     found = [duration for duration in found if duration is not None]
     return max(found, key=lambda duration: duration.days) if len(found) > 1 else None

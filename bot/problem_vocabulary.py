@@ -52,9 +52,27 @@ def ids_named_apart(section: str, lowered: str) -> set[str]:
     return named
 
 
+# "back" that is no body part: "the clocks went back", "back to work", "get back to".
+_BACK_NOT_A_PART = re.compile(
+    r"\b(?:went|go|goes|going|gone|came|come|comes|coming|get|gets|getting|got|put|bring|"
+    r"brought|call|ring|rang|called|look|looking|looked|way|turn|turned|set|give|gave|hold|"
+    r"held|write|wrote|move|moved|moving|fight|fought|cut|pay|paid|bounce|bounced|sent|send)"
+    r"\s+back\b|\bback\s+(?:to|in|then|home|on|from|later|again|into)\b"
+)
+
+
 def areas_named(text: str) -> set[str]:
-    """The body areas a message names ("my neck and shoulder": neck and shoulder)."""
-    return ids_named_apart("body_areas", normalised(text)) - {"several"}
+    """The body areas a message names ("my neck and shoulder": neck and shoulder); "back"
+    only as a body part ("left knee, since the clocks went back" is the knee alone)."""
+    lowered = _BACK_NOT_A_PART.sub(" ", normalised(text))
+    return ids_named_apart("body_areas", lowered) - {"several"}
+
+
+def area_named(text: str) -> str | None:
+    """The body area an answer names: the one part named ("left knee, since the clocks went
+    back" is the knee), or its id, label or "several" words; None when it names none."""
+    named = areas_named(button_value(text) or text)
+    return named.pop() if len(named) == 1 else match("body_areas", text)
 
 
 def side_named(text: str) -> str | None:
@@ -171,8 +189,10 @@ def match_work_status(text: str) -> str | None:
         if lowered in (status, status.replace("_", " "), label.lower()):
             return status
     whole = load("problem_vocabulary").get("work_status_whole_answers") or {}
+    first = re.split(r"[,;:.!\u2013\u2014-]", lowered, maxsplit=1)[0]
     for status, answers in whole.items():
-        if lowered.strip(" .!") in answers:
+        # the whole answer, or its first part ("struggling, I'm an admin assistant")
+        if lowered.strip(" .!") in answers or first.strip() in answers:
             return status
     found = match("work_status_words", said)
     if found == "working":

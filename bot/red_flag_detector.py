@@ -35,6 +35,9 @@ SOMEONE_ELSE_LEVELS = ("emergency", "urgent")
 PRESENT_WORDS = {
     "is", "are", "'re", "has", "can't", "cant", "cannot", "won't", "wont", "isn't",
     "doesn't", "says", "keeps", "now",
+    # "won't"/"can't" as the tokenizer splits them ("wo" "n't", "ca" "n't"): a carer typing
+    # about someone with them now ("he won't wake up properly")
+    "wo", "ca", "today", "tonight", "currently",
 }  # fmt: skip
 # A present tense that says a mention is happening now, not a denial ("isn't a problem").
 NOW_VERBS = {"is", "are", "'re", "has", "keeps", "feels", "looks"}
@@ -209,8 +212,16 @@ def as_the_patient(text: str) -> str:
 
 
 def _is_or_has(doc: Doc, i: int) -> bool:
-    """ "'s" meaning is or has ("she's been", "he's got"), not a possessive ("nan's vision")."""
+    """ "'s" meaning is or has ("she's been", "he's got"), not a possessive ("nan's vision");
+    after he, she or it, also before a verb in -ing ("shes gasping", typed without the
+    apostrophe); and "have" before "gone", "been"... ("her lips have gone blue"), not "had to
+    have surgery" or "have a sore wrist"."""
     following = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    before = doc[i - 1].lower_ if i > 0 else ""
+    if doc[i].lower_ == "have":
+        return following in S_PRESENT_NEXT
+    if doc[i].lower_ in ("'s", "s") and before in ("he", "she", "it"):
+        return following in S_PRESENT_NEXT or following.endswith("ing")
     return doc[i].lower_ == "'s" and following in S_PRESENT_NEXT
 
 

@@ -15,6 +15,7 @@ from bot.actions.changes import (
     is_a_change_list_title,
     read_back_change,
 )
+from bot.actions.opening import need_events, stated_needs
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
@@ -142,6 +143,14 @@ class ActionNotUnderstood(Action):
             if chosen is not None:
                 return chosen
         text = tracker.latest_message.get("text") or ""
+        needs = stated_needs(text) if tracker.get_slot("consent") is None else []
+        if needs:
+            # "I'm filling this in for my mum" typed after the widget's greeting, at consent:
+            # its note, kept as at the opening, then the question again (the every-button test
+            # got "did not understand")
+            for need in needs:
+                dispatcher.utter_message(response=f"utter_opening_need_{need}")
+            return [*need_events(text, needs), *asked_again(tracker, question)]
         if question == ANOTHER_PROBLEM and ids_named("body_areas", normalised(text)):
             # "yes my knee as well" (not read as yes): the new problem, with that part
             return [FollowupAction("action_start_another_problem")]

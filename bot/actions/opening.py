@@ -39,6 +39,18 @@ def greet(dispatcher: CollectingDispatcher, text: str) -> list[str]:
     return needs
 
 
+def need_events(said: str, needs: list[str]) -> list[dict[str, Any]]:
+    """What the needs stated keep for the referral: the words of a communication need (staff
+    see how the patient first put it); that someone is filling it in for another (the form
+    asks who)."""
+    events = []
+    if set(needs) & COMMUNICATION_NEEDS:
+        events.append(SlotSet("communication_needs_stated", " ".join(said.split())[:300]))
+    if "someone_else" in needs:
+        events.append(SlotSet("filled_in_for_someone_else", True))
+    return events
+
+
 class ActionGreet(Action):
     """The introduction, then a note for each need the opening message stated."""
 
@@ -50,12 +62,4 @@ class ActionGreet(Action):
     ) -> list[dict[str, Any]]:
         text = tracker.latest_message.get("text") or ""
         said = "" if text.startswith("/") else text
-        needs = set(greet(dispatcher, said))
-        events = []
-        if needs & COMMUNICATION_NEEDS:
-            # kept for the referral: staff see how the patient first put it
-            events.append(SlotSet("communication_needs_stated", " ".join(said.split())[:300]))
-        if "someone_else" in needs:
-            # the form asks who is filling it in (their name, how they know the patient)
-            events.append(SlotSet("filled_in_for_someone_else", True))
-        return events
+        return need_events(said, greet(dispatcher, said))

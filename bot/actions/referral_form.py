@@ -49,9 +49,15 @@ from bot.dialogue.screening import (
 )
 from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
-from bot.problem_fields import several_pain_scores, the_longest_duration, the_one_duration
+from bot.problem_fields import (
+    pain_score_out_of_ten,
+    several_pain_scores,
+    the_longest_duration,
+    the_one_duration,
+)
 from bot.problem_vocabulary import (
     CONTACT_WORDS,
+    area_named,
     areas_named,
     body_area_has_side,
     body_area_label,
@@ -215,7 +221,7 @@ def side_with_area(text: str) -> str | None:
 def one_area_said(text: str) -> str | None:
     """The body area a description names, when it names only one: "my neck and shoulder"
     is asked which bothers the patient most, not stored as one of them."""
-    return match("body_areas", text) if len(areas_named(text)) <= 1 else None
+    return area_named(text) if len(areas_named(text)) <= 1 else None
 
 
 # The questions asked before the GP practice's: a practice named with their answer is taken.
@@ -432,6 +438,19 @@ class ValidateReferralForm(FormValidationAction):
         """The body area told before the form started, also when that message got a red-flag
         check question (the slot mapping skips such a message; after "No" it was lost)."""
         return said_in_passing(tracker, "body_area", one_area_said)
+
+    async def extract_pain_score(self, dispatcher, tracker, domain) -> Slots:
+        """The pain score told before its question as out of ten ("7/10")."""
+
+        def read(text: str) -> str | None:
+            score = pain_score_out_of_ten(text)
+            return None if score is None else str(score)
+
+        return said_in_passing(tracker, "pain_score", read)
+
+    async def extract_postcode(self, dispatcher, tracker, domain) -> Slots:
+        """The postcode told before the form started ("I'm in ST4 6QG, my knee ...")."""
+        return said_in_passing(tracker, "postcode", normalise_postcode)
 
     async def extract_duration(self, dispatcher, tracker, domain) -> Slots:
         """How long, told before the form started (as for the body area); or in the answer to

@@ -27,7 +27,7 @@ from typing import Any
 from bot.contact_fields import parse_email, parse_nhs_number, parse_uk_phone
 from bot.problem_fields import names_a_time_unit, parse_duration, parse_pain_score
 from bot.problem_vocabulary import (
-    match,
+    area_named,
     match_work_status,
     onset_answer,
     parse_contact_permission,
@@ -144,7 +144,7 @@ ANSWERS: dict[str, Answer] = {
     "gp_practice": Answer(None, "utter_invalid_gp_practice"),
     "already_under_service": Answer(None, "utter_please_yes_no"),
     # the problem
-    "body_area": Answer(lambda text: match("body_areas", text), "utter_invalid_body_area"),
+    "body_area": Answer(area_named, "utter_invalid_body_area"),
     "side": Answer(side_named, "utter_invalid_side"),
     "pregnancy_pelvic_pain": Answer(None, "utter_please_yes_no"),
     "red_flag_screening": Answer(None, "utter_screening_yes_no"),

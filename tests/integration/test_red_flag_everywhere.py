@@ -53,6 +53,7 @@ CUES = {
     "email": "what is your email address",
     "contact_permissions": "voicemail, or send you text",
     "communication_needs": "help to talk with us",
+    "completed_by": "filling this in for someone else",
 }
 # A knee patient with a postcode outside the area (a practice found or not) is asked side
 # and gp_in_area; a back patient is asked the pregnancy question and has red-flag screening
@@ -130,10 +131,15 @@ CHANGING_EMAIL = replace(
 )
 
 
+# Who is filling it in is asked only of someone filling it in for another person.
+FOR_HIS_MUM = replace(KNEE_BORDER, opening="I'm filling this in for my mum")
+
+
 @pytest.mark.parametrize("slot", [s for s in FORM_SLOTS])
 def test_a_red_flag_given_as_the_answer_to_each_question_escalates_and_is_not_stored(stack, slot):
     persona = BACK if slot in ("pregnancy_pelvic_pain", "red_flag_screening") else KNEE_BORDER
     persona = CHANGING_EMAIL if slot == "email" else persona
+    persona = FOR_HIS_MUM if slot == "completed_by" else persona
     sender = f"everywhere-{slot}"
     replies = talk_until(stack, sender, persona, lambda r: asked(r, slot))
     assert_escalates_and_fills_nothing(stack, sender, replies)

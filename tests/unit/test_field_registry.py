@@ -32,7 +32,12 @@ def test_every_field_and_everything_a_change_clears_is_a_slot_of_the_domain():
 
 def test_the_stored_referral_holds_each_sections_fields_in_the_registrys_order():
     referral = build_referral(make_tracker(COMPLETE), "MIS-TEST-0001")
-    assert tuple(referral["patient"]) == section_fields("patient")
+    # who filled it in is there only when someone did it for the patient
+    own = tuple(name for name in section_fields("patient") if name != "completed_by")
+    assert tuple(referral["patient"]) == own
+    helped = {**COMPLETE, "filled_in_for_someone_else": True, "completed_by": "Tom, her son"}
+    referral_for = build_referral(make_tracker(helped), "MIS-TEST-0002")
+    assert tuple(referral_for["patient"]) == section_fields("patient")
     assert tuple(referral["problem"]) == section_fields("problem")
     derived = ("area", "pregnancy_pelvic_pain")  # worked out, not asked
     assert tuple(referral["eligibility"]) == (*section_fields("eligibility"), *derived)

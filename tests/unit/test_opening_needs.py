@@ -84,3 +84,27 @@ def test_filling_it_in_for_someone_else_is_recorded_so_the_form_asks_who_is():
     tracker = make_tracker({}, "I'm filling this in for my mum", intent="greet")
     events = asyncio.run(ActionGreet().run(CollectingDispatcher(), tracker, {}))
     assert [(e["name"], e["value"]) for e in events] == [("filled_in_for_someone_else", True)]
+
+
+def test_a_need_typed_at_the_consent_question_gets_its_note_and_consent_is_asked_again():
+    """In the widget the greeting comes first: "I'm filling this in for my mum" typed at the
+    consent question got "did not understand" (the every-button browser test)."""
+    from bot.actions.digressions import ActionNotUnderstood
+
+    text = "I'm filling this in for my mum"
+    events = [
+        {"event": "action", "name": "utter_ask_consent"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker({}, text, intent="nlu_fallback", events=events)
+    tracker.active_loop = {}  # before consent, no form
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionNotUnderstood().run(dispatcher, tracker, {}))
+    said = [m.get("response") for m in dispatcher.messages]
+    assert said[0] == "utter_opening_need_someone_else" and "utter_default" not in said
+    assert {"event": "followup", "name": "utter_ask_consent"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in result
+    ]
+    slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert slots["filled_in_for_someone_else"] is True

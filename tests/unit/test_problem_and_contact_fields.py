@@ -323,3 +323,30 @@ def test_not_to_hand_words_are_for_the_nhs_number_only():
 
     assert parse_nhs_number("I can't find it").problem == "not_known"
     assert not is_declined("I can't find it easy to read small print")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        # a blind usability test: the pregnancy was stored as how long the wrist had hurt
+        ("wrist pain about a month, I'm 20 weeks pregnant", "1 month"),
+        ("I am 20 weeks pregnant and my wrist tingles", None),
+    ],
+)
+def test_weeks_pregnant_is_not_how_long_the_problem_has_lasted(typed, stored):
+    from bot.problem_fields import the_one_duration
+
+    found = the_one_duration(typed)
+    assert (found.display if found else None) == stored
+
+
+@pytest.mark.parametrize(
+    ("typed", "score"),
+    [
+        ("sleep is ok if I take two paracetamol", None),  # stored as pain 2/10 (blind test)
+        ("about a 5, took two paracetamol this morning", 5),
+        ("5 most days", 5),
+    ],
+)
+def test_a_count_of_tablets_or_time_is_not_a_pain_score(typed, score):
+    assert parse_pain_score(typed) == score

@@ -764,3 +764,45 @@ def test_an_overdose_or_a_plan_told_with_painkillers_is_raised_at_once(text):
     unsure = Assessment("mental_health_crisis", 0.6, "ask")
     assert decide(default_detector(), text, unsure)[0] == ["mental_health_crisis"]
     assert "mental_health_crisis" in flags(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        # carers typing now for someone with them, no "for my ..." words (hold-out AX misses,
+        # read after its first score)
+        ("her lips have gone blue and shes gasping", "breathless"),
+        ("he collapsed in the garden and wont wake up properly", "other_emergency"),
+        ("my husband can't put any weight on his ankle and it looks bent", "fracture_trauma"),
+    ],
+)
+def test_someone_elses_emergency_happening_now_is_raised(text, flag):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my mate pissed himself when his back went and had to have surgery, thats not me",
+        "my nan had temple arteritis and lost the sight in one eye, i'm 34 with a sore wrist",
+    ],
+)
+def test_someone_elses_past_is_still_not_raised(text):
+    assert flags(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no thoughts of harming myself mood is ok its the hip that gets me down",
+        "I don't have any thoughts of harming myself, mood's fine, just fed up with my hip",
+    ],
+)
+def test_a_plain_denial_of_thoughts_of_self_harm_is_not_even_asked(text):
+    result = default_detector().analyse(text)
+    assert result.hits == [] and result.unsure == []
+
+
+def test_not_trusting_myself_not_to_hurt_myself_still_asks_at_least():
+    result = default_detector().analyse("I don't trust myself not to hurt myself tonight")
+    assert "mental_health_crisis" in [h.id for h in [*result.hits, *result.unsure]]

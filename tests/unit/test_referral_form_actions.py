@@ -1238,3 +1238,39 @@ def test_a_gp_practice_given_with_an_earlier_answer_is_taken(asked, text, practi
     else:
         slots = FORM.validate_gp_practice(found["gp_practice"], CollectingDispatcher(), tracker, {})
         assert slots["gp_practice"] == practice and slots["gp_ods_code"]
+
+
+@pytest.mark.parametrize(
+    ("opening", "slot", "value"),
+    [
+        ("knee pain, about 7/10, for 3 weeks", "pain_score", "7"),
+        ("my knee has hurt for 3 weeks, I take 2 paracetamol", "pain_score", None),
+        ("I live at ST4 6QG and my back hurts", "postcode", "ST4 6QG"),
+    ],
+)
+def test_a_pain_score_out_of_ten_and_a_postcode_in_the_opening_are_read_when_the_form_starts(
+    opening, slot, value
+):
+    tracker = opening_tracker(opening)
+    extract = getattr(FORM, f"extract_{slot}")
+    assert asyncio.run(extract(CollectingDispatcher(), tracker, {})) == (
+        {slot: value} if value else {}
+    )
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "stored"),
+    [
+        # a blind usability test (third): each was looped on or stored wrongly
+        ("body_area", "left knee mainly, started since the clocks went back", "knee"),
+        ("work_status", "warehouse, I still work but is hard", "at_risk"),
+        ("work_status", "struggling, I'm an admin assistant", "at_risk"),
+        ("work_status", "teacher, it's fine at work", "working"),
+        ("work_status", "retired but struggling with the pain", "retired"),
+        ("onset", "overuse, not an accident", "gradual"),
+        ("onset", "no, it wasn't an injury, he just overdid it", "gradual"),
+    ],
+)
+def test_answers_in_the_patients_words_from_the_third_usability_test(slot, text, stored):
+    result, said = answer(slot, text)
+    assert result[slot] == stored and said == []
