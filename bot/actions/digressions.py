@@ -16,7 +16,7 @@ from bot.actions.changes import (
     read_back_change,
 )
 from bot.actions.opening import need_events, stated_needs
-from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS
+from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS, a_no_to_the_check, no_to_the_check
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
 from bot.dialogue.answer_or_request import (
@@ -142,6 +142,9 @@ class ActionNotUnderstood(Action):
             chosen = await change_list_choice(dispatcher, tracker, domain)
             if chosen is not None:
                 return chosen
+        if a_no_to_the_check(tracker):
+            # "no, only if she rolls onto that side" to a check question: its No
+            return await no_to_the_check(dispatcher, tracker, domain)
         text = tracker.latest_message.get("text") or ""
         needs = stated_needs(text) if tracker.get_slot("consent") is None else []
         if needs:

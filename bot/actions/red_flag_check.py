@@ -17,6 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.opening import greet
 from bot.actions.repeated_answer import as_answer
+from bot.contact_fields import parse_yes_no
+from bot.dialogue.corrections import last_bot_action
 from bot.dialogue.digression_answers import ANSWER_ACTION
 from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
@@ -94,6 +96,10 @@ class ActionAskRedFlagCheck(Action):
         flag = flag_to_check(tracker)
         if flag.id in (tracker.get_slot(DENIED_SLOT) or []):
             return await self.already_denied(dispatcher, tracker, domain)
+        if tracker.get_slot(CHECK_SLOT) == flag.id and a_no_to_the_check(tracker):
+            # "no! just the normal dose, two tablets" to "...taken too many tablets?": its
+            # words raise the same check again, but it answers it (a blind usability test)
+            return await no_to_the_check(dispatcher, tracker, domain)
         question = flag.check_question or catalogue().flags["other_emergency"].check_question
         dispatcher.utter_message(response="utter_red_flag_check", question=question)
         dispatcher.utter_message(
@@ -135,6 +141,24 @@ class ActionConfirmRedFlagCheck(Action):
             SlotSet(CHECK_SLOT, None),
             *[SlotSet(name, value) for name, value in slots.items()],
         ]
+
+
+def a_no_to_the_check(tracker: Tracker) -> bool:
+    """The message answers the open check question with a no and more words ("no, only if
+    she rolls onto that side"): the check question was the bot's last question."""
+    if last_bot_action(tracker.events) != ASK_ACTION or not tracker.get_slot(CHECK_SLOT):
+        return False
+    return parse_yes_no(tracker.latest_message.get("text") or "") is False
+
+
+async def no_to_the_check(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """As a tapped No: the check cleared, and the form (when one was open) goes on."""
+    events = await ActionClearRedFlagCheck().run(dispatcher, tracker, domain)
+    if tracker.active_loop.get("name") and not any(e.get("event") == "followup" for e in events):
+        events.append(FollowupAction("referral_form"))
+    return events
 
 
 class ActionClearRedFlagCheck(Action):

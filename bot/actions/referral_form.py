@@ -790,7 +790,8 @@ class ValidateReferralForm(FormValidationAction):
         if next_screening_question(area, answers, age) is not None:
             return {"red_flag_screening": None, "screening_answers": answers}
         if area in SAFETY_NET_AREAS:
-            dispatcher.utter_message(response="utter_back_pain_safety_net")
+            several = "_several" if area == "several" else ""
+            dispatcher.utter_message(response=f"utter_back_pain_safety_net{several}")
         return {"red_flag_screening": SCREENING_DONE, "screening_answers": answers}
 
     # --- personal details -----------------------------------------------------------

@@ -187,7 +187,11 @@ class ActionSubmitReferral(Action):
             dispatcher.utter_message(response="utter_referral_submitted", reference=reference)
         else:
             dispatcher.utter_message(response="utter_referral_queued", reference=reference)
-        dispatcher.utter_message(response="utter_what_happens_next", phone=service_phone())
+        needs = communication_needs(
+            tracker.get_slot("communication_needs"), tracker.get_slot("communication_needs_stated")
+        )
+        with_needs = "_with_needs" if needs not in (None, "none", NOT_GIVEN) else ""
+        dispatcher.utter_message(response=f"utter_what_happens_next{with_needs}")
         state = "submitted" if status == outbox.DELIVERED else "queued"
         dispatcher.utter_message(
             json_message={"referral": {"reference": reference, "status": state}}

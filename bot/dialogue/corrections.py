@@ -232,7 +232,14 @@ def _value_for(field: str, text: str) -> str | None:
         if found and found.group(1).lower() != found.group(2).lower():
             return found.group(1).lower()
     if field == "communication_needs":
-        # the need in the patient's own words ("I'm deaf, I can't take phone calls")
+        # the need in the patient's own words ("I'm deaf, I can't take phone calls"): the
+        # sentence that names it, not the rest ("tried so far should say paracetamol. And
+        # I'm deaf in one ear" was stored whole in a blind usability test)
+        field_of, words, _ = _read_back_vocabulary()
+        for sentence in re.split(r"(?<=[.;!?])\s+", " ".join(text.split())):
+            found = words.search(normalised(sentence))
+            if found and field_of.get(found.group(0)) == "communication_needs":
+                return re.sub(r"^(?:and|also|oh|plus)\b[\s,]*", "", sentence, flags=re.I) or None
         return " ".join(text.split()) or None
     if field != "address_line1":
         return text if _has_value(field, text) else None

@@ -283,3 +283,16 @@ def test_on_the_kiosk_a_crisis_gets_its_own_kiosk_advice_with_the_samaritans_num
     said = dispatcher.messages[0]["text"]
     assert said == flag.kiosk_advice
     assert "member of staff" in said and "116 123" in said and "999" not in said
+
+
+def test_several_areas_get_the_safety_net_advice_for_if_the_back_is_one_of_them():
+    """A neck-and-shoulder patient who chose Several areas was told "about back pain"."""
+    answers: dict[str, str] = {}
+    for _ in catalogue().screening_for("several"):
+        slots = {**screening_slots(answers), "body_area": "several"}
+        tracker = make_tracker(slots, text="no", intent="deny")
+        result, dispatcher = validate(tracker, "no")
+        answers = result["screening_answers"]
+        if result["red_flag_screening"] == SCREENING_DONE:
+            break
+    assert dispatcher.messages[-1]["response"] == "utter_back_pain_safety_net_several"

@@ -132,6 +132,23 @@ def test_with_intake_up_the_referral_is_sent_at_once_and_the_outbox_forgets_its_
     assert (row["status"], row["attempts"], row["body"]) == ("delivered", 1, None)
 
 
+@pytest.mark.parametrize(
+    "slots",
+    [
+        {"communication_needs": "deaf in one ear, please text"},
+        {"communication_needs_stated": "Hi, I'm deaf so no phone calls please"},
+    ],
+)
+def test_a_patient_who_told_us_of_a_need_to_talk_with_us_is_not_told_it_will_be_by_phone(
+    intake, slots
+):
+    """A deaf tester was told "they will contact you, usually by phone"."""
+    intake.start()
+    messages, _ = submit(slots)
+    said = [m.get("response") for m in messages]
+    assert "utter_what_happens_next_with_needs" in said and "utter_what_happens_next" not in said
+
+
 def test_with_intake_down_the_patient_is_told_it_is_safe_and_queued(intake, tmp_path):
     messages, events = submit()
     queued = marker(messages)

@@ -384,3 +384,43 @@ def test_no_to_a_check_takes_no_answer_the_validator_refuses_or_a_yes_no_would_m
     messages, slots = no_to_a_check_in_the_form(requested, raised_by)
     assert [m.get("response") for m in messages] == ["utter_red_flag_check_cleared"]
     assert requested not in slots or slots[requested] is None
+
+
+def a_no_with_words(text: str, intent: str) -> Tracker:
+    """Mid-form, the crisis check question asked, then "no" with more words."""
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": "pain_score"},
+        {"event": "user", "text": "about a 5, took two paracetamol this morning"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "mental_health_crisis"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    slots = {"requested_slot": "pain_score", "red_flag_check": "mental_health_crisis"}
+    entities = [{"entity": "red_flag_check", "value": "mental_health_crisis"}]
+    return tracker_with(events, slots, intent=intent, entities=entities, text=text)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "action"),
+    [
+        # a blind usability test: each got "did not understand" or the same question again
+        ("no! just the normal dose, two tablets", "red_flag_check", ActionAskRedFlagCheck),
+        ("no, only if she rolls onto that side", "nlu_fallback", None),
+    ],
+)
+def test_a_no_with_more_words_to_the_check_question_is_its_no(text, intent, action):
+    from bot.actions.digressions import ActionNotUnderstood
+
+    messages, events = run((action or ActionNotUnderstood)(), a_no_with_words(text, intent))
+    assert messages[0]["response"] == "utter_red_flag_check_cleared"
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["red_flag_checks_denied"] == ["mental_health_crisis"]
+    assert {"event": "followup", "name": "referral_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in events
+    ]
+
+
+def test_words_that_raise_the_check_without_a_no_ask_it_as_before():
+    messages, _ = run(ActionAskRedFlagCheck(), a_no_with_words("I took two more", "red_flag_check"))
+    assert messages[0]["response"] == "utter_red_flag_check"

@@ -457,6 +457,11 @@ def test_an_answer_said_to_be_wrong_at_the_read_back_without_a_new_value_is_aske
         # a need told at the read-back (a blind usability tester's was not understood)
         ("deaf, can't take phone calls", "communication_needs", "deaf, can't take phone calls"),
         ("I need a Polish interpreter", "communication_needs", "I need a Polish interpreter"),
+        (
+            "nearly, tried so far should also say paracetamol. And I'm deaf in one ear",
+            "communication_needs",
+            "I'm deaf in one ear",
+        ),
     ],
 )  # fmt: skip
 def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
