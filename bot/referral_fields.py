@@ -166,6 +166,7 @@ _GP_SAID = re.compile(
     r"(?:(?:my )?(?:gp|doctor|doctors|doctor's|gp's)(?: surgery| practice)? (?:is at|is with|is)|"
     r"(?:my )?(?:surgery|gp surgery|gp practice|medical centre|health centre) is|"
     r"(?:i'm|im|i am|we're|we are) registered (?:at|with)|(?:i'm|im|i am) (?:at|with)|"
+    r"(?:i|we) (?:go|goes|normally go|usually go) to|"
     r"my (?:gp|surgery)(?: practice)?:)\s+",
     re.I,
 )
@@ -197,11 +198,32 @@ def address_said_in_passing(text: str) -> str | None:
     return None
 
 
-def gp_practice_words_in_passing(text: str) -> str | None:
+def address_with_the_birth_date(text: str) -> str | None:
+    """The first line of an address given, with its postcode, after the date of birth ("her
+    birthday is 12/08/1948, she lives at 3 Sample Close, Rugeley WS15 2XY"), or None."""
+    dated = _DATE_IN_TEXT.search(text)
+    if dated is None or _POSTCODE_IN_TEXT.search(text[dated.end() :]) is None:
+        return None
+    rest = re.sub(r"^[\s,.;:-]*(?:and\s+)?", "", text[dated.end() :])
+    return first_address_line(rest)
+
+
+# The same said by a relative typing for the patient: "her GP is", "she goes to".
+_THEIR_GP_SAID = re.compile(
+    r"\b(?:(?:his|her|their) (?:gp|doctor|doctors|doctor's|gp's|surgery)(?: surgery| practice)? "
+    r"(?:is at|is with|is)|(?:she|he|they)(?:'s| is| are|'re) (?:registered )?(?:at|with)|"
+    r"(?:she|he|they) (?:goes|go|normally goes|usually goes) to)\s+",
+    re.I,
+)
+
+
+def gp_practice_words_in_passing(text: str, for_someone_else: bool = False) -> str | None:
     """The words naming the patient's GP practice after "my GP is", "I'm registered at" and
-    the like, up to the end of the clause, or None; the caller looks them up in the list."""
+    the like (with `for_someone_else`, also "her GP is", "she goes to"), up to the end of the
+    clause, or None; the caller looks them up in the list."""
     said = text.replace("\u2019", "'")
-    for cue in _GP_SAID.finditer(said):
+    cues = [*_GP_SAID.finditer(said), *(_THEIR_GP_SAID.finditer(said) if for_someone_else else [])]
+    for cue in sorted(cues, key=lambda found: found.start()):
         words = _CLAUSE_END.split(said[cue.end() :], maxsplit=1)[0].strip(" ,:-")
         if words and _PRACTICE_WORDS.search(words):
             return words

@@ -74,6 +74,7 @@ from bot.problem_vocabulary import (
 )
 from bot.referral_fields import (
     address_said_in_passing,
+    address_with_the_birth_date,
     age_on,
     age_today,
     date_of_birth_said_in_passing,
@@ -226,6 +227,20 @@ def one_area_said(text: str) -> str | None:
 
 # The questions asked before the GP practice's: a practice named with their answer is taken.
 _ASKED_BEFORE_THE_GP = ("date_of_birth", "postcode")
+
+
+def with_an_earlier_answer(
+    tracker: Tracker, slot: str, asked: tuple[str, ...], read: Callable[[str], str | None]
+) -> Slots | None:
+    """The slot from the answer to a question asked before its own (the GP practice or the
+    address typed with the date of birth): {} when it gives none; None when no such question
+    is open now."""
+    if tracker.get_slot("requested_slot") not in asked or tracker.get_slot(slot) is not None:
+        return None
+    if read_as_a_red_flag(tracker):
+        return {}
+    value = read(tracker.latest_message.get("text") or "")
+    return {slot: value} if value else {}
 
 
 def said_in_passing(tracker: Tracker, slot: str, read: Callable[[str], str | None]) -> Slots:
@@ -490,6 +505,12 @@ class ValidateReferralForm(FormValidationAction):
     async def extract_address_line1(self, dispatcher, tracker, domain) -> Slots:
         """The first line of the address told before its question ("I live at 12 Example
         Road, ST4 8AA"); its validator checks it as it checks an answer."""
+        # "her birthday is 12/08/1948, she lives at 3 Sample Close, Rugeley WS15 2XY"
+        earlier = with_an_earlier_answer(
+            tracker, "address_line1", ("date_of_birth",), address_with_the_birth_date
+        )
+        if earlier is not None:
+            return earlier
         return said_in_passing(tracker, "address_line1", address_said_in_passing)
 
     async def extract_gp_practice(self, dispatcher, tracker, domain) -> Slots:
@@ -498,19 +519,14 @@ class ValidateReferralForm(FormValidationAction):
         "Did you mean ...?" and "keep what I typed" can follow."""
 
         def read(text: str) -> str | None:
-            words = gp_practice_words_in_passing(text)
+            # a relative typing for the patient: "she goes to the surgery on Church Street"
+            for_them = bool(tracker.get_slot("filled_in_for_someone_else"))
+            words = gp_practice_words_in_passing(text, for_them)
             return words if words and gp_practices.find(words) is not None else None
 
-        asked = tracker.get_slot("requested_slot")
-        if (
-            asked in _ASKED_BEFORE_THE_GP
-            and tracker.get_slot("gp_practice") is None
-            and not read_as_a_red_flag(tracker)
-        ):
-            # "12/03/1970, GP is Leek Health Centre": given with an answer asked before it
-            words = read(tracker.latest_message.get("text") or "")
-            return {"gp_practice": words} if words else {}
-        return said_in_passing(tracker, "gp_practice", read)
+        # "12/03/1970, GP is Leek Health Centre": given with an answer asked before it
+        earlier = with_an_earlier_answer(tracker, "gp_practice", _ASKED_BEFORE_THE_GP, read)
+        return earlier if earlier is not None else said_in_passing(tracker, "gp_practice", read)
 
     async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:
         """The job told before the work question, after "I work as a" and the like."""

@@ -1274,3 +1274,23 @@ def test_a_pain_score_out_of_ten_and_a_postcode_in_the_opening_are_read_when_the
 def test_answers_in_the_patients_words_from_the_third_usability_test(slot, text, stored):
     result, said = answer(slot, text)
     assert result[slot] == stored and said == []
+
+
+def test_a_relatives_date_of_birth_address_and_practice_in_one_message_are_all_taken():
+    """A blind usability tester typed all three at the date-of-birth question; the address
+    line and the practice were asked again."""
+    text = (
+        "her birthday is 12/08/1948, she lives at 3 Sample Close, Rugeley WS15 2XY and she "
+        "goes to the surgery on Church Street in Rugeley"
+    )
+    slots = {"requested_slot": "date_of_birth", "filled_in_for_someone_else": True}
+    tracker = make_tracker(slots, text)
+    dispatcher = CollectingDispatcher()
+    address = asyncio.run(FORM.extract_address_line1(dispatcher, tracker, {}))
+    assert address == {"address_line1": "3 Sample Close"}
+    found = asyncio.run(FORM.extract_gp_practice(dispatcher, tracker, {}))
+    stored = FORM.validate_gp_practice(found["gp_practice"], dispatcher, tracker, {})
+    assert stored["gp_practice"] == "Aelfgar Surgery"
+    # typed by the patient about someone else, her practice is not theirs
+    own = make_tracker({"requested_slot": "date_of_birth"}, text)
+    assert asyncio.run(FORM.extract_gp_practice(dispatcher, own, {})) == {}
