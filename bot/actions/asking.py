@@ -125,3 +125,22 @@ class AskPhone(Action):
         else:
             dispatcher.utter_message(response="utter_ask_phone")
         return []
+
+
+class AskCommunicationNeeds(Action):
+    """`action_ask_communication_needs`: the question; or, when the first message stated a
+    need (a language, deafness), that need quoted and only anything more asked: "yes, like I
+    say at start" was the answer of a tester asked again as if never told."""
+
+    def name(self) -> str:
+        return "action_ask_communication_needs"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        stated = tracker.get_slot("communication_needs_stated")
+        if stated:
+            dispatcher.utter_message(response="utter_ask_communication_needs_stated", said=stated)
+        else:
+            dispatcher.utter_message(response="utter_ask_communication_needs")
+        return []

@@ -96,6 +96,9 @@ ONSETS = list(MEANING["onset"])
 WORK = list(MEANING["work_status"])
 
 
+DEAF = "I'm deaf, please text me"
+
+
 @dataclass
 class Plan:
     """One conversation: the body area of each referral, the contact permission, the read-back
@@ -128,11 +131,13 @@ PLANS = [
         ],
         no_email=True,
     ),
+    # A need stated first: quoted at "help to talk with us", whose button is "Nothing else".
     Plan(
         ["Hip", "Knee"],
         "Texts only",
         ["Email", "How it started", "How long", "Pain score", "Effect on daily life"],
         no_nhs_number=True,
+        opening=DEAF,
     ),  # fmt: skip
     # "The problem" changes the first referral's "Knee" to "Wrist or hand".
     # Filled in for someone else: who is filling it in is asked ("I'd rather not say"), and
@@ -261,7 +266,8 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
         elif "voicemail, or send you text" in question:
             walk.act(f"tap:{plan.contact}")
         elif "help to talk with us" in question:
-            walk.act("tap:No help needed")
+            stated = "Nothing else" in buttons  # the need told first is quoted
+            walk.act("tap:Nothing else" if stated else "tap:No help needed")
         elif "filling this in for someone else" in question:
             walk.act("tap:I'd rather not say")
         elif "different muscle, bone or joint problem" in question:
@@ -319,7 +325,8 @@ def test_every_button_of_a_full_referral_is_taken_and_stored_as_it_means(new_pag
             for key in ("nhs_number", "email"):
                 if key in expected and patient[key] != expected[key]:
                     found.append(f"{reference} {key}: {patient[key]!r}")
-            if patient["communication_needs"] != "none":
+            needs = f"said at the start: {plan.opening}" if plan.opening == DEAF else "none"
+            if patient["communication_needs"] != needs:
                 found.append(f"{reference} communication needs: {patient['communication_needs']}")
             if "pregnancy" in expected and referral["eligibility"]["pregnancy_pelvic_pain"]:
                 found.append(f"{reference} pregnancy_pelvic_pain is not false")
@@ -353,6 +360,7 @@ BUTTONED = [
     "utter_ask_email",
     "utter_ask_contact_permissions",
     "utter_ask_communication_needs",
+    "utter_ask_communication_needs_stated",
     "utter_ask_completed_by",
     "utter_referral_summary",
     "utter_ask_what_to_change",

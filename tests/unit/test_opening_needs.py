@@ -108,3 +108,20 @@ def test_a_need_typed_at_the_consent_question_gets_its_note_and_consent_is_asked
     ]
     slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
     assert slots["filled_in_for_someone_else"] is True
+
+
+def test_a_need_stated_at_the_start_is_quoted_when_help_to_talk_is_asked():
+    """A tester who asked for a Polish interpreter at the start was asked again as if never
+    told ("yes, like I say at start")."""
+    from bot.actions.asking import AskCommunicationNeeds
+
+    said = "Hello, my english not so good, I need Polish interpreter please"
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"communication_needs_stated": said}, "07700 900123")
+    asyncio.run(AskCommunicationNeeds().run(dispatcher, tracker, {}))
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_ask_communication_needs_stated"
+    assert message["said"] == said
+    dispatcher = CollectingDispatcher()
+    asyncio.run(AskCommunicationNeeds().run(dispatcher, make_tracker({}, "x"), {}))
+    assert dispatcher.messages[0]["response"] == "utter_ask_communication_needs"
