@@ -218,7 +218,8 @@ MAX_JOB_WORDS = 5
 # but struggling", "working, thanks"), and words of hours rather than of a job.
 _NOT_A_JOB_PART = re.compile(
     r"^(?:but|and|though|although|so|yes|yeah|no|i|i'm|im|its|it's|it is|still|just|mostly|"
-    r"thanks|thank|cheers|please|lol|ok|okay)\b|\b(?:time|hours|shifts?|days|nights|weeks?|"
+    r"thanks|thank|cheers|please|lol|ok|okay|fine|good|great|alright|not bad)\b|"
+    r"\b(?:time|hours|shifts?|days|nights|weeks?|"
     r"struggling|finding|hard|tough|difficult|hurts?|pain|painful|sore|manage|managing)\b",
     re.I,
 )
@@ -282,23 +283,34 @@ def job_in_a_part_of_its_own(text: str) -> str | None:
     "working full time - nurse"), or None: the part must name no work status, be a few words
     with no number, and not be a courtesy or an hour ("in work, full time")."""
     parts = [part.strip(" .!") for part in re.split(r"\s*[,;:]\s*|\s+[-\u2013]\s+", text)]
-    if len(parts) < 2 or not ids_named("work_status_words", parts[0].lower()):
+    if len(parts) < 2:
         return None
+    if not ids_named("work_status_words", parts[0].lower()):
+        # the job first, then the status in a part of its own ("teacher, it's fine at work",
+        # a blind usability test)
+        later = any(ids_named("work_status_words", part.lower()) for part in parts[1:])
+        return parts[0] if later and _a_job_part(parts[0], status_words=False) else None
     for part in parts[1:]:
-        lowered = part.lower()
-        if (
-            not part
-            or len(part.split()) > MAX_JOB_WORDS
-            or re.search(r"\d", part)
-            or _NOT_A_JOB_PART.search(lowered)
-            or part.startswith("it ")  # "it hurts", but "IT support" is a job
-            or ids_named("work_status_words", lowered)
-            or {w.lower() for w in re.findall(r"[A-Za-z']+", part) if w != "IT"} & _NOT_IN_A_JOB
-            or lowered in load("problem_vocabulary")["not_a_job"]
-        ):
-            continue
-        return part
+        if _a_job_part(part):
+            return part
     return None
+
+
+def _a_job_part(part: str, status_words: bool = True) -> bool:
+    """A part of an answer that can be a job: a few words, no number, no courtesy or hour,
+    and (with `status_words`) no work status ("care worker" is one, and a job)."""
+    lowered = part.lower()
+    return not (
+        not part
+        or len(part.split()) > MAX_JOB_WORDS
+        or re.search(r"\d", part)
+        or _NOT_A_JOB_PART.search(lowered)
+        or part.startswith("it ")  # "it hurts", but "IT support" is a job
+        or (status_words and ids_named("work_status_words", lowered))
+        or {w.lower() for w in re.findall(r"[A-Za-z']+", part) if w != "IT"} & _NOT_IN_A_JOB
+        or lowered in load("problem_vocabulary")["not_a_job"]
+        or lowered in load("problem_vocabulary")["kind_of_job_not"]  # "busy, in work"
+    )
 
 
 def job_said(text: str, introducers_key: str = "job_introducers") -> str | None:

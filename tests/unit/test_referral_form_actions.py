@@ -1294,3 +1294,17 @@ def test_a_relatives_date_of_birth_address_and_practice_in_one_message_are_all_t
     # typed by the patient about someone else, her practice is not theirs
     own = make_tracker({"requested_slot": "date_of_birth"}, text)
     assert asyncio.run(FORM.extract_gp_practice(dispatcher, own, {})) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "job"),
+    [
+        ("teacher, it's fine at work", "working", "teacher"),  # the job first (blind test)
+        ("warehouse, I still work but is hard", "at_risk", "warehouse"),
+        ("busy, in work", "working", None),
+        ("fine, working", "working", None),
+    ],
+)
+def test_a_job_named_before_the_work_status_is_kept_and_not_asked(text, status, job):
+    result, said = answer("work_status", text)
+    assert result["work_status"] == status and result.get("work_role") == job
