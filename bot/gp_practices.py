@@ -185,6 +185,22 @@ def gives_a_hint(text: str) -> bool:
     return bool(set(re.findall(r"[a-z]+", (text or "").lower())) & _towns())
 
 
+_STREET = re.compile(r"\b(?:road|rd|street|st|lane|avenue|way|drive|close|place|square)\b", re.I)
+
+
+@cache
+def _localities(practice: Practice) -> frozenset[str]:
+    """The words of the places in a practice's address, not of its street or building: Leek
+    New Road is in Stoke-on-Trent, Wharf Road in Biddulph."""
+    parts = [part.strip() for part in practice.address.split(",")][1:]
+    return frozenset(
+        word
+        for part in parts
+        if not _STREET.search(part)
+        for word in re.findall(r"[a-z]+", part.lower())
+    )
+
+
 def _in_the_town_named(
     text: str, ranked: list[tuple[float, Practice]]
 ) -> list[tuple[float, Practice]]:
@@ -194,11 +210,7 @@ def _in_the_town_named(
     named = set(re.findall(r"[a-z]+", text.lower())) & _towns()
     if not named:
         return ranked
-    return [
-        (score, practice)
-        for score, practice in ranked
-        if named & set(re.findall(r"[a-z]+", practice.address.lower()))
-    ]
+    return [(score, practice) for score, practice in ranked if named & _localities(practice)]
 
 
 def _says(word: str, typed: list[str]) -> bool:
@@ -244,6 +256,18 @@ def find(text: str) -> Practice | None:
 
 
 MOST_OFFERED = 3
+
+
+def town_with_many(text: str) -> tuple[str, int] | None:
+    """(the town, how many practices it has) when the words name a town with more practices
+    than are offered as buttons ("Cannock"): the patient is asked for the name or the street,
+    not told the town could not be found."""
+    named = set(re.findall(r"[a-z]+", (text or "").lower())) & _towns()
+    for town in sorted(named):
+        count = sum(1 for p in practices() if town in _localities(p))
+        if count > MOST_OFFERED:
+            return town.title(), count
+    return None
 
 
 def candidates(text: str) -> list[Practice]:

@@ -81,6 +81,13 @@ class AskGpPractice(Action):
     ) -> list[dict[str, Any]]:
         typed = tracker.get_slot("gp_practice_typed")
         offered = gp_practices.candidates(typed) if typed else []
+        many = gp_practices.town_with_many(typed) if typed and not offered else None
+        if many:  # "Cannock": a town with many practices, not a practice not found
+            town, count = many
+            dispatcher.utter_message(
+                response="utter_gp_practice_which_in_town", town=town, count=count
+            )
+            return []
         if typed and not offered:  # asked once more, with a button to keep it as typed
             dispatcher.utter_message(response="utter_gp_practice_not_found", typed=typed)
             return []

@@ -263,3 +263,18 @@ def test_the_town_given_at_the_second_try_is_kept_with_the_name_given_first():
 @pytest.mark.parametrize("answer", ["please", "no idea", "no gp", "please stop", "no, stop"])
 def test_words_that_only_look_like_a_yes_or_no_do_not_keep_the_practice(answer):
     assert not gp_practices.keeps_as_typed(answer)
+
+
+def test_a_town_with_three_practices_offers_all_three():
+    """A tester typed "leek" alone and was told it could not be found (a fourth practice is on
+    Leek New Road, in Stoke-on-Trent: the town is where a practice is, not a street name)."""
+    buttons = offer("leek")
+    assert len(buttons) == 4 and buttons[-1]["title"] == "None of these"
+    assert all(b["title"].endswith(", Leek") for b in buttons[:-1])
+
+
+def test_a_town_with_many_practices_asks_for_the_name_or_street_not_not_found():
+    assert gp_practices.town_with_many("the one in cannock") == ("Cannock", 13)
+    [message] = offer("the one in cannock")
+    assert message["response"] == "utter_gp_practice_which_in_town"
+    assert gp_practices.town_with_many("Example Street Surgery") is None
