@@ -415,6 +415,31 @@ def test_a_practice_not_in_the_list_is_asked_once_more_then_kept_as_typed(stack,
     assert (eligibility["gp_practice"], eligibility.get("gp_ods_code")) == (kept, None)
 
 
+@pytest.mark.parametrize("then", [f"{TAP}Keep what I typed", "Moss Street"])
+def test_a_town_with_many_practices_asks_for_the_name_then_keeps_or_finds_it(stack, then):
+    """ "Cannock" alone at the practice question: not "could not find", but how many
+    practices the town has and a request for the name or street; "Keep what I typed" keeps
+    the town, a street then finds the practice."""
+    sender = f"practice-town-{then.split()[-1].lower()}"
+    told: list[str] = []
+
+    def say(text: str) -> list[dict]:
+        if text == "Moss Street Surgery":
+            replies = stack.say(sender, "Cannock")
+            told.append(texts(replies))
+            return stack.say(sender, tapped(then, replies) if then.startswith(TAP) else then)
+        return stack.say(sender, text)
+
+    outcome = complete_referral(say, TYPICAL)
+    assert outcome.completed, outcome
+    assert "gp practices in cannock" in told[0].lower() and "could not find" not in told[0]
+    eligibility = stored_referral(stack, outcome.reference)["eligibility"]
+    if then.startswith(TAP):
+        assert (eligibility["gp_practice"], eligibility.get("gp_ods_code")) == ("Cannock", None)
+    else:
+        assert eligibility["gp_practice"] == "Moss Street Surgery" and eligibility["gp_ods_code"]
+
+
 def test_stop_then_no_carry_on_asks_the_open_question_again_and_stores_nothing_from_it(stack):
     """Once, "No, carry on" after "stop" was read as the answer to the open question: "not a
     UK postcode" at the postcode question. And a date of birth asked again after an answer
