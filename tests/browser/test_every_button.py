@@ -160,9 +160,11 @@ class Walk:
     def bot_texts(self) -> list[str]:
         return self.chat.page.locator(".msg-bot .msg-text").all_text_contents()
 
-    def act(self, reply: str) -> list[str]:
+    def act(self, reply: str, asked_again: bool = False) -> list[str]:
         """Tap ("tap:<title>") or type `reply` to the newest question; the bot's new messages,
-        which must move on: something new, not the question again, not a re-ask."""
+        which must move on: something new, not the question again (unless `asked_again`: a
+        need stated at the consent question gets its note, then consent again), not a
+        re-ask."""
         self.offered.update(self.chat.reply_buttons())
         before = self.bot_texts()
         question = before[-1]
@@ -175,7 +177,8 @@ class Walk:
             self.chat.say(reply)
         new = self.bot_texts()[len(before) :]
         assert new, f"no reply to {reply!r} at {question!r}"
-        assert new[-1] != question, f"{reply!r} was not taken: {question!r} asked again"
+        assert asked_again or new[-1] != question, f"{reply!r} not taken: {question!r} again"
+        assert not asked_again or len(new) >= 2, (reply, new)  # the note, then the question
         assert not any(NOT_TAKEN.search(text) for text in new), (reply, question, new)
         self.offered.update(self.chat.reply_buttons())
         return new
@@ -199,7 +202,7 @@ def refer_by_buttons(walk: Walk, plan: Plan, counter: dict) -> list[tuple[str, d
     bodies = list(plan.bodies)
     changes = list(plan.changes)
     if plan.opening:
-        walk.act(plan.opening)
+        walk.act(plan.opening, asked_again=True)
     for _ in range(160):
         question = walk.question()
         buttons = walk.chat.reply_buttons()
