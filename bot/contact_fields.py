@@ -10,14 +10,16 @@ from stdnum.gb import nhs
 
 _DECLINED = re.compile(
     r"\b(?:don'?t know|do not know|dunno|not sure|no idea|no clue|not a clue|haven'?t a clue|"
-    r"can'?t remember|unknown|skip|"
+    r"can'?t remember|unknown|skip|i not know|not know|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
     r"don'?t (?:use|do) (?:e-?mails?|it)|do not (?:use|do) (?:e-?mails?|it))\b"
     r"|^(?:no|nope|nah|nah thanks|no thanks|no thank you|n/a)\W*$",
     re.I,
 )
 _YES = re.compile(
-    r"^(?:y|yes|yeah|yep|yup|ok|okay|sure|correct|that's right|right|aye|please|"
+    # not a bare "right": "right elbow, since Easter" at "Are you already being seen?" was
+    # read as yes (a blind usability test)
+    r"^(?:y|yes|yeah|yep|yup|ok|okay|sure|correct|that's right|aye|please|"
     # a hedged yes ("I would have thought so, Kidsgrove is Staffordshire" was not understood)
     r"i think so|think so|i believe so|i would have thought so|i'd have thought so|"
     r"i would think so|i should think so)\b",

@@ -57,7 +57,8 @@ _BACK_NOT_A_PART = re.compile(
     r"\b(?:went|go|goes|going|gone|came|come|comes|coming|get|gets|getting|got|put|bring|"
     r"brought|call|ring|rang|called|look|looking|looked|way|turn|turned|set|give|gave|hold|"
     r"held|write|wrote|move|moved|moving|fight|fought|cut|pay|paid|bounce|bounced|sent|send)"
-    r"\s+back\b|\bback\s+(?:to|in|then|home|on|from|later|again|into)\b"
+    r"\s+back\b|\bback\s+(?:to|in|then|home|on|from|later|again|into)\b|"
+    r"\b(?:days?|weeks?|months?|years?|while|bit)\s+back\b"
 )
 
 
@@ -351,9 +352,9 @@ _NEGATION = re.compile(
     # "can't read texts", "no good with texts" refuse them too (a blind usability test's
     # "a voicemail is fine but I can't read texts very well" was stored as both)
     r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t|can'?t read|cannot read|"
-    r"can'?t hear|cannot hear|can'?t listen to|no good with|struggle with)\b[^,.;]*?\b("
-    + "|".join(_CHANNELS)
-    + r")\b",
+    r"can'?t hear|cannot hear|can'?t listen to|no good with|struggle with|"
+    # "texts are better than voicemail": a preference, the other one not wanted
+    r"better than|rather than|instead of)\b[^,.;]*?\b(" + "|".join(_CHANNELS) + r")\b",
     re.I,
 )
 _ALL = {"both", "either", "any", "all", "anything", "whichever"}

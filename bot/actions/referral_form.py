@@ -709,6 +709,12 @@ class ValidateReferralForm(FormValidationAction):
             # before the question, it is asked in its turn); "it's my hip, not my knee" names
             # two to change one
             return self.reject("body_area", "utter_which_body_area", dispatcher, tracker)
+        if from_this_message and not correcting and not said.startswith("/"):
+            # the part the words name, not an entity the NLU took from other words ("since I
+            # was painting the ceiling about 2 months back" is no back; a blind usability test)
+            named = areas_named(said)
+            if len(named) == 1 and area_named(str(value or "")) not in named:
+                value = named.pop()
         return self.checked("body_area", value, dispatcher, tracker)
 
     def validate_side(self, value, dispatcher, tracker, domain) -> Slots:

@@ -119,6 +119,12 @@ def summary_values(tracker: Tracker) -> dict[str, str]:
         "work_display": work,
         "date_of_birth_display": format_date_for_patient(date.fromisoformat(born)) if born else "",
         "contact_display": CONTACT_WORDS.get(slot("contact_permissions"), "not given"),
+        # with the need told at the start ("none" had been read back to a tester who asked
+        # for a Polish interpreter first)
+        "communication_needs_display": communication_needs(
+            slot("communication_needs"), slot("communication_needs_stated")
+        )
+        or "not given",
         # only for a referral filled in for someone else
         "completed_by_line": (
             f"\nFilled in by: {slot('completed_by')}" if slot("filled_in_for_someone_else") else ""

@@ -1308,3 +1308,31 @@ def test_a_relatives_date_of_birth_address_and_practice_in_one_message_are_all_t
 def test_a_job_named_before_the_work_status_is_kept_and_not_asked(text, status, job):
     result, said = answer("work_status", text)
     assert result["work_status"] == status and result.get("work_role") == job
+
+
+def test_a_body_part_the_nlu_took_from_other_words_gives_way_to_the_part_named():
+    """ "my right shoulder, since I was painting the ceiling about 2 months back": the NLU's
+    "back" entity had been stored (a blind usability test, the fourth)."""
+    text = "my right shoulder, since I was painting the ceiling about 2 months back"
+    tracker = make_tracker(
+        {"requested_slot": "body_area"}, text, entities=[{"entity": "body_area", "value": "back"}]
+    )
+    result = FORM.validate_body_area("back", CollectingDispatcher(), tracker, {})
+    assert result["body_area"] == "shoulder"
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "stored"),
+    [
+        # the fourth blind usability test
+        ("work_status", "I'm on sick", "off_work"),
+        ("work_status", "I'm a decorator so I'm really struggling", "at_risk"),
+        ("work_status", "I type all day in an office, it's ok for now", "working"),
+        ("contact_permissions", "texts are better than voicemail", "text"),
+        ("already_under_service", "right elbow, since Easter", None),  # no yes
+        ("nhs_number", "I not know", NOT_GIVEN),
+    ],
+)
+def test_answers_in_the_patients_words_from_the_fourth_usability_test(slot, text, stored):
+    result, _ = answer(slot, text)
+    assert result[slot] == stored

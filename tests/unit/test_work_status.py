@@ -185,7 +185,11 @@ def test_no_job_is_taken_from_an_answer_that_does_not_plainly_name_one(typed):
         ("in work, but struggling", None),
         ("in work, it hurts when I lift", None),
         ("working, 9 to 5", None),
-        ("nurse, in work", None),
+        # the job first, then the status (a blind usability test: "teacher, it's fine at
+        # work" was asked the job), never a courtesy or a mood first
+        ("nurse, in work", "nurse"),
+        ("busy, in work", None),
+        ("fine, working", None),
         # not a job (a review of this change)
         ("working, can't lift anything", None),
         ("working, when I can", None),
