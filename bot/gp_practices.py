@@ -258,11 +258,34 @@ def find(text: str) -> Practice | None:
 MOST_OFFERED = 3
 
 
+# Words said around a town alone ("the one in Cannock town centre", "the local one").
+_AROUND_A_TOWN = frozenset(
+    [
+        "one",
+        "ones",
+        "town",
+        "centre",
+        "center",
+        "local",
+        "main",
+        "big",
+        "there",
+        "think",
+        "dunno",
+        "know",
+        "sure",
+        "not",
+    ]
+)
+
+
 def town_with_many(text: str) -> tuple[str, int] | None:
     """(the town, how many practices it has) when the words name a town with more practices
     than are offered as buttons ("Cannock"): the patient is asked for the name or the street,
     not told the town could not be found."""
     named = set(re.findall(r"[a-z]+", (text or "").lower())) & _towns()
+    if not named or _distinct(text or "") - named - _AROUND_A_TOWN:
+        return None  # more than a town: "the Example Medical Practice in Stafford"
     for town in sorted(named):
         count = sum(1 for p in practices() if town in _localities(p))
         if count > MOST_OFFERED:

@@ -278,3 +278,7 @@ def test_a_town_with_many_practices_asks_for_the_name_or_street_not_not_found():
     [message] = offer("the one in cannock")
     assert message["response"] == "utter_gp_practice_which_in_town"
     assert gp_practices.town_with_many("Example Street Surgery") is None
+    assert gp_practices.town_with_many("my surgery is in Cannock") == ("Cannock", 13)
+    # a name not in the list, with the town: "could not find" that name (the chatty
+    # scripted patient of make eval)
+    assert gp_practices.town_with_many("the Example Medical Practice in Stafford") is None
