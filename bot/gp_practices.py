@@ -177,12 +177,17 @@ def _towns() -> frozenset[str]:
     return frozenset(words - {"under", "great", "market", "bridge", "staffs"})
 
 
+def _towns_named(text: str | None) -> set[str]:
+    """The words of the practices' towns that the text names."""
+    return set(re.findall(r"[a-z]+", (text or "").lower())) & _towns()
+
+
 def gives_a_hint(text: str) -> bool:
     """A town of the practices named with "I don't know" ("dunno the one in cannock town
     centre"): a hint to look up and keep, not a decline (it was stored as not given: a blind
     usability test). Not any word of a practice's name ("no idea, my wife sorts all that" is
     not All Saints Surgery)."""
-    return bool(set(re.findall(r"[a-z]+", (text or "").lower())) & _towns())
+    return bool(_towns_named(text))
 
 
 _STREET = re.compile(r"\b(?:road|rd|street|st|lane|avenue|way|drive|close|place|square)\b", re.I)
@@ -207,7 +212,7 @@ def _in_the_town_named(
     """The ranking kept to the practices in the town the words name, when they name one: "the
     surgery by the river in Tamworth" is not Dove River, in Derbyshire, though its name has
     "river" (a blind usability test stored it with no check)."""
-    named = set(re.findall(r"[a-z]+", text.lower())) & _towns()
+    named = _towns_named(text)
     if not named:
         return ranked
     return [(score, practice) for score, practice in ranked if named & _localities(practice)]
@@ -283,7 +288,7 @@ def town_with_many(text: str) -> tuple[str, int] | None:
     """(the town, how many practices it has) when the words name a town with more practices
     than are offered as buttons ("Cannock"): the patient is asked for the name or the street,
     not told the town could not be found."""
-    named = set(re.findall(r"[a-z]+", (text or "").lower())) & _towns()
+    named = _towns_named(text)
     if not named or _distinct(text or "") - named - _AROUND_A_TOWN:
         return None  # more than a town: "the Example Medical Practice in Stafford"
     for town in sorted(named):
