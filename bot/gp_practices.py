@@ -108,10 +108,22 @@ def _distinct(text: str) -> set[str]:
     return {w for w in _words(text) if w not in COMMON and not w.isdigit()}
 
 
+def _run_together(text: str) -> set[str]:
+    """Each two neighbouring distinct words of a name written as one, as patients type
+    them ("peelcroft" for Peel Croft)."""
+    words = _words(text)
+    return {
+        a + b
+        for a, b in zip(words, words[1:], strict=False)
+        if a not in COMMON and b not in COMMON and not (a.isdigit() or b.isdigit())
+    }
+
+
 @cache
 def _index() -> tuple[tuple[Practice, frozenset[str], frozenset[str]], ...]:
     return tuple(
-        (p, frozenset(_distinct(p.name)), frozenset(_distinct(p.address))) for p in practices()
+        (p, frozenset(_distinct(p.name) | _run_together(p.name)), frozenset(_distinct(p.address)))
+        for p in practices()
     )
 
 

@@ -128,7 +128,15 @@ def parse_duration(text: str, today: date | None = None) -> Duration | None:
         amount, unit = amount * 2, "weeks"
     unit_name = {1: "day", 7: "week", 30: "month", 365: "year"}[_UNITS[unit]]
     shown = f"{amount:g} {unit_name}{'' if amount == 1 else 's'}"
+    said = match.group(1).lower()
+    if said in _VAGUE_AMOUNTS:
+        # "a few weeks" is kept in the patient's words, with the guess the team can sort by
+        shown = f"{'a few' if said == 'few' else said} {unit_name}s (about {shown})"
     return Duration(days, shown)
+
+
+# Amounts that are a guess: the patient's words are kept beside the number
+_VAGUE_AMOUNTS = frozenset({"a few", "few", "several"})
 
 
 def the_one_duration(text: str, today: date | None = None) -> Duration | None:

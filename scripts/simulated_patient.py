@@ -95,7 +95,7 @@ CHATTY = Persona(
     "chatty: several answers in one message, dates and numbers in words",
     "Hello, my left shoulder has been aching for about four months, it came on gradually",
     [
-        (SUMMARY_CUE, "yes that's all correct"),
+        (SUMMARY_CUE, "no changes needed, send it"),  # a "no" that means yes
         ("want to carry on", "yes that's fine"),
         ("date of birth", "14th March 1968"),
         ("home address", "I'm at Flat 2, 7 Sample Court in Stafford, st16 2pq"),

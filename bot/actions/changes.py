@@ -31,6 +31,7 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
 )
 from bot.field_registry import change_groups, problem_change_groups
+from bot.message_parts import message_parts
 from bot.problem_vocabulary import ids_named
 from bot.word_lists import normalised
 
@@ -80,6 +81,34 @@ def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
     return field, value
 
 
+# Where a message holding several changes is cut: its clauses, and "and" before "my"/"the"
+_AND_THEN = re.compile(
+    r"\s+(?:and|also|plus)\s+(?=(?:also\s+)?(?:my|the|change|can|it's|its)\b)", re.I
+)
+
+
+def changes_in_parts(tracker: Tracker) -> list[tuple[str, str]]:
+    """The changes of a message at the read-back that changes several answers, one per
+    part, each field once ([] when the parts change fewer than two)."""
+    text = tracker.latest_message.get("text") or ""
+    parts = [p for part in message_parts(text) for p in _AND_THEN.split(part) if p.strip()]
+    if len(parts) < 2:
+        return []
+    answered = read_back_answered(tracker)
+    before = slots_before_latest_message(tracker.events)
+    found: dict[str, str] = {}
+    for part in parts:
+        field, value = corrected_at_the_read_back(
+            part, tracker.get_slot("body_area"), None, answered
+        )
+        if field is None or field in found:
+            continue
+        if read_answer(field, value) == before.get(field, tracker.get_slot(field)):
+            continue  # said as it already is
+        found[field] = value
+    return list(found.items())
+
+
 async def read_back_change(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
 ) -> list[dict[str, Any]] | None:
@@ -91,9 +120,20 @@ async def read_back_change(
     text = tracker.latest_message.get("text") or ""
     field, value = read_back_correction(tracker)
     form = ValidateReferralForm()
-    slots = (
-        await form.correct(field, value, dispatcher, tracker, domain, said=text) if field else None
-    )
+    if field is None and len(several := changes_in_parts(tracker)) > 1:
+        # "change my phone to 07700 900456 and my email to jo@example.com": each part is
+        # its own change (a blind usability test: only one was taken)
+        slots = {}
+        for part_field, part_value in several:
+            taken = await form.correct(part_field, part_value, dispatcher, tracker, domain)
+            slots.update(taken or {})
+        slots = slots or None
+    else:
+        slots = (
+            await form.correct(field, value, dispatcher, tracker, domain, said=text)
+            if field
+            else None
+        )
     if slots is None:
         wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
         if wrong is None:

@@ -19,6 +19,7 @@ from bot.actions.opening import need_events, stated_needs
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS, a_no_to_the_check, no_to_the_check
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
+from bot.contact_fields import parse_yes_no
 from bot.dialogue.answer_or_request import (
     FORM,
     answer_with_a_question,
@@ -77,9 +78,23 @@ class ActionAnswerDigression(Action):
             # "about 3 months, how long is the wait?": the answer is kept too, checked by the
             # form's own validator, and the form goes on to the next question
             return await as_answer(*given, dispatcher, tracker, domain)
+        if consent_given_with_it(tracker):
+            # "yes please. what is MIS though?": answered, and the yes taken (a blind usability
+            # test: the yes was lost and consent asked again)
+            return [SlotSet("consent", True), FollowupAction(FORM)]
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
         return asked_again(tracker, asked_place(tracker))
+
+
+CONSENT = "utter_ask_consent"
+
+
+def consent_given_with_it(tracker: Tracker) -> bool:
+    """The message answers the consent question with a plain yes and asks something too."""
+    if tracker.active_loop.get("name") or asked_place(tracker) != CONSENT:
+        return False
+    return parse_yes_no(tracker.latest_message.get("text") or "") is True
 
 
 CHANGE_LIST = "action_ask_what_to_change"

@@ -105,10 +105,21 @@ _PLAIN_YES_NO = re.compile(
 )
 
 
+# A no that goes on to say it plainly: "no I'm not seeing anyone", "nope, nobody is" (a blind
+# usability tester's was read as a question about seeing a person, and the question came
+# again); never "no, not sure", which answers nothing.
+_NO_SAID_PLAINLY = re.compile(
+    r"^(?:no|nope|nah)[,.!]?\s+(?!not sure\b)(?:i'?m not|i am not|not|no ?one|nobody|never|"
+    r"i don'?t|i do not|i haven'?t|i have not|i'?ve not|it'?s not|it isn'?t)\b",
+    re.I,
+)
+
+
 def shaped_like(slot: str, text: str) -> bool:
     """True when the text is clearly an answer to this slot's question."""
     if slot in YES_NO_ANSWERS:
-        return bool(_PLAIN_YES_NO.match(text.strip(" .!,")))
+        plain = text.strip(" .!,")
+        return bool(_PLAIN_YES_NO.match(plain) or _NO_SAID_PLAINLY.match(plain))
     if slot == "date_of_birth":
         return read_answer(slot, text) is not None and any(ch.isdigit() for ch in text)
     if slot in _TABLE_SHAPED:

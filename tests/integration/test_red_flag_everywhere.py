@@ -182,6 +182,25 @@ def test_a_red_flag_after_submission_and_after_an_escalation_escalates_again(sta
     assert escalation(again) == {"level": "emergency", "code": "mental_health_crisis"}
 
 
+def test_a_no_after_an_escalation_says_why_and_offers_to_start_again(stack):
+    """A patient misread as an emergency has a way on: the reason, and "Start again" (a
+    blind usability tester was stuck after a false emergency stop)."""
+    sender = "everywhere-disputed"
+    talk_until(stack, sender, BACK, lambda r: asked(r, "duration"))
+    replies = stack.say(sender, RED_FLAG)
+    assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}
+    replies = stack.say(sender, "no that's not what I meant")
+    text = last_text(replies)
+    assert "start again" in text and "get the help I described" in text, replies
+    assert escalation(replies) is None  # the escalation stands; it is not repeated
+    buttons = [b for r in replies for b in r.get("buttons") or []]
+    assert buttons == [{"title": "Start again", "payload": "/restart"}], buttons
+    replies = stack.say(sender, "/restart")
+    assert "start again" in last_text(replies).lower(), replies
+    replies = stack.say(sender, "hello")
+    assert any(b.get("payload") == "/affirm" for r in replies for b in r.get("buttons") or [])
+
+
 # Vague messages, some of which a detector should be unsure of (which ones depends on the
 # trained model, so the test takes the first that gets a check question).
 VAGUE = (

@@ -39,6 +39,21 @@ def test_words_shaped_like_the_answer_answer_the_question_whatever_the_request(s
         assert answered_slot(at(slot, text), request) == slot
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["no I'm not seeing anyone", "nope, nobody is treating me", "no, not under anyone", "no never"],
+)
+def test_a_no_said_plainly_answers_a_yes_no_question_whatever_the_request(text):
+    """A blind usability tester's "no I'm not seeing anyone" was read as asking for a person,
+    answered as such, and the question came again."""
+    assert answered_slot(at("already_under_service", text)) == "already_under_service"
+
+
+@pytest.mark.parametrize("text", ["no, not sure", "no idea", "no, can I speak to someone?"])
+def test_a_no_that_answers_nothing_is_not_taken_for_a_yes_no_answer(text):
+    assert answered_slot(at("gp_in_area", text)) is None
+
+
 def test_the_same_words_twice_answer_the_question():
     said = "large print would help please"
     assert answered_slot(at("communication_needs", said)) is None

@@ -69,6 +69,22 @@ def test_words_that_fit_several_practices_or_none_name_none(text):
     assert named(text) is None
 
 
+def test_two_words_of_a_practice_name_typed_as_one_find_that_practice():
+    """ "peelcroft" for Peel Croft was not found (a blind usability test): every practice
+    whose name has two neighbouring distinctive words is found, or offered, from them run
+    together."""
+    tried = 0
+    for practice in gp_practices.practices():
+        for joined in gp_practices._run_together(practice.name):
+            tried += 1
+            found = gp_practices.find(f"my surgery is {joined}")
+            offered = [p.ods_code for p in gp_practices.candidates(joined)]
+            assert (found and found.ods_code == practice.ods_code) or (
+                practice.ods_code in offered
+            ), (practice.name, joined)
+    assert tried >= 20
+
+
 def test_the_current_ods_epraccur_report_can_replace_the_snapshot(tmp_path, monkeypatch):
     """27 unnamed columns; only active (A) GP practices (setting 4) of the ICB (QNC) kept."""
     rows = [

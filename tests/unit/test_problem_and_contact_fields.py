@@ -39,7 +39,8 @@ def test_pain_scores_out_of_range_or_unclear_are_refused(typed):
         ("half year", 180, "6 months"),
         ("a couple of years", 730, "2 years"),
         ("2 yrs", 730, "2 years"),
-        ("a few days", 3, "3 days"),
+        ("a few days", 3, "a few days (about 3 days)"),
+        ("several weeks", 28, "several weeks (about 4 weeks)"),
         ("one and a half years", 547, "1.5 years"),
         ("about a year and a half", 547, "1.5 years"),  # once read as 1 year
         ("a month and a half", 45, "1.5 months"),

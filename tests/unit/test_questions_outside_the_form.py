@@ -73,6 +73,35 @@ def test_a_second_problem_named_but_not_read_as_yes_starts_it():
     assert said == [] and followups(events) == ["action_start_another_problem"]
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("yes please. what is MIS though?", "ask_what_is_mis"),
+        ("yeah go on, how long is the wait", "ask_waiting_times"),
+        ("ok, who sees my answers?", "ask_data_use"),
+    ],
+)
+def test_a_yes_with_a_question_at_consent_is_answered_and_the_referral_starts(text, intent):
+    """A blind usability tester's "yes please. what is MIS though?" lost its yes: the consent
+    question came again."""
+    said, events = run(ActionAnswerDigression(), after("utter_ask_consent", text, intent))
+    assert said and said[0].startswith("utter_answer_")
+    assert {"event": "slot", "name": "consent", "value": True} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    assert followups(events) == ["referral_form"]
+
+
+@pytest.mark.parametrize("text", ["what is MIS?", "no, what is MIS?", "not sure, what is it?"])
+def test_a_question_at_consent_without_a_yes_asks_consent_again(text):
+    said, events = run(
+        ActionAnswerDigression(), after("utter_ask_consent", text, "ask_what_is_mis")
+    )
+    assert said == ["utter_answer_what_is_mis"]
+    assert followups(events) == ["utter_ask_consent"]
+    assert not any(e.get("name") == "consent" for e in events)
+
+
 def test_in_the_form_the_form_asks_its_own_question_again():
     tracker = after("utter_ask_consent", "how long is the wait?", "ask_waiting_times")
     tracker.active_loop = {"name": "referral_form"}

@@ -129,3 +129,30 @@ def test_ordinary_negated_and_third_party_messages_keep_specificity(detector):
     assert total >= 100
     specificity = 1 - len(false_alarms) / total
     assert specificity >= MIN_SPECIFICITY, false_alarms
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my foot went numb from sitting on it",
+        "my leg went dead from sitting on it at my desk",
+        "my legs feel heavy after a long shift",
+        "legs feel heavy at the end of the day, knees ache",
+    ],
+)
+def test_a_limb_numb_or_heavy_from_how_the_person_sat_or_worked_is_no_flag(detector, text):
+    """ "sit on" names the saddle area ("the bit I sit on"); here it is how a foot went numb
+    (a blind usability tester's referral was stopped as cauda equina)."""
+    assert detector.detect(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I can't feel the bit I sit on and my legs are heavy",
+        "my legs feel heavy and I've wet myself",
+        "numb where I sit on the toilet and both legs weak",
+    ],
+)
+def test_saddle_numbness_and_heavy_legs_still_escalate_with_those_words_near(detector, text):
+    assert [hit.id for hit in detector.detect(text)][:1] == ["cauda_equina"]

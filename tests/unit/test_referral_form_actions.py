@@ -80,6 +80,14 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
             "inform",
             "a Polish interpreter please",
         ),
+        # an access need is asked for too (a blind usability tester had nowhere to say it)
+        ("communication_needs", "wheelchair user", "inform", "wheelchair user"),
+        (
+            "communication_needs",
+            "yes I can't manage stairs so a downstairs room please",
+            "affirm",
+            "yes I can't manage stairs so a downstairs room please",
+        ),
     ],
 )
 def test_answers_in_everyday_formats_are_stored_normalised(slot, text, intent, expected):

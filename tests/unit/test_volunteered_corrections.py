@@ -418,7 +418,6 @@ def test_a_change_typed_at_the_read_back_in_the_patients_words_is_taken(text, sl
     [
         "yes that's fine",
         "the pain is about the same",  # names the pain, holds no new score
-        "my phone is 07700 900456 and my postcode ST4 8AA",  # two new values: asked again
         "it's my right knee",  # the side it already has
     ],
 )
@@ -426,6 +425,32 @@ def test_words_at_the_read_back_that_hold_no_one_new_value_change_nothing(text):
     slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
     assert "utter_correction_taken" not in said
     assert next_action == "action_show_referral_summary"
+
+
+@pytest.mark.parametrize(
+    ("text", "changed"),
+    [
+        (
+            "my phone is 07700 900456 and my postcode ST4 8AA",
+            {"phone": "07700 900456", "postcode": "ST4 8AA"},
+        ),
+        (
+            "can you change the pain to 8, and it's been more like 2 months",
+            {"pain_score": "8", "duration": "2 months"},
+        ),
+        (
+            "my email is jo@example.com. also the address is 14 Example Road",
+            {"email": "jo@example.com", "address_line1": "14 Example Road"},
+        ),
+    ],
+)
+def test_several_changes_typed_at_the_read_back_are_all_taken(text, changed):
+    """A blind usability tester typed two changes in one message at the read-back: only one
+    was taken."""
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert {slot: slots.get(slot) for slot in changed} == changed
+    assert said.count("utter_correction_taken") == len(changed)
+    assert next_action in ("action_show_referral_summary", "referral_form")
 
 
 @pytest.mark.parametrize(
@@ -623,7 +648,10 @@ def test_a_yes_at_the_read_back_that_holds_a_change_takes_it_and_sends_nothing(t
     assert followups == ["action_show_referral_summary"]
 
 
-@pytest.mark.parametrize("text", ["yes", "yes that's all correct", "Yes, send it", "it's fine"])
+@pytest.mark.parametrize(
+    "text",
+    ["yes", "yes that's all correct", "Yes, send it", "it's fine", "no changes needed, send it"],
+)
 def test_a_plain_yes_at_the_read_back_holds_no_change(text):
     from bot.actions.changes import read_back_change
 
