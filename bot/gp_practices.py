@@ -269,7 +269,23 @@ def find(text: str) -> Practice | None:
     if not ranked or ranked[0][0] < LEAST:
         return None
     best, second = ranked[0][0], (ranked[1][0] if len(ranked) > 1 else 0.0)
-    return ranked[0][1] if best >= MARGIN * second and best - second >= LEAST / 2 else None
+    if best >= MARGIN * second and best - second >= LEAST / 2:
+        return ranked[0][1]
+    if len(ranked) > 1 and _names_more(text or "", ranked[0][1], ranked[1][1]):
+        return ranked[0][1]
+    return None
+
+
+def _names_more(text: str, first: Practice, second: Practice) -> bool:
+    """The words fit the first practice's name in every way they fit the second, and more:
+    "biddulph, the valley one" is Biddulph Valley Surgery, not Biddulph Doctors."""
+    entries = {p.ods_code: (name, address) for p, name, address in _index()}
+    name_1, address_1 = entries[first.ods_code]
+    name_2, address_2 = entries[second.ods_code]
+    fits_1 = {w for w in _distinct(text) if _known(w) & (name_1 | address_1)}
+    fits_2 = {w for w in _distinct(text) if _known(w) & (name_2 | address_2)}
+    in_name_1 = {w for w in fits_1 if _known(w) & name_1}
+    return fits_2 < fits_1 and bool((fits_1 - fits_2) & in_name_1)
 
 
 MOST_OFFERED = 3
@@ -374,6 +390,11 @@ def not_registered(words: str | None) -> bool:
 _PRACTICE_WORDS = re.compile(
     r"\b(?:surgery|practice|medical|health cent(?:re|er)|doctors|gp)\b", re.I
 )
+
+
+def names_a_practice_kind(text: str) -> bool:
+    """The words say what kind of place it is ("the medical centre", "the surgery")."""
+    return _PRACTICE_WORDS.search(text) is not None
 
 
 def said_with_the_address(text: str) -> Practice | None:

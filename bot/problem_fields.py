@@ -35,7 +35,8 @@ _RANGE = re.compile(r"\d\s*[-\u2013]\s*\d")
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
            "september", "october", "november", "december")  # fmt: skip
 _SINCE = re.compile(
-    rf"\bsince\s+(?:last\s+)?(?:({'|'.join((*_MONTHS, 'sept', *(m[:3] for m in _MONTHS)))})\b\.?)?"
+    r"\b(?:since|from)\s+(?:last\s+)?"
+    rf"(?:({'|'.join((*_MONTHS, 'sept', *(m[:3] for m in _MONTHS)))})\b\.?)?"
     r"\s*(\d{4})?\b",
     re.I,
 )
@@ -85,6 +86,19 @@ def pain_score_out_of_ten(text: str) -> int | None:
     if len(found) != 1 or not 0 <= found[0] <= 10 or found[0] != int(found[0]):
         return None
     return int(found[0])
+
+
+# Words that say a part of the message is about the pain now ("5 today", "right now a 4")
+_NOW = re.compile(r"\b(?:now|today|at the moment|atm|currently|at present|tonight)\b", re.I)
+
+
+def pain_score_said_for_now(text: str) -> int | None:
+    """Of several scores, the one in the only part that says it is the pain now ("7 or 8
+    on a bad day, 5 today"); None when no part, or more than one, does."""
+    parts = [p for p in re.split(r"[,;.]|\bbut\b|\band\b", text) if _NOW.search(p)]
+    if len(parts) != 1 or several_pain_scores(parts[0]):
+        return None
+    return parse_pain_score(parts[0].strip())
 
 
 def several_pain_scores(text: str) -> bool:
@@ -204,6 +218,8 @@ _NAMED_DAYS = {
     "valentine's": (2, 14), "spring": (3, 1), "summer": (6, 1), "autumn": (9, 1),
     "winter": (12, 1), "summer holidays": (7, 20), "the holidays": (12, 20),
     "start of the year": (1, 1), "beginning of the year": (1, 1),
+    "end of the summer holidays": (9, 1), "end of the summer": (9, 1),
+    "end of summer": (9, 1), "back to school": (9, 1), "end of the year": (12, 1),
 }  # fmt: skip
 # Days that move each year: the clocks go back on the last Sunday of October and forward on
 # the last Sunday of March (UK)

@@ -237,7 +237,8 @@ _NOT_IN_A_JOB = frozenset(
 
 
 _WORKPLACE = re.compile(
-    r"(?<![a-z])(?P<verb>work|works|working)\s+(?P<prep>in|at)\s+(?P<place>(?:an?\s+|the\s+)?"
+    r"(?<![a-z])(?P<verb>work|works|working)(?:\s+(?:part|full)[\s-]time)?\s+(?P<prep>in|at)\s+"
+    r"(?P<place>(?:an?\s+|the\s+)?"
     r"[a-z][a-z'&-]*(?:\s+[a-z][a-z'&-]*){0,3})",
     re.I,
 )
@@ -255,9 +256,10 @@ def workplace_or_kind_of_job(text: str) -> str | None:
         place = _JOB_END.split(" " + found["place"] + " ", maxsplit=1)[0].strip()
         lowered = place.lower()
         bare = re.sub(r"^(?:an?|the)\s+", "", lowered)
-        # a place: "a shop", "the hospital", or a name ("Tesco", "IT"), never "at night",
-        # "in order to", "in a team"
-        named_place = bare != lowered or place[:1].isupper()
+        # a place: "a shop", "the hospital", a name ("Tesco", "IT"), or a word with no
+        # article ("i work in warehouse", as people write in a second language), never "at
+        # night", "in order to", "in a team"
+        named_place = bare != lowered or place[:1].isupper() or len(place.split()) == 1
         if (
             bare
             and named_place
@@ -307,6 +309,7 @@ def _a_job_part(part: str, status_words: bool = True) -> bool:
         or re.search(r"\d", part)
         or _NOT_A_JOB_PART.search(lowered)
         or part.startswith("it ")  # "it hurts", but "IT support" is a job
+        or lowered.startswith(("is ", "its ", "it's "))  # "i work in warehouse, is ok"
         or (status_words and ids_named("work_status_words", lowered))
         or {w.lower() for w in re.findall(r"[A-Za-z']+", part) if w != "IT"} & _NOT_IN_A_JOB
         or lowered in load("problem_vocabulary")["not_a_job"]
@@ -357,6 +360,13 @@ _NEGATION = re.compile(
     r"better than|rather than|instead of)\b[^,.;]*?\b(" + "|".join(_CHANNELS) + r")\b",
     re.I,
 )
+# "voicemail yes, texts no" refuses texts (a blind usability test stored it as both); never
+# "texts no problem"
+_REFUSED_AFTER = re.compile(
+    r"\b(" + "|".join(_CHANNELS) + r")\s*[:\-]?\s*(?:no|nope|nah|never)\b"
+    r"(?!\s+(?:problem|problems|worries|bother|issue))",
+    re.I,
+)
 _ALL = {"both", "either", "any", "all", "anything", "whichever"}
 _PLAIN_YES = {"yes", "yeah", "yep", "ok", "okay", "fine", "sure", "please", "thats", "that's"}
 _FILLER = {"is", "are", "thanks", "thank", "you", "that", "that's", "both", "all"}
@@ -385,6 +395,7 @@ def parse_contact_permission(text: str) -> str | None:
     words = set(re.findall(r"[a-z']+", lowered))
     said = {_CHANNELS[word] for word in words if word in _CHANNELS}
     refused = {_CHANNELS[word.lower()] for word in _NEGATION.findall(lowered)}
+    refused |= {_CHANNELS[word.lower()] for word in _REFUSED_AFTER.findall(lowered)}
     allowed = said - refused
     if "neither" in words or refused == {"voicemail", "text"}:
         return "neither"

@@ -113,6 +113,7 @@ SCHEMA: dict[str, Any] = {
         },
         "concepts": {"type": "object", "additionalProperties": _CONCEPT},
         "exclusions": _PHRASES,
+        "explained_away": _PHRASES,
         "red_flags": {
             "type": "array",
             "minItems": 1,
@@ -191,6 +192,17 @@ class RedFlag:
     # What to do, said on the emergency-department kiosk instead of `advice` (optional).
     kiosk_advice: str | None = None
 
+    def age_bounds(self) -> list[list[int]] | None:
+        """The age ranges outside which this is a red flag, when every one of its patterns
+        has one (`stated_age_outside`: "new back pain under 20 or over 50"); else None."""
+        bounds = [pattern.get("stated_age_outside") for pattern in self.patterns]
+        return None if not bounds or any(b is None for b in bounds) else bounds
+
+    def ruled_out_at(self, age: int | None) -> bool:
+        """This is a red flag only at some ages, and `age` is in none of them."""
+        bounds = self.age_bounds()
+        return bounds is not None and age is not None and all(lo <= age <= hi for lo, hi in bounds)
+
 
 @dataclass(frozen=True)
 class RedFlagCatalogue:
@@ -201,6 +213,9 @@ class RedFlagCatalogue:
     exclusions: tuple[str, ...]
     levels: dict[str, dict[str, str]]
     screening_order: tuple[str, ...] = field(default=())
+    # words of a flag explained away by what is said with them: no rule hit, and the learned
+    # detector's guess of that flag from them is asked, not raised
+    explained_away: tuple[str, ...] = field(default=())
 
     def screening_for(self, body_area: str | None, age: int | None = None) -> list[RedFlag]:
         """Screening questions for a body area, most serious level first; with the patient's
@@ -277,6 +292,7 @@ def parse(raw: dict[str, Any]) -> RedFlagCatalogue:
         flags=flags,
         concepts=concepts,
         exclusions=tuple(raw["exclusions"]),
+        explained_away=tuple(raw.get("explained_away", ())),
         levels=raw["levels"],
         screening_order=tuple(order),
     )

@@ -3,7 +3,7 @@
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 
@@ -14,4 +14,6 @@ class ActionRecordConsent(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        return [SlotSet("consent", True)]
+        # the form starts next, whichever way the yes came ("yes please. what is MIS?" is
+        # answered first by action_answer_digression, which runs this after it)
+        return [SlotSet("consent", True), FollowupAction("referral_form")]

@@ -81,13 +81,14 @@ class ActionAnswerDigression(Action):
         if consent_given_with_it(tracker):
             # "yes please. what is MIS though?": answered, and the yes taken (a blind usability
             # test: the yes was lost and consent asked again)
-            return [SlotSet("consent", True), FollowupAction(FORM)]
+            return [FollowupAction(RECORD_CONSENT)]
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
         return asked_again(tracker, asked_place(tracker))
 
 
 CONSENT = "utter_ask_consent"
+RECORD_CONSENT = "action_record_consent"  # which starts the form
 
 
 def consent_given_with_it(tracker: Tracker) -> bool:
@@ -162,6 +163,14 @@ class ActionNotUnderstood(Action):
             return await no_to_the_check(dispatcher, tracker, domain)
         text = tracker.latest_message.get("text") or ""
         needs = stated_needs(text) if tracker.get_slot("consent") is None else []
+        if consent_given_with_it(tracker):
+            # "ok great, yes. I'm Jo Example, born 9 August 1994" at consent (a blind
+            # usability test got "did not understand"): the yes taken, any need noted, and
+            # the form reads the answers said with it
+            for need in needs:
+                dispatcher.utter_message(response=f"utter_opening_need_{need}")
+            events = need_events(text, needs) if needs else []
+            return [*events, FollowupAction(RECORD_CONSENT)]
         if needs:
             # "I'm filling this in for my mum" typed after the widget's greeting, at consent:
             # its note, kept as at the opening, then the question again (the every-button test

@@ -22,6 +22,7 @@ from bot.dialogue.corrections import last_bot_action
 from bot.dialogue.digression_answers import ANSWER_ACTION
 from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
+from bot.referral_fields import age_today
 
 CHECK_SLOT = "red_flag_check"
 DENIED_SLOT = "red_flag_checks_denied"  # flags the patient has said no to: never asked twice
@@ -94,7 +95,12 @@ class ActionAskRedFlagCheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         flag = flag_to_check(tracker)
-        if flag.id in (tracker.get_slot(DENIED_SLOT) or []):
+        if flag.id in (tracker.get_slot(DENIED_SLOT) or []) or flag.ruled_out_at(
+            age_today(tracker.get_slot("date_of_birth"))
+        ):
+            # said no before; or a flag of some ages only ("new back pain under 20 or over
+            # 50") and the date of birth given is in none of them (a blind usability tester,
+            # 27, was asked "are you under 20 or over 50?"): the message answers the question
             return await self.already_denied(dispatcher, tracker, domain)
         if tracker.get_slot(CHECK_SLOT) == flag.id and a_no_to_the_check(tracker):
             # "no! just the normal dose, two tablets" to "...taken too many tablets?": its
@@ -177,6 +183,7 @@ class ActionClearRedFlagCheck(Action):
             *undo_slots_since_check(tracker),
             SlotSet(CHECK_SLOT, None),
             SlotSet(DENIED_SLOT, [*denied, code] if code and code not in denied else denied),
+            *screening_answered(tracker, code),
         ]
         if tracker.active_loop.get("name"):
             # the message that raised the check is the answer to the open question ("wakes me
@@ -208,6 +215,19 @@ class ActionClearRedFlagCheck(Action):
             return []
         dispatcher.messages.extend(trial.messages)
         return events
+
+
+def screening_answered(tracker: Tracker, code: str | None) -> list[dict[str, Any]]:
+    """A no to a check question that is the flag's screening question is its screening
+    answer too, so the form does not ask it again."""
+    flag = catalogue().flags.get(code or "")
+    if flag is None or not flag.screening_question:
+        return []
+    if flag.check_question.strip() != flag.screening_question.strip():
+        return []
+    answers = dict(tracker.get_slot("screening_answers") or {})
+    answers.setdefault(flag.id, "no")
+    return [SlotSet("screening_answers", answers)]
 
 
 # Questions whose answer is never taken from the message that raised a check: the screening

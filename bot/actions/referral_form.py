@@ -51,6 +51,7 @@ from bot.field_registry import also_clears, form_questions, optional_fields
 from bot.gp_practices import keeps_as_typed
 from bot.problem_fields import (
     pain_score_out_of_ten,
+    pain_score_said_for_now,
     several_pain_scores,
     the_longest_duration,
     the_one_duration,
@@ -121,6 +122,14 @@ def age_of(tracker: Tracker) -> int | None:
     return age_today(tracker.get_slot("date_of_birth"))
 
 
+# A no to "any help?" that goes on to name a need: "no, but I need a room without stairs"
+_NO_BUT_A_NEED = re.compile(
+    r"^\s*(?:no|nope|nah|not really)\b[\s,.!-]*(?:but|except|apart from|although|though)\s+"
+    r"\S+(?:\s+\S+){2,}",
+    re.I,
+)
+
+
 def yes_no(tracker: Tracker, value: Any, slot: str) -> bool | None:
     """A yes/no answer: a stored bool, the intent of an answer to this question, or the words.
 
@@ -151,7 +160,7 @@ def named_field(tracker: Tracker, known: Container[str] | None = None) -> str | 
     return None
 
 
-DESCRIBING_THE_PROBLEM = {"body_area", "side", "duration", "pain_score"}
+DESCRIBING_THE_PROBLEM = {"already_under_service", "body_area", "side", "duration", "pain_score"}
 
 
 def problem_descriptions(tracker: Tracker) -> list[str]:
@@ -656,10 +665,19 @@ class ValidateReferralForm(FormValidationAction):
                 "gp_ods_code": None,
                 "gp_practice_typed": None,
             }
-        if is_declined(text) and not gp_practices.gives_a_hint(text):
+        if (
+            is_declined(text)
+            and not gp_practices.gives_a_hint(text)
+            and not (gp_practices.names_a_practice_kind(text) and gp_practices.find(text))
+        ):
+            # "don't know", but not "not sure of the name, it's the medical centre in Kidsgrove"
+            # (stored as not given in a blind usability test)
             return {"gp_practice": NOT_GIVEN, "gp_ods_code": None, "gp_practice_typed": None}
         # "dunno the one in cannock town centre": a hint, looked up and kept, not a decline
         practice = gp_practices.find(text)
+        if practice is None and typed:
+            # the second try read with the first: "biddulph", then "the valley one"
+            practice = gp_practices.find(f"{typed} {text}")
         if practice is None:
             if not typed and tracker.get_slot("requested_slot") == "gp_practice":
                 # asked once more by action_ask_gp_practice: "Did you mean ...?" with the
@@ -750,6 +768,10 @@ class ValidateReferralForm(FormValidationAction):
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
         said = tracker.latest_message.get("text") or ""
         if tracker.get_slot("requested_slot") == "pain_score" and several_pain_scores(said):
+            now = pain_score_said_for_now(said)
+            if now is not None:
+                # "7 or 8 on a bad day, 5 today": the question asks about the pain now
+                return self.checked("pain_score", str(now), dispatcher, tracker)
             # "about a 6, goes up to 8 when it's bad": the NLU may pick either number; the
             # pain now is asked for as one number rather than guessed
             return self.reject("pain_score", "utter_one_pain_score", dispatcher, tracker)
@@ -913,6 +935,10 @@ class ValidateReferralForm(FormValidationAction):
                 "communication_needs", "utter_invalid_free_text", dispatcher, tracker
             )
         answer = yes_no(tracker, value, "communication_needs")
+        if _NO_BUT_A_NEED.match(text):
+            # "no, but I need a wheelchair accessible clinic" (stored as none in a blind
+            # usability test): the need, in the patient's words
+            return {"communication_needs": text}
         if answer is False or is_declined(text) or text.lower() in ("none", "nothing", "n/a"):
             return {"communication_needs": "none"}
         if answer is True and len(text.split()) <= 2:

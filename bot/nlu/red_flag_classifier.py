@@ -180,25 +180,16 @@ class RedFlagClassifier(GraphComponent, IntentClassifier):
         return messages
 
 
-def _age_bounds(flag: Any) -> list[Any] | None:
-    """The age ranges outside which the flag is a red flag, when every one of its patterns
-    has one (`stated_age_outside`: "new back pain under 20 or over 50"); else None."""
-    bounds = [pattern.get("stated_age_outside") for pattern in flag.patterns]
-    return None if not bounds or any(b is None for b in bounds) else bounds
-
-
 def _age_rules_it_out(flag: Any, detector: RedFlagDetector, text: str) -> bool:
     """The flag is only a red flag at some ages and the age the message states is in none
     of them."""
-    bounds = _age_bounds(flag)
-    age = stated_age(text) if bounds else None
-    return age is not None and all(low <= age <= high for low, high in bounds)
+    return flag.age_bounds() is not None and flag.ruled_out_at(stated_age(text))
 
 
 def _age_unstated(flag: Any, text: str) -> bool:
     """The flag is only a red flag at some ages and the message states no age: the words
     alone cannot make it one (its check question asks the age)."""
-    return _age_bounds(flag) is not None and stated_age(text) is None
+    return flag.age_bounds() is not None and stated_age(text) is None
 
 
 def decide(detector: RedFlagDetector, text: str, opinion: Any) -> tuple[list[str], str | None]:

@@ -189,12 +189,17 @@ def test_a_no_after_an_escalation_says_why_and_offers_to_start_again(stack):
     talk_until(stack, sender, BACK, lambda r: asked(r, "duration"))
     replies = stack.say(sender, RED_FLAG)
     assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}
-    replies = stack.say(sender, "no that's not what I meant")
+    replies = stack.say(
+        sender,
+        "no, that's not what I meant! it went away in a minute. Can I carry on?",
+    )
     text = last_text(replies)
     assert "start again" in text and "get the help I described" in text, replies
     assert escalation(replies) is None  # the escalation stands; it is not repeated
     buttons = [b for r in replies for b in r.get("buttons") or []]
     assert buttons == [{"title": "Start again", "payload": "/restart"}], buttons
+    again = stack.say(sender, "I made a mistake, I don't have those symptoms")
+    assert "start again" in last_text(again).lower() and escalation(again) is None, again
     replies = stack.say(sender, "/restart")
     assert "start again" in last_text(replies).lower(), replies
     replies = stack.say(sender, "hello")

@@ -276,6 +276,18 @@ def test_the_town_given_at_the_second_try_is_kept_with_the_name_given_first():
     assert slots["gp_practice"] == "Dr Example's surgery, Stone"
 
 
+def test_the_second_try_is_read_with_the_first_to_find_the_practice():
+    """A blind usability tester typed "biddulph", then "the valley one" at "Did you mean
+    ...?": it was kept as typed, not found."""
+    slots, _ = validate_gp("the valley one", typed="biddulph")
+    assert (slots["gp_practice"], slots["gp_ods_code"]) == ("Biddulph Valley Surgery", "M83046")
+
+
+def test_a_practice_named_after_not_sure_of_its_name_is_found_not_declined():
+    slots, _ = validate_gp("not sure of the name, it's the medical centre in Kidsgrove")
+    assert (slots["gp_practice"], slots["gp_ods_code"]) == ("Kidsgrove Medical Centre", "M83023")
+
+
 @pytest.mark.parametrize("answer", ["please", "no idea", "no gp", "please stop", "no, stop"])
 def test_words_that_only_look_like_a_yes_or_no_do_not_keep_the_practice(answer):
     assert not gp_practices.keeps_as_typed(answer)

@@ -84,6 +84,14 @@ def test_since_a_month_or_year_counts_back_from_today(typed, days, shown):
         ("since last week", 7, "since last week (about 7 days)"),
         ("since yesterday", 1, "since yesterday (about 1 day)"),
         ("from this morning", 1, "since this morning (about 1 day)"),
+        # a blind usability test: "from september" was refused, and the end of the summer
+        # holidays was read as their start
+        ("from september", 92, "since September 2026"),
+        (
+            "since the end of the summer holidays",
+            92,
+            "since the end of the summer holidays (about 3 months)",
+        ),
     ],
 )
 def test_a_duration_told_by_a_time_of_year_or_a_day_counts_back_to_the_latest_one(

@@ -86,9 +86,24 @@ def test_a_yes_with_a_question_at_consent_is_answered_and_the_referral_starts(te
     question came again."""
     said, events = run(ActionAnswerDigression(), after("utter_ask_consent", text, intent))
     assert said and said[0].startswith("utter_answer_")
-    assert {"event": "slot", "name": "consent", "value": True} in [
-        {k: e.get(k) for k in ("event", "name", "value")} for e in events
-    ]
+    assert followups(events) == ["action_record_consent"]  # which starts the form
+
+
+@pytest.mark.parametrize(
+    "text", ["ok great, yes. I'm Jo Example, born 9 August 1994", "yes, my name is Sam Sample"]
+)
+def test_a_yes_with_answers_at_consent_is_taken_and_the_form_reads_the_answers(text):
+    """A blind usability tester's "ok great, yes. I'm ..., born 9 August 1994" got "did not
+    understand", and the name was asked again later."""
+    said, events = run(ActionNotUnderstood(), after("utter_ask_consent", text, "inform"))
+    assert said == [] and followups(events) == ["action_record_consent"]
+
+
+def test_consent_recorded_starts_the_form():
+    from bot.actions.consent import ActionRecordConsent
+
+    _, events = run(ActionRecordConsent(), after("utter_ask_consent", "yes", "affirm"))
+    assert events[0] == {"event": "slot", "timestamp": None, "name": "consent", "value": True}
     assert followups(events) == ["referral_form"]
 
 

@@ -88,7 +88,7 @@ def test_the_check_question_names_the_symptom_with_yes_no_buttons_and_the_marker
     tracker = tracker_with([], {}, entities=[{"entity": "red_flag_check", "value": "cauda_equina"}])
     messages, events = run(ActionAskRedFlagCheck(), tracker)
     assert messages[0]["response"] == "utter_red_flag_check"
-    assert "numbness between your legs" in messages[0]["question"]
+    assert "numbness or tingling between your legs" in messages[0]["question"]
     assert messages[1]["custom"] == {
         "red_flag_check": {"code": "cauda_equina", "level": "emergency"}
     }
@@ -123,6 +123,9 @@ def test_no_to_the_check_goes_back_with_the_form_intact():
         "duration": None,
         "red_flag_check": None,
         "red_flag_checks_denied": ["cauda_equina"],
+        # the check question is the screening question: answered, not asked again (a blind
+        # usability tester was asked it twice)
+        "screening_answers": {"cauda_equina": "no"},
     }
     assert not any(m.get("custom") for m in messages)
 
@@ -236,6 +239,23 @@ def test_a_check_already_denied_is_not_asked_again_the_message_answers_the_open_
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots["duration"] == "3 months"
     assert events[-1]["event"] == "followup" and events[-1]["name"] == "referral_form"
+
+
+@pytest.mark.parametrize(("born", "asked"), [("1999-05-01", False), ("1950-05-01", True)])
+def test_an_age_flag_is_not_checked_when_the_birth_date_given_is_inside_its_range(born, asked):
+    """A blind usability tester, 27, whose date of birth the form had, was asked "Is this back
+    pain new, and are you under 20 or over 50?"; at 76 it is still asked."""
+    tracker = tracker_with(
+        [],
+        {"requested_slot": "duration", "date_of_birth": born},
+        entities=[{"entity": "red_flag_check", "value": "new_back_pain_age"}],
+        text="about 6 weeks",
+    )
+    messages, events = run(ActionAskRedFlagCheck(), tracker)
+    assert any((m.get("custom") or {}).get("red_flag_check") for m in messages) == asked
+    if not asked:
+        slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+        assert slots["duration"] == "6 weeks"
 
 
 def test_a_question_at_the_check_question_is_answered_and_the_check_asked_again():

@@ -806,3 +806,37 @@ def test_a_plain_denial_of_thoughts_of_self_harm_is_not_even_asked(text):
 def test_not_trusting_myself_not_to_hurt_myself_still_asks_at_least():
     result = default_detector().analyse("I don't trust myself not to hurt myself tonight")
     assert "mental_health_crisis" in [h.id for h in [*result.hits, *result.unsure]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "left. Oh and my foot went numb last night but that was just from sitting on it",
+        "my legs feel heavy after a long shift on the tills",
+        "bum went numb on the bike saddle on the long ride, fine once I got off",
+    ],
+)
+def test_a_sure_learned_guess_from_words_explained_away_is_asked_not_raised(text):
+    """A blind usability tester's "my foot went numb ... just from sitting on it" was raised
+    as cauda equina by the learned detector after the rules had set those words aside
+    (`explained_away` in content/red_flags.yml): now one check question."""
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    sure = Assessment("cauda_equina", 0.95, "flag", sure=True)
+    assert decide(default_detector(), text, sure) == ([], "cauda_equina")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my bum went numb from sitting on it and now I can't feel when I wee",
+        "I can't feel my bits and I've wet myself",
+    ],
+)
+def test_words_explained_away_never_hide_the_flag_said_plainly_beside_them(text):
+    from bot.nlu.red_flag_classifier import decide
+    from bot.nlu.red_flag_model import Assessment
+
+    sure = Assessment("cauda_equina", 0.95, "flag", sure=True)
+    assert decide(default_detector(), text, sure)[0] == ["cauda_equina"]

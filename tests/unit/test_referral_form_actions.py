@@ -71,6 +71,9 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
         ("contact_permissions", "just texts", "inform", "text"),
         ("contact_permissions", "either is fine", "inform", "both"),
         ("contact_permissions", "no voicemail, texts are fine", "inform", "text"),
+        # refused after the word (a blind usability test stored this as both)
+        ("contact_permissions", "voicemail yes, texts no", "inform", "voicemail"),
+        ("contact_permissions", "texts no problem, voicemail too", "inform", "both"),
         ("contact_permissions", "I'd rather not", "deny", "neither"),
         ("postcode", " st13  6RJ ", "inform", "ST13 6RJ"),
         ("communication_needs", "no", "deny", "none"),
@@ -82,6 +85,13 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
         ),
         # an access need is asked for too (a blind usability tester had nowhere to say it)
         ("communication_needs", "wheelchair user", "inform", "wheelchair user"),
+        (
+            "communication_needs",
+            "no, but I need a wheelchair accessible clinic",
+            "deny",
+            "no, but I need a wheelchair accessible clinic",
+        ),
+        ("communication_needs", "no but thanks", "deny", "none"),
         (
             "communication_needs",
             "yes I can't manage stairs so a downstairs room please",
@@ -571,6 +581,17 @@ def test_the_problem_told_in_an_opening_that_got_a_check_question_is_kept_after_
     assert asyncio.run(FORM.extract_body_area(dispatcher, tracker, {})) == {}
 
 
+def test_the_problem_told_with_the_answer_to_already_being_seen_is_taken():
+    """A blind usability tester's "No. It's my right shoulder, about 3 months" at "Are you
+    already being seen?" was asked the part, side and how long again."""
+    text = "No. It's my right shoulder, about 3 months"
+    tracker = make_tracker({"requested_slot": "already_under_service"}, text)
+    dispatcher = CollectingDispatcher()
+    assert asyncio.run(FORM.extract_body_area(dispatcher, tracker, {})) == {"body_area": "shoulder"}
+    assert asyncio.run(FORM.extract_side(dispatcher, tracker, {})) == {"side": "right"}
+    assert asyncio.run(FORM.extract_duration(dispatcher, tracker, {})) == {"duration": "3 months"}
+
+
 def work_answer(text: str, **slots: Any) -> dict:
     tracker = make_tracker({"requested_slot": "work_status", **slots}, text)
     return FORM.validate_work_status(text, CollectingDispatcher(), tracker, {})
@@ -584,6 +605,9 @@ def work_answer(text: str, **slots: Any) -> dict:
         ("office job", "working", "office job"),
         ("I've got a desk job", "working", "desk job"),
         ("he works as a bus driver", "working", "bus driver"),
+        # a blind usability test: "is ok" was stored as the job; "part time" hid the shop
+        ("i work in warehouse, is ok", "working", "works in warehouse"),
+        ("I work part time in a shop", "working", "works in a shop"),
     ],
 )
 def test_a_workplace_or_a_kind_of_job_in_the_work_answer_is_the_job(text, status, job):
@@ -730,6 +754,16 @@ def test_two_pain_scores_at_the_pain_question_ask_for_the_one_now(text):
     """A blind tester's "about a 6, goes up to 8 when its bad" was stored as 8."""
     result, said = answer("pain_score", text)
     assert result["pain_score"] is None and said == ["utter_one_pain_score"]
+
+
+@pytest.mark.parametrize(
+    ("text", "now"),
+    [("7 or 8 on a bad day, 5 today", "5"), ("right now a 4 but it gets to 9", "4")],
+)
+def test_of_two_pain_scores_the_one_said_for_now_is_taken(text, now):
+    """A blind usability tester's "7 or 8 on a bad day, 5 today" was refused."""
+    result, said = answer("pain_score", text)
+    assert result["pain_score"] == now and said == []
 
 
 def test_one_pain_score_in_words_is_taken():
