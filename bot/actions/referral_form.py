@@ -35,6 +35,7 @@ from bot.dialogue.corrections import (
     corrected_body_area,
     gp_practice_said_to_be_wrong,
     label,
+    name_correction,
     side_said_with_part,
     slots_before_latest_message,
     what_is_corrected,
@@ -414,6 +415,12 @@ class ValidateReferralForm(FormValidationAction):
         validator, with the patient told; None (and nothing said) when the value is refused.
         A new body part takes the side `said` with it ("my left hip"); otherwise its side is
         asked again."""
+        if field == "full_name":
+            # "oops I spelled my surname wrong, it's Testperson" (ignored in a blind
+            # usability test): the new surname after the first names given
+            text = name_correction(text, tracker.get_slot("full_name"))
+            if text is None:
+                return None
         if field == "side" and match("body_areas", text) not in (
             None,
             tracker.get_slot("body_area"),

@@ -44,6 +44,8 @@ def _has_value(field: str, text: str) -> bool:
     read by the field's row of the answer table; a side also needs the part or "side"."""
     if field == "side":
         return _one_side_of_a_part(text)
+    if field == "full_name":
+        return name_correction(text, None) is not None
     return read_answer(field, text) is not None
 
 
@@ -269,6 +271,27 @@ def corrected_at_the_read_back(
     found = [(field, _value_for(field, text)) for field in answered if field in said]
     found = [(field, value) for field, value in found if value]
     return found[0] if len(found) == 1 else (None, text)
+
+
+_SURNAME = re.compile(r"\b(?:surname|last name|second name|family name)\b", re.I)
+_FIRST_NAME = re.compile(r"\b(?:first name|forename|christian name)\b", re.I)
+
+
+def name_correction(text: str, given: str | None) -> str | None:
+    """The whole name after a correction of it: "oops I spelled my surname wrong, it's
+    Testperson" puts the new surname after the first names given; "my name is Jo Example"
+    is the whole name. None when the words hold no name."""
+    values = [v for v in _values_after_cues(text) if re.fullmatch(r"[A-Za-z' -]+", v)]
+    if not values:
+        return None
+    new = values[0].strip()
+    parts = (given or "").split()
+    if len(new.split()) == 1 and len(parts) >= 2:
+        if _SURNAME.search(text):
+            return " ".join([*parts[:-1], new])
+        if _FIRST_NAME.search(text):
+            return " ".join([new, *parts[1:]])
+    return new
 
 
 def holds_value(field: str, text: str) -> bool:

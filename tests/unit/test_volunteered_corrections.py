@@ -30,6 +30,7 @@ ANSWERED = {
     "nhs_number": "485 777 3457",
     "body_area": "knee",
     "side": "right",
+    "full_name": "Sam Testperzon",
 }
 
 
@@ -70,6 +71,14 @@ def validate(tracker: Tracker) -> tuple[dict[str, Any], list[dict]]:
         ("duration", "actually it's my left knee", "side", "left", None),
         ("pain_score", "sorry, wrong side, it's both of them", "side", "both", None),
         ("work_status", "oops I meant the left side", "side", "left", None),
+        # a blind usability test: the name corrected in words was ignored
+        (
+            "phone",
+            "oops I spelled my surname wrong, it's Testperson",
+            "full_name",
+            "Sam Testperson",
+            None,
+        ),
     ],
 )
 def test_a_correction_at_a_later_question_changes_that_answer_and_asks_again(
