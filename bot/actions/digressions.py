@@ -161,6 +161,10 @@ class ActionNotUnderstood(Action):
         if a_no_to_the_check(tracker):
             # "no, only if she rolls onto that side" to a check question: its No
             return await no_to_the_check(dispatcher, tracker, domain)
+        if question == ASK_ACTION and tracker.get_slot("red_flag_check"):
+            # anything else at a check question: it is asked again, with its Yes and No
+            dispatcher.utter_message(response="utter_default")
+            return [FollowupAction(ASK_ACTION)]
         text = tracker.latest_message.get("text") or ""
         needs = stated_needs(text) if tracker.get_slot("consent") is None else []
         if consent_given_with_it(tracker):

@@ -27,7 +27,15 @@ def _needs() -> dict[str, re.Pattern]:
 def stated_needs(text: str) -> list[str]:
     """The needs stated in `text`, in the order of content/opening_needs.yml."""
     said = normalised(text)
-    return [need for need, words in _needs().items() if words.search(said)]
+    needs = [need for need, words in _needs().items() if words.search(said)]
+    if "language" in needs and "hearing_or_sight" in needs and _SIGNING.search(said):
+        # "a BSL interpreter": the hearing note, not "tell me your language" (a blind
+        # usability tester who is deaf was asked for a language)
+        needs.remove("language")
+    return needs
+
+
+_SIGNING = re.compile(r"\b(?:bsl|sign language|signing|signer)\b")
 
 
 def greet(dispatcher: CollectingDispatcher, text: str) -> list[str]:

@@ -27,6 +27,9 @@ from tests.conftest import make_tracker
         ("my english is not good, i need interpreter", ["language"]),
         ("I am deaf so please don't phone me", ["hearing_or_sight"]),
         ("I use a screen reader", ["hearing_or_sight"]),
+        # a BSL interpreter is no spoken language (a blind usability tester was asked one)
+        ("I'm deaf, I'd need a BSL interpreter for appointments", ["hearing_or_sight"]),
+        ("I am deaf and need an Urdu interpreter", ["language", "hearing_or_sight"]),
         ("I'm off sick with my back and worried I'll lose my job", ["work"]),
         (
             "I'm deaf and doing this for my husband, he can't work with his shoulder",

@@ -11,6 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.digressions import ActionAnswerDigression
 from bot.actions.red_flag_check import (
+    ASK_ACTION as ASK,
+)
+from bot.actions.red_flag_check import (
     ActionAskRedFlagCheck,
     ActionClearRedFlagCheck,
     ActionConfirmRedFlagCheck,
@@ -439,6 +442,14 @@ def test_a_no_with_more_words_to_the_check_question_is_its_no(text, intent, acti
     assert {"event": "followup", "name": "referral_form"} in [
         {k: e.get(k) for k in ("event", "name")} for e in events
     ]
+
+
+def test_words_not_understood_at_a_check_question_ask_it_again():
+    from bot.actions.digressions import ActionNotUnderstood
+
+    messages, events = run(ActionNotUnderstood(), a_no_with_words("flibble wibble", "nlu_fallback"))
+    assert [m["response"] for m in messages] == ["utter_default"]
+    assert events == [{"event": "followup", "timestamp": None, "name": ASK}]
 
 
 def test_words_that_raise_the_check_without_a_no_ask_it_as_before():
