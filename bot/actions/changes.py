@@ -31,7 +31,6 @@ from bot.dialogue.corrections import (
     slots_before_latest_message,
 )
 from bot.field_registry import change_groups, problem_change_groups
-from bot.message_parts import message_parts
 from bot.problem_vocabulary import ids_named
 from bot.word_lists import normalised
 
@@ -81,9 +80,14 @@ def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
     return field, value
 
 
-# Where a message holding several changes is cut: its clauses, and "and" before "my"/"the"
+# Where a message holding several changes is cut: after a sentence, and at "and" before
+# "my", "the"... (never at a comma: "14 Test Road, Leek, ST13 5AB" is one address; cutting
+# there stored "14 Test Road," in a blind usability test)
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+")
 _AND_THEN = re.compile(
-    r"\s+(?:and|also|plus)\s+(?=(?:also\s+)?(?:my|the|change|can|it's|its)\b)", re.I
+    r",?\s+(?:and|also|plus)\s+(?=(?:also\s+)?(?:my|the|change|can|it's|its|address|phone|"
+    r"email|pain|job|postcode)\b)",
+    re.I,
 )
 
 
@@ -91,7 +95,12 @@ def changes_in_parts(tracker: Tracker) -> list[tuple[str, str]]:
     """The changes of a message at the read-back that changes several answers, one per
     part, each field once ([] when the parts change fewer than two)."""
     text = tracker.latest_message.get("text") or ""
-    parts = [p for part in message_parts(text) for p in _AND_THEN.split(part) if p.strip()]
+    parts = [
+        p.strip(" ,")
+        for sentence in _SENTENCE_END.split(text)
+        for p in _AND_THEN.split(sentence)
+        if p.strip(" ,")
+    ]
     if len(parts) < 2:
         return []
     answered = read_back_answered(tracker)
@@ -120,7 +129,12 @@ async def read_back_change(
     text = tracker.latest_message.get("text") or ""
     field, value = read_back_correction(tracker)
     form = ValidateReferralForm()
-    if field is None and len(several := changes_in_parts(tracker)) > 1:
+    several = changes_in_parts(tracker)
+    if field is not None and [f for f, _ in several] == [field]:
+        # the one change is in a part of its own: its value is read there ("6 was right. And
+        # address 27 Trial Street, Leek" stored the whole message as the address)
+        value = several[0][1]
+    if field is None and len(several) > 1:
         # "change my phone to 07700 900456 and my email to jo@example.com": each part is
         # its own change (a blind usability test: only one was taken)
         slots = {}

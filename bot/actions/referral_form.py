@@ -882,7 +882,16 @@ class ValidateReferralForm(FormValidationAction):
         return {"nhs_number": parsed.display}
 
     def validate_address_line1(self, value, dispatcher, tracker, domain) -> Slots:
-        return self.checked("address_line1", value, dispatcher, tracker)
+        slots = self.checked("address_line1", value, dispatcher, tracker)
+        line = slots.get("address_line1")
+        if isinstance(line, str):
+            # the postcode is kept and shown on its own: not twice ("27 Trial Street, ST13
+            # 6ZZ, ST13 6ZZ" and "14 Test Road,," in a blind usability test)
+            postcode = normalise_postcode(tracker.get_slot("postcode") or "") or ""
+            if postcode and normalise_postcode(line.split(",")[-1].strip()) == postcode:
+                line = ",".join(line.split(",")[:-1])
+            slots["address_line1"] = line.strip(" ,;") or line
+        return slots
 
     def validate_phone(self, value, dispatcher, tracker, domain) -> Slots:
         """The phone number, and the email the question invites with it ("07700 900123,

@@ -256,6 +256,16 @@ def test_a_check_question_yes_escalates_and_no_returns_to_the_same_question(stac
         "level": marker["level"],
         "code": marker["code"],
     }
+    # a no in words, and words that are no answer (a blind usability tester was stuck at
+    # "Sorry, I did not understand" with the check's buttons gone)
+    worded_sender = f"{sender}-worded"
+    talk_until(stack, worded_sender, KNEE_BORDER, lambda r: asked(r, "duration"))
+    assert check_marker(stack.say(worded_sender, text)) == marker
+    odd = stack.say(worded_sender, "I just wanted to change my pain score")
+    assert escalation(odd) is None
+    assert {b["payload"] for r in odd for b in r.get("buttons") or []} == {"/affirm", "/deny"}
+    back = stack.say(worded_sender, "No! that's not what I meant, I just wanted to carry on")
+    assert escalation(back) is None and CUES["duration"] in last_text(back).lower(), back
 
 
 def over_the_gateway(stack, channel: str):

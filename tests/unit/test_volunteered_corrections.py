@@ -451,6 +451,16 @@ def test_words_at_the_read_back_that_hold_no_one_new_value_change_nothing(text):
             "my email is jo@example.com. also the address is 14 Example Road",
             {"email": "jo@example.com", "address_line1": "14 Example Road"},
         ),
+        # a blind usability test: the address was cut at its comma ("14 Test Road,") or
+        # stored from "6 was right"
+        (
+            "Please change the pain to 7 out of 10 and the address to 14 Test Road, Leek, ST4 6QG",
+            {"pain_score": "7", "address_line1": "14 Test Road, Leek"},
+        ),
+        (
+            "6 was right. And address 27 Trial Street, Leek",
+            {"address_line1": "27 Trial Street, Leek"},
+        ),
     ],
 )
 def test_several_changes_typed_at_the_read_back_are_all_taken(text, changed):
