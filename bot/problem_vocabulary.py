@@ -76,10 +76,22 @@ def area_named(text: str) -> str | None:
     return named.pop() if len(named) == 1 else match("body_areas", text)
 
 
+_ONE_NOT_THE_OTHER = re.compile(
+    r"\b(left|right)\b[^.]*?\b(?:not|rather than|instead of)\s+(?:the\s+|my\s+)?(left|right)\b",
+    re.I,
+)
+
+
 def side_named(text: str) -> str | None:
     """left, right or both: "right and left" and "left hip, and the right one is starting
     too" are both."""
-    sides = ids_named_apart("sides", normalised(button_value(text) or text).replace("_", " "))
+    said = button_value(text) or text
+    one_not_the_other = _ONE_NOT_THE_OTHER.search(said)
+    if one_not_the_other and one_not_the_other[1].lower() != one_not_the_other[2].lower():
+        # "actually it's my left knee, not the right" (stored as both in a blind usability
+        # test): the side before "not"
+        return one_not_the_other[1].lower()
+    sides = ids_named_apart("sides", normalised(said).replace("_", " "))
     if "both" in sides or {"left", "right"} <= sides:
         return "both"
     return next(iter(sides)) if len(sides) == 1 else None

@@ -16,17 +16,18 @@ from typing import Any
 from bot import gp_practices
 from bot.content_store import load
 from bot.dialogue.answers import read_answer
-from bot.problem_vocabulary import ids_in_order, ids_named, job_said, match
+from bot.problem_vocabulary import ids_in_order, ids_named, job_said, match, side_named
 from bot.word_lists import normalised, phrase_pattern
 
 
 def _one_side_of_a_part(text: str) -> bool:
     """ "actually it's my left knee", "sorry, wrong side, the right": one side named, with a
-    body part or the word side (not "sorry, that's right"); "the left not the right" names
-    two and is left to the read-back."""
+    body part or the word side (not "sorry, that's right"); or one side put in place of the
+    other ("actually it's my left knee, not the right": stored as both in a blind usability
+    test)."""
     sides = ids_named("sides", normalised(text))
     named_part = match("body_areas", text) is not None or _SIDE_WORD.search(text) is not None
-    return len(sides) == 1 and named_part
+    return named_part and (len(sides) == 1 or side_named(text) in ("left", "right"))
 
 
 _SIDE_WORD = re.compile(r"\bsides?\b", re.I)
