@@ -743,6 +743,11 @@ class ValidateReferralForm(FormValidationAction):
         return self.checked("body_area", value, dispatcher, tracker)
 
     def validate_side(self, value, dispatcher, tracker, domain) -> Slots:
+        area = tracker.get_slot("body_area")
+        if area and not body_area_has_side(area):
+            # "mainly my neck, it goes into both shoulders": a neck or back has no side to
+            # keep (stored and read back as "Neck (both)" in a blind usability test)
+            return {"side": None}
         return self.checked("side", value, dispatcher, tracker)
 
     def validate_pregnancy_pelvic_pain(self, value, dispatcher, tracker, domain) -> Slots:

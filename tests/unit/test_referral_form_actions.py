@@ -592,6 +592,15 @@ def test_the_problem_told_with_the_answer_to_already_being_seen_is_taken():
     assert asyncio.run(FORM.extract_duration(dispatcher, tracker, {})) == {"duration": "3 months"}
 
 
+@pytest.mark.parametrize(("area", "kept"), [("neck", None), ("back", None), ("knee", "both")])
+def test_a_side_is_kept_only_for_a_part_that_has_sides(area, kept):
+    """A blind usability tester's "mainly my neck, it goes into both shoulders" was read
+    back as "Neck (both)"."""
+    text = "mainly my neck, it goes into both shoulders"
+    tracker = make_tracker({"requested_slot": "body_area", "body_area": area}, text)
+    assert FORM.validate_side("both", CollectingDispatcher(), tracker, {}) == {"side": kept}
+
+
 def work_answer(text: str, **slots: Any) -> dict:
     tracker = make_tracker({"requested_slot": "work_status", **slots}, text)
     return FORM.validate_work_status(text, CollectingDispatcher(), tracker, {})
