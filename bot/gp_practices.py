@@ -276,12 +276,17 @@ def find(text: str) -> Practice | None:
     return None
 
 
+@cache
+def _words_of() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Each practice's name words and address words, by ODS code."""
+    return {p.ods_code: (name, address) for p, name, address in _index()}
+
+
 def _names_more(text: str, first: Practice, second: Practice) -> bool:
     """The words fit the first practice's name in every way they fit the second, and more:
     "biddulph, the valley one" is Biddulph Valley Surgery, not Biddulph Doctors."""
-    entries = {p.ods_code: (name, address) for p, name, address in _index()}
-    name_1, address_1 = entries[first.ods_code]
-    name_2, address_2 = entries[second.ods_code]
+    name_1, address_1 = _words_of()[first.ods_code]
+    name_2, address_2 = _words_of()[second.ods_code]
     fits_1 = {w for w in _distinct(text) if _known(w) & (name_1 | address_1)}
     fits_2 = {w for w in _distinct(text) if _known(w) & (name_2 | address_2)}
     in_name_1 = {w for w in fits_1 if _known(w) & name_1}

@@ -10,6 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
+from bot.nlu.red_flag_classifier import decide
+from bot.nlu.red_flag_model import Assessment
 from bot.red_flag_context import CONTEXT_PATH, LISTS
 from bot.red_flag_context import parse as parse_context
 from bot.red_flag_detector import default_detector
@@ -690,17 +692,11 @@ def test_someone_elses_hand_clumsiness_happening_now_asks_too():
 
 
 def test_a_sure_learned_guess_does_not_raise_at_once_what_the_rules_ask_first():
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     sure = Assessment("neuro_deficit", 0.99, "flag", sure=True)
     assert decide(default_detector(), "I keep dropping things", sure) == ([], "neuro_deficit")
 
 
 def test_the_check_question_is_for_the_most_serious_flag_either_detector_is_unsure_of():
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     unsure_emergency = Assessment("cauda_equina", 0.8, "ask")
     text = "I keep dropping things and my wee is different"
     assert decide(default_detector(), text, unsure_emergency) == ([], "cauda_equina")
@@ -740,9 +736,6 @@ def test_wot_is_a_question_word():
 )
 def test_a_sure_learned_crisis_guess_from_painkillers_taken_as_painkillers_is_asked(text):
     # a usability tester's referral was stopped as an overdose for "I've taken 2 paracetamol"
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     sure = Assessment("mental_health_crisis", 0.97, "flag", sure=True)
     assert decide(default_detector(), text, sure) == ([], "mental_health_crisis")
 
@@ -758,9 +751,6 @@ def test_a_sure_learned_crisis_guess_from_painkillers_taken_as_painkillers_is_as
     ],
 )
 def test_an_overdose_or_a_plan_told_with_painkillers_is_raised_at_once(text):
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     unsure = Assessment("mental_health_crisis", 0.6, "ask")
     assert decide(default_detector(), text, unsure)[0] == ["mental_health_crisis"]
     assert "mental_health_crisis" in flags(text)
@@ -820,9 +810,6 @@ def test_a_sure_learned_guess_from_words_explained_away_is_asked_not_raised(text
     """A blind usability tester's "my foot went numb ... just from sitting on it" was raised
     as cauda equina by the learned detector after the rules had set those words aside
     (`explained_away` in content/red_flags.yml): now one check question."""
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     sure = Assessment("cauda_equina", 0.95, "flag", sure=True)
     assert decide(default_detector(), text, sure) == ([], "cauda_equina")
 
@@ -835,8 +822,5 @@ def test_a_sure_learned_guess_from_words_explained_away_is_asked_not_raised(text
     ],
 )
 def test_words_explained_away_never_hide_the_flag_said_plainly_beside_them(text):
-    from bot.nlu.red_flag_classifier import decide
-    from bot.nlu.red_flag_model import Assessment
-
     sure = Assessment("cauda_equina", 0.95, "flag", sure=True)
     assert decide(default_detector(), text, sure)[0] == ["cauda_equina"]
