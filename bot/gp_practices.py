@@ -402,9 +402,22 @@ def names_a_practice_kind(text: str) -> bool:
     return _PRACTICE_WORDS.search(text) is not None
 
 
+# Words that say the next name is the patient's practice without naming a kind of place:
+# "I'm with Rising Brook", "registered at Moss Street", "we're with ...".
+_REGISTERED_WITH = re.compile(
+    r"\b(?:i'?m|i am|we'?re|we are|registered|still)\s+(?:with|at)\b", re.I
+)
+
+
 def said_with_the_address(text: str) -> Practice | None:
-    """The one practice named, after practice words, in the answer to the address question
-    ("..., I'm with Moss Street Surgery"); the postcode and the first line are left out first."""
+    """The one practice named, after practice words or "I'm with", in the answer to the
+    address question ("..., I'm with Moss Street Surgery", "... and I'm with Rising Brook");
+    the postcode and the first line are left out first."""
+    registered = _REGISTERED_WITH.search(text)
+    if registered:
+        named = find(POSTCODE.sub(" ", text[registered.end() :]))
+        if named:
+            return named
     if _PRACTICE_WORDS.search(text) is None:
         return None
     rest = POSTCODE.sub(" ", text)

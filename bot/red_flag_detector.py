@@ -74,6 +74,7 @@ CUE_LISTS = {
     "historical": "historical",
     "ongoing": "ongoing",
     "behalf": "on_behalf",
+    "ruled_out": "ruled_out_before",
 }
 # Cue kinds that never say a symptom is not the patient's own now.
 NOT_CONTEXT_CUES = {
@@ -81,7 +82,13 @@ NOT_CONTEXT_CUES = {
 }  # fmt: skip
 COMPANY_DETERMINERS = {"my", "the", "our", "a", "me"}
 # Cue lists matched on the words as written, not their lemmas (see exact_cue_matcher).
-EXACT_CUES = {"resolved"}
+EXACT_CUES = {"resolved", "ruled_out"}
+# Lists of a cue's phrases matched as written, beside its root-matched list: "gets" is now,
+# but by root it is also "got", a past ("got a stent 3 years ago").
+AS_WRITTEN = {
+    "ongoing": "ongoing_as_written",
+    "following_negations": "following_negations_as_written",
+}
 # Other-person cues that are not nouns: no "-s" form is added for them ("mums", "nans").
 PRONOUN_CUES = {
     "he", "she", "his", "her", "him", "himself", "herself", "themselves", "someone",
@@ -104,6 +111,9 @@ RETURNED = "returned"
 # emergency flag gets its check question; never counted as a symptom or as history by itself
 COME_TRUE = "come_true"
 ON_PURPOSE = "on_purpose"
+# meant, and past and over too ("had GCA in 2018, nothing since, hip pain from running"): counts
+# only for a flag that neither rules out
+ON_PURPOSE_PAST = "on_purpose_past"
 
 
 # The matcher key of the catalogue's `explained_away` phrases.
@@ -111,6 +121,12 @@ EXPLAINED = "explained_away"
 # "I were", "it were": "was" in Midlands and northern speech ("it were clear", "when I were
 # poorly"), so the context rules read the past and the results as they do "was".
 _WAS = re.compile(r"\b(i|he|she|it|that)\s+were\b")
+# "I haven't been able to pass water", "not able to wee": read as the catalogue's "can't"
+# (a blind hold-out's urinary retention went unflagged)
+_NOT_ABLE = re.compile(
+    r"\b(?:(?:have|has|had)\s*n't|(?:have|has|had|'ve|'s|'d)\s+not|not)\s+been\s+able\s+to\b"
+    r"|\bnot\s+able\s+to\b"
+)
 # Words after "my" in phrases that also follow "me" as an object in everyday speech ("he left
 # me last week", "it took me own way"): "me" before them is never read as "my".
 _NOT_AFTER_POSSESSIVE_ME = frozenset(
@@ -305,6 +321,7 @@ class RedFlagDetector:
                 for p in pt.get("phrases", ())
             ),
             *(p for name in CUE_LISTS.values() for p in self.context[name]),
+            *(p for name in AS_WRITTEN.values() for p in self.context[name]),
         ]
         text = "\n".join(phrases).lower()
         after_my = set(re.findall(r"\bmy ([a-z']+)", text))
@@ -333,6 +350,8 @@ class RedFlagDetector:
                 phrases += [p + "s" for p in phrases if " " not in p and p not in PRONOUN_CUES]
             matcher = self.exact_cue_matcher if key in EXACT_CUES else self.cue_matcher
             matcher.add(key, self._docs(phrases))
+            if name in AS_WRITTEN:
+                self.exact_cue_matcher.add(key, self._docs(self.context[AS_WRITTEN[name]]))
 
     def _catalogue_phrases(self) -> list[str]:
         phrases = [p for phrases, _ in self.catalogue.concepts.values() for p in phrases]
@@ -383,6 +402,7 @@ class RedFlagDetector:
         northern speech read as the catalogue's words ("me back", "it were clear")."""
         cleaned = text.lower().replace("\u2019", "'").replace("\u2018", "'")
         cleaned = _WAS.sub(r"\1 was", self._me_as_my.sub("my ", cleaned))
+        cleaned = _NOT_ABLE.sub(lambda m: " can't" if m[0][0] == "'" else "can't", cleaned)
         return _fix_contractions(self.nlp(self.correct_spelling(cleaned)))
 
     def detect(self, text: str) -> list[RedFlagHit]:
@@ -469,10 +489,14 @@ class RedFlagDetector:
                 counted |= {RESOLVED, RETURNED}
             if not {flag.id, flag.category} & self.on_purpose_flags:
                 counted.add(ON_PURPOSE)
+            if {ON_PURPOSE, RESOLVED} <= counted:
+                counted.add(ON_PURPOSE_PAST)
             asserted = [
                 m
                 for m, reason in mentions
-                if reason in counted or (reason == RESOLVED and m.key in lasting)
+                if reason in counted
+                or (reason == RESOLVED and m.key in lasting)
+                or (reason == ON_PURPOSE_PAST and ON_PURPOSE in counted and m.key in lasting)
             ]
             if self._flag_span(flag.patterns, flag.id, asserted, age, doc, all_cues, doubt=True):
                 doubted.add(flag.id)
@@ -654,6 +678,10 @@ class RedFlagDetector:
             gap = mention.start - cue.end
             between = doc[cue.end : mention.start]
             words = {token.lower_ for token in between}
+            if cue.key == "ruled_out":
+                if gap <= windows["following_negation"] and "," not in words:
+                    reasons.append(DENIED)  # "the MRI ruled out cord compression"
+                continue
             if cue.key == "negation" and gap <= windows["negation"]:
                 if words & (FIRST_PERSON - {"my"}):
                     continue  # "no, I have ...": the patient goes on to say it of themselves
@@ -677,6 +705,12 @@ class RedFlagDetector:
             DENIED, OTHER_PERSON, HYPOTHETICAL, ON_PURPOSE, RESOLVED, RETURNED, COME_TRUE,
             DENIED_AT_A_DISTANCE,
         )  # fmt: skip
+        if {ON_PURPOSE, RESOLVED} <= set(reasons) and not {
+            DENIED,
+            OTHER_PERSON,
+            HYPOTHETICAL,
+        } & set(reasons):
+            return ON_PURPOSE_PAST
         return min(reasons, key=order.index) if reasons else None
 
     def _history(

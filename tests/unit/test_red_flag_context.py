@@ -824,3 +824,58 @@ def test_a_sure_learned_guess_from_words_explained_away_is_asked_not_raised(text
 def test_words_explained_away_never_hide_the_flag_said_plainly_beside_them(text):
     sure = Assessment("cauda_equina", 0.95, "flag", sure=True)
     assert decide(default_detector(), text, sure)[0] == ["cauda_equina"]
+
+
+@pytest.mark.parametrize(
+    "text, flag",
+    [
+        ("I've not been able to pass water since last night", "cauda_equina"),
+        ("she hasn't been able to feel her bottom since yesterday", "cauda_equina"),
+        ("not able to feel when I need a poo", "cauda_equina"),
+        ("I'm on chemo and I've got a high temperature and the shivers", "other_emergency"),
+        ("he's been fitting for over 5 minutes", "other_emergency"),
+        ("she isn't coming round after a fall", "other_emergency"),
+        ("my mum has lung cancer and suddenly can't walk, back pain", "cord_compression_emergency"),
+    ],
+)
+def test_perfect_inabilities_chemo_fevers_fits_and_a_relatives_cord_compression_are_raised(
+    text, flag
+):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "had chemo 10 years ago, no temperature, it's my knee",
+        "I've been fit and healthy until this knee",
+        "I'm waiting for an MRI to rule out cauda equina",
+    ],
+)
+def test_no_alarm_from_old_chemo_being_fit_or_a_test_still_to_come(
+    text,
+):
+    found = flags(text)
+    assert "other_emergency" not in found
+    if "cauda equina" in text:
+        assert "cauda_equina" in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the MRI ruled out cord compression, they said physio for the stiffness",
+        "ECG and bloods fine, the chest pain was a muscle strain from bench press",
+        "had GCA in 2018, finished the steroids, nothing since, hip pain from running",
+        "self harmed in year 9, been good for ages, need help with my wrist",
+        "chest pain 3 years ago and got a stent, he's been fine since, it's my knee",
+        "I'm paralysed with worry about the waiting list for my knee",
+        "my legs are weak after the marathon yesterday",
+    ],
+)
+def test_a_test_that_excluded_it_a_history_that_is_over_or_a_figure_of_speech_is_not_raised(text):
+    assert flags(text) == []
+
+
+def test_the_patients_own_guess_of_a_harmless_cause_now_does_not_hide_chest_pain():
+    assert "chest_pain" in flags("I think my chest pain is a pulled muscle but it's squeezing")

@@ -789,6 +789,21 @@ def test_a_practice_named_with_the_postcode_is_taken_and_said_back():
 
 
 @pytest.mark.parametrize(
+    "text, practice",
+    [
+        ("12 Fake Street, Stafford ST17 9ZZ and I'm with Rising Brook", "Rising Brook"),
+        ("4 Example Road, Leek ST13 5ZZ, registered at Moss Street", "Moss Street Surgery"),
+    ],
+)
+def test_a_practice_said_after_im_with_in_the_address_is_taken_without_practice_words(
+    text, practice
+):
+    """A blind usability tester's "I live at ... and I'm with Rising Brook" lost the practice."""
+    result, _ = answer("postcode", text)
+    assert result["gp_practice"] == practice and result["gp_ods_code"]
+
+
+@pytest.mark.parametrize(
     "text", ["12 Moss Street, Cannock, WS11 1DB", "WS11 1DB", "ws11 1db, I'm with the surgery"]
 )
 def test_an_address_or_a_practice_not_named_for_sure_leaves_the_practice_question(text):
