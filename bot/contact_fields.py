@@ -9,7 +9,9 @@ import phonenumbers
 from stdnum.gb import nhs
 
 _DECLINED = re.compile(
-    r"\b(?:don'?t know|do not know|dunno|not sure|no idea|no clue|not a clue|haven'?t a clue|"
+    # "i dont no it" (typed by an older blind usability tester: refused as an NHS number)
+    r"\b(?:don'?t know|do not know|don'?t no|dont now|dunno|not sure|no idea|no clue|"
+    r"not a clue|haven'?t a clue|"
     r"can'?t remember|unknown|skip|i not know|not know|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
     r"don'?t (?:use|do) (?:e-?mails?|it)|do not (?:use|do) (?:e-?mails?|it))\b"

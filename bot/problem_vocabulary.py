@@ -217,6 +217,30 @@ def match_work_status(text: str) -> str | None:
     return found
 
 
+# Someone else just before a work status ("my husband is off work"): not the patient's.
+_SOMEONE_ELSES = re.compile(
+    r"\b(?:he|she|he's|she's|his|her|husband|wife|partner|son|daughter|mum|dad|mother|"
+    r"father|boss|friend|they|they're)\b(?:\W+\w+){0,3}\W*$",
+    re.I,
+)
+
+
+def work_status_in_passing(text: str, for_them: bool = False) -> str | None:
+    """The work status in a message telling the story before the work question, from the
+    words of content/problem_vocabulary.yml `work_status_in_passing` only; not when someone
+    else's ("my husband is off work"), unless the message is written for that person. Of
+    two, the one that is more than being employed."""
+    lowered = normalised(text)
+    named = set()
+    for pattern, key in _patterns("work_status_in_passing"):
+        for found in pattern.finditer(lowered):
+            if for_them or not _SOMEONE_ELSES.search(lowered[: found.start()]):
+                named.add(key)
+    if len(named) > 1:
+        named &= {"off_work", "at_risk"}
+    return named.pop() if len(named) == 1 else None
+
+
 # The end of a job named in a sentence: a clause break, or a word starting another thought
 # ("a nurse on nights", "a warehouse operative struggling to do my job").
 _JOB_END = re.compile(

@@ -35,6 +35,7 @@ LISTS = (
     "ongoing_as_written",
     "following_negations_as_written",
     "ruled_out_before",
+    "never_corrected",
     "history_still_counts",
     "own_history_categories",
     "on_purpose",

@@ -383,7 +383,7 @@ class RedFlagDetector:
         """One word of `correct_spelling` (kept per word in `_corrected_word`: profiled hot)."""
         if word in self.context.text_speak:
             return self.context.text_speak[word]
-        if "'" in word:
+        if "'" in word or word in self.context["never_corrected"]:
             return word
         if len(word) < 5 or word in self.known_words or word in self.nlp.tokenizer.rules:
             return word

@@ -296,11 +296,26 @@ def first_address_line(text: str) -> str | None:
     return None
 
 
+# "... I can't use the phone! Name is Jo Testperson": the name after words that say so, later
+# in the message (a blind usability tester's name was stored as "I can't use the")
+_NAME_SAID_LATER = re.compile(
+    r"(?:^|[.!?;,]\s*|\s)(?:(?:my|his|her|their|the)\s+)?(?:full\s+)?name(?:\s+is|'s|:)\s+(\S.*)$",
+    re.I,
+)
+# a title typed after the name ("edna testperson. mrs")
+_TITLE_AFTER = re.compile(r"[\s.,]+\(?(?:mrs|mr|ms|miss|mx|dr)\.?\)?$", re.I)
+
+
 def clean_full_name(text: str) -> str | None:
     """Return a tidy full name (at least two words of letters), or None. An aside after the
     name, past a comma or in brackets ("Chris Sample, as I said", "Pat Example (told you!)"),
-    is left out when it is one (its words in _ASIDE)."""
+    is left out when it is one (its words in _ASIDE); so is a complaint before "name is"."""
+    later = _NAME_SAID_LATER.search(" ".join(text.split()))
+    named = clean_full_name(later.group(1)) if later and later.start() > 0 else None
+    if named:
+        return named
     name = _NAME_LEAD_IN.sub("", without_aside_before(" ".join(text.split()))).strip(" .,")
+    name = _TITLE_AFTER.sub("", name)
     if len(name) <= 100 and len(name.split()) >= 2 and _NAME.match(name):
         return name
     parts = re.split(r"[,(]", name, maxsplit=1)

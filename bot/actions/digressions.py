@@ -15,7 +15,7 @@ from bot.actions.changes import (
     is_a_change_list_title,
     read_back_change,
 )
-from bot.actions.opening import need_events, stated_needs
+from bot.actions.opening import need_events, practical_needs_answered, stated_needs
 from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS, a_no_to_the_check, no_to_the_check
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
@@ -40,6 +40,11 @@ from bot.service_facts import service_values
 from bot.word_lists import normalised
 
 MAX_MISUNDERSTOOD = 2
+
+
+# Questions whose answer is general ("what happens next?", "how does this work?"): a need
+# said in them is answered by its own note instead.
+GENERAL_QUESTIONS = frozenset({"ask_what_next", "ask_help", "out_of_scope"})
 
 
 class ActionAnswerDigression(Action):
@@ -68,23 +73,29 @@ class ActionAnswerDigression(Action):
             is_kiosk(tracker),
             domain.get("responses") or {},
         )
-        dispatcher.utter_message(response=response, **service_values())
+        # "Will there be a BSL interpreter at my appointment?" (answered "they contact you,
+        # usually by phone" in a blind usability test): the need's note, kept for the team;
+        # a general answer is then left out
+        noted = practical_needs_answered(dispatcher, tracker)
+        if not noted or intent not in GENERAL_QUESTIONS:
+            dispatcher.utter_message(response=response, **service_values())
+        kept = [SlotSet(name, value) for name, value in noted.items()]
         if last_bot_action(tracker.events) == ASK_ACTION:
             # a question in answer to a red-flag check question ("what does that mean?"):
             # answered, then the same check question again, so the yes or no is still read
-            return [FollowupAction(ASK_ACTION)]
+            return [*kept, FollowupAction(ASK_ACTION)]
         given = answer_with_a_question(message_of(tracker))
         if given is not None:
             # "about 3 months, how long is the wait?": the answer is kept too, checked by the
             # form's own validator, and the form goes on to the next question
-            return await as_answer(*given, dispatcher, tracker, domain)
+            return [*kept, *await as_answer(*given, dispatcher, tracker, domain)]
         if consent_given_with_it(tracker):
             # "yes please. what is MIS though?": answered, and the yes taken (a blind usability
             # test: the yes was lost and consent asked again)
-            return [FollowupAction(RECORD_CONSENT)]
+            return [*kept, FollowupAction(RECORD_CONSENT)]
         # Outside the form, the question the patient was answering is asked again with its
         # buttons, so "yes" after "how long is the wait?" answers it (the form asks its own)
-        return asked_again(tracker, asked_place(tracker))
+        return [*kept, *asked_again(tracker, asked_place(tracker))]
 
 
 CONSENT = "utter_ask_consent"

@@ -15,8 +15,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.content_store import load
 from bot.word_lists import normalised, phrase_pattern
 
-# the needs that are about how to talk with the patient (recorded with the referral)
-COMMUNICATION_NEEDS = frozenset({"language", "hearing_or_sight"})
+# the needs that are about how to talk with the patient or get them to appointments (recorded
+# with the referral, and answered at any question)
+COMMUNICATION_NEEDS = frozenset({"language", "hearing_or_sight", "access"})
 
 
 @cache
@@ -47,13 +48,19 @@ def greet(dispatcher: CollectingDispatcher, text: str) -> list[str]:
     return needs
 
 
-def need_events(said: str, needs: list[str]) -> list[dict[str, Any]]:
+def stated_words(said: str, earlier: str | None = None) -> str:
+    """The words of a communication need as the patient put them, after any said earlier."""
+    words = " ".join(said.split())[:300]
+    return f"{earlier} / {words}" if earlier and words not in earlier else earlier or words
+
+
+def need_events(said: str, needs: list[str], earlier: str | None = None) -> list[dict[str, Any]]:
     """What the needs stated keep for the referral: the words of a communication need (staff
-    see how the patient first put it); that someone is filling it in for another (the form
-    asks who)."""
+    see how the patient first put it, after any said before); that someone is filling it in
+    for another (the form asks who)."""
     events = []
     if set(needs) & COMMUNICATION_NEEDS:
-        events.append(SlotSet("communication_needs_stated", " ".join(said.split())[:300]))
+        events.append(SlotSet("communication_needs_stated", stated_words(said, earlier)))
     if "someone_else" in needs:
         events.append(SlotSet("filled_in_for_someone_else", True))
     return events
@@ -71,3 +78,17 @@ class ActionGreet(Action):
         text = tracker.latest_message.get("text") or ""
         said = "" if text.startswith("/") else text
         return need_events(said, greet(dispatcher, said))
+
+
+def practical_needs_answered(dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """Later in the conversation, a need about talking with us or getting to appointments
+    ("can I bring my daughter with me?", "can I ask for a female physio?"): its note, and its
+    words kept for the team (slot values); {} when the latest message states none."""
+    text = tracker.latest_message.get("text") or ""
+    if text.startswith("/"):
+        return {}
+    needs = [need for need in stated_needs(text) if need in COMMUNICATION_NEEDS]
+    for need in needs:
+        dispatcher.utter_message(response=f"utter_opening_need_{need}")
+    earlier = tracker.get_slot("communication_needs_stated")
+    return {"communication_needs_stated": stated_words(text, earlier)} if needs else {}

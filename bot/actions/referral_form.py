@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.utils import call_potential_coroutine
 
 from bot import gp_practices
-from bot.actions.opening import stated_needs
+from bot.actions.opening import practical_needs_answered, stated_needs
 from bot.contact_fields import (
     chosen_number,
     is_declined,
@@ -71,6 +71,7 @@ from bot.problem_vocabulary import (
     onset_mentioned,
     says_not_sure,
     side_named,
+    work_status_in_passing,
     work_status_label,
     workplace_or_kind_of_job,
 )
@@ -312,6 +313,22 @@ def answer_the_question_asked_too(
     dispatcher.utter_message(response=response, **service_values())
 
 
+# Questions whose answer has a form of its own (a number, a date, yes or no): only these take
+# the first part of a message that goes on to correct another answer. A free-text question
+# would take any words ("wrong joint sorry, it's the elbow").
+ANSWERED_BEFORE_A_CORRECTION = frozenset(
+    {
+        *YES_NO, "pain_score", "duration", "side", "onset", "work_status", "phone", "email",
+        "nhs_number", "date_of_birth", "postcode", "contact_permissions",
+    }
+)  # fmt: skip
+# Where a message's first part ends before it goes on to something else ("5. oh sorry, ...",
+# "no, and sorry, my date of birth is ...").
+_FIRST_PART = re.compile(
+    r"\s*[.;!]\s+|\s*,?\s+(?=(?:oh|sorry|also|btw|actually)\b)|,\s*(?=and\b)", re.I
+)
+
+
 class ValidateReferralForm(FormValidationAction):
     def name(self) -> str:
         return "validate_referral_form"
@@ -408,7 +425,32 @@ class ValidateReferralForm(FormValidationAction):
         before = slots_before_latest_message(tracker.events)
         undo = {name: before.get(name) for name in tracker.slots_to_validate()}
         changed = {**undo, **slots, requested: None}
+        # "5. oh sorry, I meant my left elbow", "no. oh and my date of birth is ...": the
+        # answer before the correction is kept too (asked again in a blind usability test)
+        changed.update(await self.answer_before(requested, text, dispatcher, tracker, domain))
         return [SlotSet(name, value) for name, value in changed.items()]
+
+    async def answer_before(self, requested, text, dispatcher, tracker, domain) -> Slots:
+        """The open question's answer in the first part of a message that goes on to correct
+        an earlier answer, checked by its validator; {} when there is none or it is refused."""
+        first = _FIRST_PART.split(text.strip(), maxsplit=1)[0].strip()
+        if not first or first == text.strip() or requested not in ANSWERED_BEFORE_A_CORRECTION:
+            return {}
+        if (
+            requested not in YES_NO
+            and ANSWERS.get(requested)
+            and not ANSWERS[requested].read(first)
+        ):
+            return {}
+        trial = CollectingDispatcher()
+        validate = getattr(self, f"validate_{requested}", None)
+        if validate is None:
+            return {}
+        slots = await call_potential_coroutine(validate(first, trial, tracker, domain))
+        if slots.get(requested) in (None, NOT_GIVEN) or slots.get("retry_counts"):
+            return {}
+        dispatcher.messages.extend(trial.messages)
+        return slots
 
     async def correct(self, field, text, dispatcher, tracker, domain, said=None) -> Slots | None:
         """The slots that change `field` to the value in `text`, checked by the field's own
@@ -544,6 +586,14 @@ class ValidateReferralForm(FormValidationAction):
         earlier = with_an_earlier_answer(tracker, "gp_practice", _ASKED_BEFORE_THE_GP, read)
         return earlier if earlier is not None else said_in_passing(tracker, "gp_practice", read)
 
+    async def extract_work_status(self, dispatcher, tracker, domain) -> Slots:
+        """The work status told before the work question in words that can only be it ("off
+        work since October", "still working"; asked again in a blind usability test)."""
+        for_them = bool(tracker.get_slot("filled_in_for_someone_else"))
+        return said_in_passing(
+            tracker, "work_status", lambda text: work_status_in_passing(text, for_them)
+        )
+
     async def extract_work_role(self, dispatcher, tracker, domain) -> Slots:
         """The job told before the work question, after "I work as a" and the like."""
         return said_in_passing(
@@ -562,6 +612,11 @@ class ValidateReferralForm(FormValidationAction):
         """
         if tracker.get_slot("requested_slot") != slot:
             return {slot: None}
+        noted = practical_needs_answered(dispatcher, tracker)
+        if noted:
+            # "can I bring my daughter with me?" at the date of birth (refused as a date in a
+            # blind usability test): the need's note and the question again, no try counted
+            return {slot: None, **noted}
         counts = dict(tracker.get_slot("retry_counts") or {})
         counts[slot] = counts.get(slot, 0) + 1
         if counts[slot] >= MAX_TRIES and slot in OPTIONAL_SLOTS:
@@ -748,6 +803,10 @@ class ValidateReferralForm(FormValidationAction):
             # "mainly my neck, it goes into both shoulders": a neck or back has no side to
             # keep (stored and read back as "Neck (both)" in a blind usability test)
             return {"side": None}
+        if tracker.get_slot("requested_slot") == "side":
+            # the NLU may give one side of "both, but the left is worse" (stored as left in a
+            # blind usability test): the whole answer says which
+            value = side_named(tracker.latest_message.get("text") or "") or value
         return self.checked("side", value, dispatcher, tracker)
 
     def validate_pregnancy_pelvic_pain(self, value, dispatcher, tracker, domain) -> Slots:
@@ -803,6 +862,14 @@ class ValidateReferralForm(FormValidationAction):
             )
             if job:
                 slots["work_role"] = job
+        elif slots.get("work_status") in WORKING and not tracker.get_slot("work_role"):
+            # told in the story before the question ("I'm a plasterer, it's really hard at
+            # work"): with the status said there, "I'm a ..." there is the job
+            for_them = bool(tracker.get_slot("filled_in_for_someone_else"))
+            for text in problem_descriptions(tracker):
+                if work_status_in_passing(text, for_them) and job_said(text):
+                    slots["work_role"] = job_said(text)
+                    break
         return slots
 
     def validate_daily_impact(self, value, dispatcher, tracker, domain) -> Slots:

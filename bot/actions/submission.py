@@ -66,10 +66,10 @@ def referrals_sent_before(tracker: Tracker) -> int:
 
 def communication_needs(answer: str | None, stated: str | None) -> str | None:
     """The answer to "Do you need any help to talk with us?", with the first message's words
-    when that message stated a language, deafness or sight loss ("said at the start: ...")."""
+    when that message stated a language, deafness or sight loss ("said earlier: ...")."""
     if not stated:
         return answer
-    note = f"said at the start: {stated}"
+    note = f"said earlier: {stated}"
     return note if answer in (None, "none", NOT_GIVEN) else f"{answer} ({note})"
 
 

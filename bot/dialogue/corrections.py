@@ -27,7 +27,8 @@ def _one_side_of_a_part(text: str) -> bool:
     test)."""
     sides = ids_named("sides", normalised(text))
     named_part = match("body_areas", text) is not None or _SIDE_WORD.search(text) is not None
-    return named_part and (len(sides) == 1 or side_named(text) in ("left", "right"))
+    # ("no, it's both heels, not just the left" was not understood in a blind usability test)
+    return named_part and (len(sides) == 1 or side_named(text) in ("left", "right", "both"))
 
 
 _SIDE_WORD = re.compile(r"\bsides?\b", re.I)
@@ -242,12 +243,36 @@ def _value_for(field: str, text: str) -> str | None:
         for sentence in re.split(r"(?<=[.;!?])\s+", " ".join(text.split())):
             found = words.search(normalised(sentence))
             if found and field_of.get(found.group(0)) == "communication_needs":
-                return re.sub(r"^(?:and|also|oh|plus)\b[\s,]*", "", sentence, flags=re.I) or None
-        return " ".join(text.split()) or None
+                return _need_alone(sentence)
+        return _need_alone(" ".join(text.split()))
     if field != "address_line1":
         return text if _has_value(field, text) else None
     found = _NEW_ADDRESS.search(text)
     return found.group(0).strip(" .") if found else None
+
+
+# Before the need itself: "no, change the help to talk with us: Punjabi interpreter" (its "no"
+# answers "is this right?"; read as the need, it stored none in a blind usability test).
+_BEFORE_THE_NEED = re.compile(
+    r"^(?:(?:no|nope|nah|and|also|oh|plus)\b[\s,.!:;-]*)*"
+    r"(?:(?:please\s+|can you\s+)?(?:change|put|make|set)\s+(?:the\s+|my\s+|his\s+|her\s+)?"
+    r"help to talk(?: with us)?\s*(?:to\b|:|as\b|should say\b)?\s*)?",
+    re.I,
+)
+
+
+_NO_NEED_NOW = re.compile(
+    r"\b(?:don'?t|do not|doesn'?t|does not|no longer|won'?t)\s+need\b|\b(?:remove|delete)\b",
+    re.I,
+)
+
+
+def _need_alone(sentence: str) -> str | None:
+    """The words of the need, without a leading "no" or "change the help to talk with us to";
+    "none" when they say it is not needed now ("no, I don't need an interpreter any more")."""
+    if _NO_NEED_NOW.search(sentence):
+        return "none"
+    return _BEFORE_THE_NEED.sub("", sentence, count=1).strip() or None
 
 
 def corrected_at_the_read_back(

@@ -328,7 +328,7 @@ def test_every_button_of_a_full_referral_is_taken_and_stored_as_it_means(new_pag
             for key in ("nhs_number", "email"):
                 if key in expected and patient[key] != expected[key]:
                     found.append(f"{reference} {key}: {patient[key]!r}")
-            needs = f"said at the start: {plan.opening}" if plan.opening == DEAF else "none"
+            needs = f"said earlier: {plan.opening}" if plan.opening == DEAF else "none"
             if patient["communication_needs"] != needs:
                 found.append(f"{reference} communication needs: {patient['communication_needs']}")
             if "pregnancy" in expected and referral["eligibility"]["pregnancy_pelvic_pain"]:

@@ -486,7 +486,7 @@ def test_a_hearing_need_in_the_first_message_is_recorded_with_the_referral(stack
     )
     assert outcome.completed, outcome
     needs = stored_referral(stack, outcome.reference)["patient"]["communication_needs"]
-    assert needs == f"said at the start: {opening}"
+    assert needs == f"said earlier: {opening}"
 
 
 def test_someone_filling_it_in_for_a_relative_is_asked_who_they_are_and_it_is_stored(stack):

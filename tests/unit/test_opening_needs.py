@@ -72,10 +72,10 @@ def test_a_language_or_sensory_need_in_the_first_message_is_kept_for_the_referra
     ]
     slots = {"communication_needs": "none", "communication_needs_stated": said}
     patient = build_referral(make_tracker(slots), "MIS-TEST-0002")["patient"]
-    assert patient["communication_needs"] == f"said at the start: {said}"
+    assert patient["communication_needs"] == f"said earlier: {said}"
     slots["communication_needs"] = "a Polish interpreter"
     patient = build_referral(make_tracker(slots), "MIS-TEST-0002")["patient"]
-    assert patient["communication_needs"] == f"a Polish interpreter (said at the start: {said})"
+    assert patient["communication_needs"] == f"a Polish interpreter (said earlier: {said})"
 
 
 def test_a_first_message_without_a_communication_need_records_none():
@@ -128,3 +128,81 @@ def test_a_need_stated_at_the_start_is_quoted_when_help_to_talk_is_asked():
     dispatcher = CollectingDispatcher()
     asyncio.run(AskCommunicationNeeds().run(dispatcher, make_tracker({}, "x"), {}))
     assert dispatcher.messages[0]["response"] == "utter_ask_communication_needs"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hang on, can I bring my daughter with me to appointments?",
+        "are the clinics accessible? I use a walking frame",
+        "can I ask for a female physio?",
+    ],
+)
+def test_an_access_need_asked_at_a_question_gets_its_note_and_the_question_again(text):
+    """A blind usability tester's "can I bring my daughter with me?" at the date of birth got
+    "I could not read that as a date of birth"."""
+    from bot.actions.referral_form import ValidateReferralForm
+
+    assert stated_needs(text) == ["access"]
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        {"requested_slot": "date_of_birth", "communication_needs_stated": "I am deaf"}, text
+    )
+    result = ValidateReferralForm().validate_date_of_birth(text, dispatcher, tracker, {})
+    assert [m["response"] for m in dispatcher.messages] == ["utter_opening_need_access"]
+    assert result["date_of_birth"] is None and "retry_counts" not in result
+    assert result["communication_needs_stated"] == f"I am deaf / {text}"
+
+
+def test_a_need_asked_as_the_yes_to_consent_gets_its_note_and_the_form_starts():
+    """ "can I ask for a female physiotherapist?" was read as going on, with no answer."""
+    from bot.actions.consent import ActionRecordConsent
+
+    text = "can I ask for a female physiotherapist?"
+    events = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]
+    tracker = make_tracker({}, text, intent="start_referral", events=events)
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ActionRecordConsent().run(dispatcher, tracker, {}))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_opening_need_access"]
+    slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert slots == {"communication_needs_stated": text, "consent": True}
+    assert result[-1]["event"] == "followup" and result[-1]["name"] == "referral_form"
+
+
+def test_consent_after_another_action_of_the_same_turn_says_no_note_twice():
+    from bot.actions.consent import ActionRecordConsent
+
+    text = "yes. can I bring my husband with me?"
+    events = [
+        {"event": "user", "text": text},
+        {"event": "action", "name": "action_not_understood"},
+    ]
+    tracker = make_tracker({}, text, intent="affirm", events=events)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionRecordConsent().run(dispatcher, tracker, {}))
+    assert dispatcher.messages == []
+
+
+def test_a_bsl_question_read_as_what_happens_next_gets_the_hearing_note_instead():
+    """ "Will there be a BSL interpreter at my appointment?" got "They contact you, usually by
+    phone" in a blind usability test."""
+    from bot.actions.digressions import ActionAnswerDigression
+
+    text = "Will there be a BSL interpreter at my appointment?"
+    events = [
+        {"event": "bot", "text": "What is your full name?"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    tracker = make_tracker({"requested_slot": "full_name"}, text, intent="ask_what_next")
+    tracker.events = events
+    dispatcher = CollectingDispatcher()
+    domain = {
+        "responses": yaml.safe_load((ROOT / "content" / "responses.yml").read_text())["responses"]
+    }
+    result = asyncio.run(ActionAnswerDigression().run(dispatcher, tracker, domain))
+    said = [m.get("response") for m in dispatcher.messages]
+    assert said[0] == "utter_opening_need_hearing_or_sight"
+    assert "utter_answer_what_next" not in said
+    slots = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert slots["communication_needs_stated"] == text

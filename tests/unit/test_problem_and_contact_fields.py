@@ -359,3 +359,24 @@ def test_weeks_pregnant_is_not_how_long_the_problem_has_lasted(typed, stored):
 )
 def test_a_count_of_tablets_or_time_is_not_a_pain_score(typed, score):
     assert parse_pain_score(typed) == score
+
+
+@pytest.mark.parametrize("typed", ["i dont no it", "I don't no", "dont now sorry"])
+def test_dont_know_typed_as_no_is_a_decline(typed):
+    """An older blind usability tester's "i dont no it" was refused as an NHS number."""
+    assert is_declined(typed)
+
+
+@pytest.mark.parametrize(
+    ("said", "onset"),
+    [
+        ("it just come on", "gradual"),
+        ("i never fell its just been getting worse", "gradual"),
+        ("I fell and it has been getting worse", None),  # both: asked
+    ],
+)
+def test_a_start_said_in_everyday_words_is_read(said, onset):
+    """An older blind usability tester's "it just come on" was not understood."""
+    from bot.problem_vocabulary import onset_answer
+
+    assert onset_answer(said) == onset

@@ -879,3 +879,22 @@ def test_a_test_that_excluded_it_a_history_that_is_over_or_a_figure_of_speech_is
 
 def test_the_patients_own_guess_of_a_harmless_cause_now_does_not_hide_chest_pain():
     assert "chest_pain" in flags("I think my chest pain is a pulled muscle but it's squeezing")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aching hip and bum after starting spin classes, think I've overdone it",
+        "broke me wrist falling off me bike when I were a lad, now it aches in the cold",
+        "trapped nerve in my neck, I'm scared it'll leave me paralysed but there's no weakness",
+        "my legs feel heavy and tired after standing on the shop floor all day",
+        "numb patch on the outside of my thigh, the GP said it's a trapped skin nerve",
+    ],
+)
+def test_overdone_a_childhood_break_a_fear_and_tired_legs_are_not_red_flags(text):
+    """Hard negatives written by a helper from FACTS.md only (in the corpus since)."""
+    assert flags(text) == []
+
+
+def test_a_numb_patch_that_keeps_getting_bigger_is_a_progressive_deficit():
+    assert flags("the numb patch on my thigh keeps getting bigger") == ["neuro_deficit"]

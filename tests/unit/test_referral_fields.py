@@ -179,6 +179,10 @@ def test_the_first_line_asked_alone_is_stored_without_its_lead_in(typed, stored)
         ("Chris Sample, as I said at the start", "Chris Sample"),
         ("Pat Example (told you at the start!)", "Pat Example"),
         ("my name is Jo Specimen, thanks", "Jo Specimen"),
+        # a complaint first (stored as "I can't use the" in a blind usability test)
+        ("I told you I can't use the phone! Name is Jo Testperson", "Jo Testperson"),
+        ("sorry, I was typing. My full name is Sam Example", "Sam Example"),
+        ("edna testperson. mrs", "edna testperson"),
     ],
 )
 def test_a_name_with_words_after_it_is_the_name(typed, name):

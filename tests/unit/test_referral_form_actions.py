@@ -1402,3 +1402,41 @@ def test_a_body_part_the_nlu_took_from_other_words_gives_way_to_the_part_named()
 def test_answers_in_the_patients_words_from_the_fourth_usability_test(slot, text, stored):
     result, _ = answer(slot, text)
     assert result[slot] == stored
+
+
+@pytest.mark.parametrize(
+    "text", ["both but the left is worse", "both sides, worse on the left", "left mainly but both"]
+)
+def test_both_sides_with_one_worse_is_both_whatever_side_the_nlu_picked(text):
+    """A blind usability tester's "both but the left is worse" was stored as left."""
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"requested_slot": "side", "body_area": "foot"}, text)
+    result = FORM.validate_side("left", dispatcher, tracker, {})
+    assert result["side"] == "both"
+
+
+@pytest.mark.parametrize(
+    ("opening", "status", "job"),
+    [
+        (
+            "my left knee, I'm a plasterer so I'm on my knees all day and it's really hard at work",
+            "at_risk",
+            "plasterer",
+        ),
+        ("Neck pain for six weeks (I'm an accountant, still working)", "working", "accountant"),
+        ("I've been off work since October with my shoulder", "off_work", None),
+        ("I'm retired now and my hip hurts", "retired", None),
+        ("my husband is off work with his back, it's my knee I'm asking about", None, None),
+        ("it hurts when I work in the garden", None, None),
+    ],
+)
+def test_a_work_status_told_in_the_opening_is_not_asked_again(opening, status, job):
+    """Blind usability testers who said "I'm an accountant, still working" or "it's really
+    hard at work" in their first message were asked "What about work?" again."""
+    tracker = opening_tracker(opening)
+    dispatcher = CollectingDispatcher()
+    extracted = asyncio.run(FORM.extract_work_status(dispatcher, tracker, {}))
+    assert extracted == ({"work_status": status} if status else {})
+    if status:
+        validated = FORM.validate_work_status(status, dispatcher, tracker, {})
+        assert validated.get("work_status") == status and validated.get("work_role") == job

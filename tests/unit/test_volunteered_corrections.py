@@ -508,6 +508,15 @@ def test_an_answer_said_to_be_wrong_at_the_read_back_without_a_new_value_is_aske
             "communication_needs",
             "I'm deaf in one ear",
         ),
+        # its "no" answers "is this right?" (stored as none in a blind usability test)
+        (
+            "no, change the help to talk with us: Punjabi interpreter, and call his son",
+            "communication_needs",
+            "Punjabi interpreter, and call his son",
+        ),
+        ("no, I don't need an interpreter any more", "communication_needs", "none"),
+        # both, said with the part (not understood in a blind usability test)
+        ("no, it's both knees, not just the left", "side", "both"),
     ],
 )  # fmt: skip
 def test_more_answers_changed_in_words_at_the_read_back(text, slot, value):
@@ -787,3 +796,31 @@ def test_an_ordinary_answer_near_a_practice_word_changes_no_practice():
     text = "the nurse at the practice in Kidsgrove said it's wrong to lift, so I rest"
     slots, _ = at_a_later_question(text, "treatments_tried")
     assert "gp_ods_code" not in slots
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "field", "stored", "answer"),
+    [
+        ("pain_score", "5. oh sorry I meant my LEFT knee", "side", "left", "5"),
+        (
+            "already_under_service",
+            "no. oh and sorry, my date of birth is 2nd of July 1972 not 71",
+            "date_of_birth",
+            "1972-07-02",
+            False,
+        ),
+        ("duration", "about 3 weeks, oh and my postcode should be ST4 6QG", "postcode", "ST4 6QG", "3 weeks"),
+    ],
+)  # fmt: skip
+def test_an_answer_said_before_a_correction_is_kept_with_it(requested, text, field, stored, answer):
+    """Blind usability testers' "5. oh sorry I meant my LEFT elbow" and "no. oh and sorry, my
+    date of birth is ..." had their answers dropped and asked again."""
+    slots, messages = validate(turn(requested, text))
+    assert slots[field] == stored
+    assert slots[requested] == answer
+    assert "utter_correction_taken" in [m.get("response") for m in messages]
+
+
+def test_a_correction_alone_still_asks_the_open_question_again():
+    slots, _ = validate(turn("pain_score", "oh sorry I meant my LEFT knee"))
+    assert slots["side"] == "left" and slots["pain_score"] is None
