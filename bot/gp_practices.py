@@ -255,6 +255,16 @@ def _whole_name(text: str) -> Practice | None:
     return None
 
 
+def named_by(text: str) -> Practice | None:
+    """The practice found when every word typed is a word of its name ("Trentham mews" for
+    Trentham Mews Medical Centre), else None: "all booked up" or "miles away" find none."""
+    practice = find(text)
+    if practice is None:
+        return None
+    name = _words(practice.name)
+    return practice if all(_says(word, name) for word in _words(text)) else None
+
+
 def find(text: str) -> Practice | None:
     """The one practice the words name, or None when none or several fit."""
     code = ODS_CODE.search(text or "")

@@ -225,7 +225,9 @@ def gp_practice_words_in_passing(text: str, for_someone_else: bool = False) -> s
     cues = [*_GP_SAID.finditer(said), *(_THEIR_GP_SAID.finditer(said) if for_someone_else else [])]
     for cue in sorted(cues, key=lambda found: found.start()):
         words = _CLAUSE_END.split(said[cue.end() :], maxsplit=1)[0].strip(" ,:-")
-        if words and _PRACTICE_WORDS.search(words):
+        # a practice word, or a name short enough to be one ("GP is Trentham Mews": the
+        # caller looks it up and takes only a practice the list finds)
+        if words and (_PRACTICE_WORDS.search(words) or len(words.split()) <= 4):
             return words
     return None
 
@@ -324,7 +326,14 @@ def clean_full_name(text: str) -> str | None:
     details = _OTHER_DETAILS.search(name)
     if details and details.start() > 0:
         # "Sam Testperson, and my mobile is 07700 900101": the name, then other details
-        return clean_full_name(name[: details.start()])
+        found = clean_full_name(name[: details.start()])
+        if found:
+            return found
+    first, _, rest = name.partition(",")
+    if rest and _OTHER_DETAILS.search(rest):
+        # "Alex Testperson, don't know my NHS number, phone ..." (refused as a name in a
+        # blind usability test): the name before the first comma
+        return clean_full_name(first)
     return None
 
 

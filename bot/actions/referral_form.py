@@ -64,6 +64,7 @@ from bot.problem_vocabulary import (
     body_area_has_side,
     body_area_label,
     button_value,
+    ids_in_order,
     job_in_a_part_of_its_own,
     job_said,
     match,
@@ -96,6 +97,7 @@ from bot.service_facts import (
     service_phone,
     service_values,
 )
+from bot.word_lists import normalised
 
 Slots = dict[str, Any]
 
@@ -230,14 +232,35 @@ def side_with_area(text: str) -> str | None:
     return side_named(text) if match("body_areas", text) else None
 
 
+# Pain that spreads from one part into another ("lower back pain ... aches down into my right
+# bum cheek"): the part it starts in is the problem.
+_SPREADS_INTO = re.compile(
+    r"\b(?:down into|goes into|going into|goes down|going down|spreads?(?: to| into| down)?|"
+    r"spreading|radiat\w*|shoot\w* (?:down|into)|travels? (?:down|into)|down to|down my)\b"
+)
+
+
 def one_area_said(text: str) -> str | None:
     """The body area a description names, when it names only one: "my neck and shoulder"
-    is asked which bothers the patient most, not stored as one of them."""
-    return area_named(text) if len(areas_named(text)) <= 1 else None
+    is asked which bothers the patient most, not stored as one of them; but of two, the one
+    the pain spreads from ("my back, it goes down into my buttock")."""
+    if len(areas_named(text)) <= 1:
+        return area_named(text)
+    lowered = normalised(text)
+    order = ids_in_order("body_areas", lowered)
+    if len(order) == 2 and _SPREADS_INTO.search(lowered[order[0][0] : order[1][0]]):
+        return order[0][1]
+    return None
 
 
 # The questions asked before the GP practice's: a practice named with their answer is taken.
 _ASKED_BEFORE_THE_GP = ("date_of_birth", "postcode")
+_ASKED_BEFORE_THE_PHONE = ("full_name", "nhs_number")
+# a number as dialled in the UK, not an NHS number ("943 476 5870")
+_DIALLED = re.compile(r"(?:\+44|(?<!\d)0)\s*\d")
+_NHS_NOT_KNOWN = re.compile(
+    r"\b(?:don'?t|do not|dont) know (?:my|the|his|her|their)?\s*nhs(?: number| no)?\b", re.I
+)
 
 
 def with_an_earlier_answer(
@@ -580,11 +603,42 @@ class ValidateReferralForm(FormValidationAction):
             # a relative typing for the patient: "she goes to the surgery on Church Street"
             for_them = bool(tracker.get_slot("filled_in_for_someone_else"))
             words = gp_practice_words_in_passing(text, for_them)
-            return words if words and gp_practices.find(words) is not None else None
+            if not words:
+                return None
+            if gp_practices.names_a_practice_kind(words):
+                return words if gp_practices.find(words) is not None else None
+            # no "surgery" or "medical centre": every word must be in the practice's name
+            return words if gp_practices.named_by(words) is not None else None
 
         # "12/03/1970, GP is Leek Health Centre": given with an answer asked before it
         earlier = with_an_earlier_answer(tracker, "gp_practice", _ASKED_BEFORE_THE_GP, read)
         return earlier if earlier is not None else said_in_passing(tracker, "gp_practice", read)
+
+    async def extract_nhs_number(self, dispatcher, tracker, domain) -> Slots:
+        """ "Alex Testperson, don't know my NHS number, phone ...": the NHS number not known,
+        said with the name (asked again in a blind usability test)."""
+        found = with_an_earlier_answer(
+            tracker,
+            "nhs_number",
+            ("full_name",),
+            lambda text: NOT_GIVEN if _NHS_NOT_KNOWN.search(text) else None,
+        )
+        return found or {}
+
+    async def extract_phone(self, dispatcher, tracker, domain) -> Slots:
+        """One phone number said with the name or the NHS number, the questions asked just
+        before it ("don't know it. phone 07700 900606": asked again in a blind usability
+        test); checked by its own validator."""
+
+        def read(text: str) -> str | None:
+            numbers = phone_numbers_in(text)
+            return numbers[0] if len(numbers) == 1 and _DIALLED.search(text) else None
+
+        return with_an_earlier_answer(tracker, "phone", _ASKED_BEFORE_THE_PHONE, read) or {}
+
+    async def extract_email(self, dispatcher, tracker, domain) -> Slots:
+        """An email said with the name or the NHS number (as the phone)."""
+        return with_an_earlier_answer(tracker, "email", _ASKED_BEFORE_THE_PHONE, parse_email) or {}
 
     async def extract_work_status(self, dispatcher, tracker, domain) -> Slots:
         """The work status told before the work question in words that can only be it ("off

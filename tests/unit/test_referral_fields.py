@@ -183,6 +183,7 @@ def test_the_first_line_asked_alone_is_stored_without_its_lead_in(typed, stored)
         ("I told you I can't use the phone! Name is Jo Testperson", "Jo Testperson"),
         ("sorry, I was typing. My full name is Sam Example", "Sam Example"),
         ("edna testperson. mrs", "edna testperson"),
+        ("Alex Testperson, don't know my NHS number, phone 07700 900606", "Alex Testperson"),
     ],
 )
 def test_a_name_with_words_after_it_is_the_name(typed, name):

@@ -1440,3 +1440,65 @@ def test_a_work_status_told_in_the_opening_is_not_asked_again(opening, status, j
     if status:
         validated = FORM.validate_work_status(status, dispatcher, tracker, {})
         assert validated.get("work_status") == status and validated.get("work_role") == job
+
+
+@pytest.mark.parametrize(
+    "text", ["pins and needles and numb fingers in my hands at night", "my knees ache on stairs"]
+)
+def test_a_part_named_in_the_plural_is_both_sides(text):
+    """A blind usability tester who said "my hands" was asked which side."""
+    from bot.actions.referral_form import side_with_area
+
+    assert side_with_area(text) == "both"
+
+
+@pytest.mark.parametrize(
+    ("requested", "text", "expected"),
+    [
+        (
+            "full_name",
+            "Alex Testperson, don't know my NHS number, phone 07700 900606, email alex@example.com",
+            {"nhs_number": NOT_GIVEN, "phone": "07700 900606", "email": "alex@example.com"},
+        ),
+        (
+            "nhs_number",
+            "don't know it. phone 07700 900606, email alex@example.com",
+            {"phone": "07700 900606", "email": "alex@example.com"},
+        ),
+        ("nhs_number", "943 476 5870", {}),  # an NHS number is no phone number
+    ],
+)
+def test_contact_details_said_with_the_name_or_nhs_number_are_not_asked_again(
+    requested, text, expected
+):
+    """A blind usability tester gave name, NHS number, phone and email in one message and was
+    asked for each again."""
+    tracker = make_tracker({"requested_slot": requested}, text)
+    dispatcher = CollectingDispatcher()
+    found = {}
+    for slot in ("nhs_number", "phone", "email"):
+        if slot != requested:
+            found.update(asyncio.run(getattr(FORM, f"extract_{slot}")(dispatcher, tracker, {})))
+    assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "area"),
+    [
+        ("Lower back pain, it aches down into my right bum cheek", "back"),
+        ("neck pain that goes into my shoulder", "neck"),
+        ("my neck and shoulder", None),  # two parts: which bothers most is asked
+    ],
+)
+def test_of_two_parts_the_one_the_pain_spreads_from_is_the_problem(text, area):
+    """A blind usability tester's back pain going into the buttock was asked the body part
+    again after telling it in the first message."""
+    from bot.actions.referral_form import one_area_said
+
+    assert one_area_said(text) == area
+
+
+def test_a_practice_named_after_gp_is_without_practice_words_is_taken_from_the_opening():
+    tracker = opening_tracker("Lower back pain since bonfire night. GP is Trentham mews")
+    found = asyncio.run(FORM.extract_gp_practice(CollectingDispatcher(), tracker, {}))
+    assert found == {"gp_practice": "Trentham mews"}
