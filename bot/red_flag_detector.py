@@ -485,7 +485,7 @@ class RedFlagDetector:
         lasting = {f"concept:{name}" for name in self.context["history_still_counts"]}
         for flag in self.catalogue.flags.values():
             counted = {None}
-            if flag.category in self.context["history_still_counts"]:
+            if {flag.id, flag.category} & set(self.context["history_still_counts"]):
                 counted |= {RESOLVED, RETURNED}
             if not {flag.id, flag.category} & self.on_purpose_flags:
                 counted.add(ON_PURPOSE)

@@ -898,3 +898,47 @@ def test_overdone_a_childhood_break_a_fear_and_tired_legs_are_not_red_flags(text
 
 def test_a_numb_patch_that_keeps_getting_bigger_is_a_progressive_deficit():
     assert flags("the numb patch on my thigh keeps getting bigger") == ["neuro_deficit"]
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("high temperature, shaking, really unwell and confused", "other_emergency"),
+        ("Can you help with suicidal thoughts? I've got the rope ready", "mental_health_crisis"),
+        ("I am having thoughts to finish my life", "mental_health_crisis"),
+        ("my mate says I'm not making sense and my arm's gone floppy", "stroke"),
+        (
+            "my oncology nurse said ring if my back hurt, now both my legs are weak",
+            "cancer_history",
+        ),
+    ],
+)
+def test_sepsis_with_confusion_a_crisis_come_true_and_speech_with_a_floppy_arm_are_raised(
+    text, flag
+):
+    assert flag in flags(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lost a lot of weight when I was poorly with my thyroid 3 years ago, all treated now",
+        "why do doctors ask about weight loss with back pain",
+        "had an ECG and bloods, heart fine, they said chest wall pain",
+        "I get night sweats but I'm menopausal, the issue is my shoulder",
+        "Numb bum from cycling 100 miles at the weekend, went after a few hours",
+        "The pain's like being stabbed in the heel when I first stand up",
+        "I'm an oncology nurse, 12 hour shifts, mostly on my feet",
+        "I was blue-lighted in with suspected cauda equina back in May, scan was clear",
+    ],
+)
+def test_weight_lost_in_the_past_a_named_cause_and_a_simile_are_not_raised(text):
+    """From blind hold-out sets BD and BE, read after their first scores were recorded."""
+    assert flags(text) == []
+
+
+def test_a_question_about_suicidal_thoughts_then_having_them_now_is_asked_at_least():
+    found = default_detector().analyse(
+        "Can you help with suicidal thoughts? because I'm having them right now"
+    )
+    assert "mental_health_crisis" in [h.id for h in [*found.hits, *found.unsure]]

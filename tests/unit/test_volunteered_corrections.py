@@ -809,7 +809,13 @@ def test_an_ordinary_answer_near_a_practice_word_changes_no_practice():
             "1972-07-02",
             False,
         ),
-        ("duration", "about 3 weeks, oh and my postcode should be ST4 6QG", "postcode", "ST4 6QG", "3 weeks"),
+        (
+            "duration",
+            "about 3 weeks, oh and my postcode should be ST4 6QG",
+            "postcode",
+            "ST4 6QG",
+            "3 weeks",
+        ),
     ],
 )  # fmt: skip
 def test_an_answer_said_before_a_correction_is_kept_with_it(requested, text, field, stored, answer):
