@@ -738,6 +738,18 @@ def test_the_chat_gateway_issues_a_conversation_id_and_relays_the_bot(stack):
     assert "date of birth" in texts(second.json()["messages"])
 
 
+def test_an_access_question_at_consent_and_at_a_question_gets_its_note_and_goes_on(stack):
+    """A blind usability tester's "can I ask for a female physiotherapist?" was taken as yes
+    with no answer, and "can I bring my daughter with me?" was refused as a date of birth."""
+    sender = "access-questions"
+    stack.say(sender, "hello")
+    replies = texts(stack.say(sender, "can I ask for a female physiotherapist?"))
+    assert "physio who is a woman or a man" in replies and "date of birth" in replies
+    replies = texts(stack.say(sender, "hang on, can I bring my daughter with me to appointments?"))
+    assert "someone to come with you" in replies and "could not read" not in replies
+    assert "date of birth" in replies  # the same question again
+
+
 def test_start_again_mid_form_forgets_the_answers_and_begins_afresh(stack):
     sender = "integration-test-restart"
     stack.say(sender, "hello")
