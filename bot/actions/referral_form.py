@@ -256,8 +256,16 @@ def one_area_said(text: str) -> str | None:
 # The questions asked before the GP practice's: a practice named with their answer is taken.
 _ASKED_BEFORE_THE_GP = ("date_of_birth", "postcode")
 _ASKED_BEFORE_THE_PHONE = ("full_name", "nhs_number")
-# a number as dialled in the UK, not an NHS number ("943 476 5870")
-_DIALLED = re.compile(r"(?:\+44|(?<!\d)0)\s*\d")
+
+
+def _dialled_as_typed(number: str, text: str) -> bool:
+    """The phone number was typed as one is dialled (with its 0 or +44), not read into an NHS
+    number ("my nhs number is 347 042 4764" is no 0347 042 4764)."""
+    digits = re.sub(r"\D", "", number)
+    typed = re.sub(r"[\s().-]", "", text)
+    return digits in typed or "44" + digits[1:] in typed
+
+
 _NHS_NOT_KNOWN = re.compile(
     r"\b(?:don'?t|do not|dont) know (?:my|the|his|her|their)?\s*nhs(?: number| no)?\b", re.I
 )
@@ -631,8 +639,8 @@ class ValidateReferralForm(FormValidationAction):
         test); checked by its own validator."""
 
         def read(text: str) -> str | None:
-            numbers = phone_numbers_in(text)
-            return numbers[0] if len(numbers) == 1 and _DIALLED.search(text) else None
+            numbers = [n for n in phone_numbers_in(text) if _dialled_as_typed(n, text)]
+            return numbers[0] if len(numbers) == 1 else None
 
         return with_an_earlier_answer(tracker, "phone", _ASKED_BEFORE_THE_PHONE, read) or {}
 

@@ -1466,6 +1466,8 @@ def test_a_part_named_in_the_plural_is_both_sides(text):
             {"phone": "07700 900606", "email": "alex@example.com"},
         ),
         ("nhs_number", "943 476 5870", {}),  # an NHS number is no phone number
+        ("nhs_number", "my nhs number is 347 042 4764", {}),  # nor one read with a 0 before
+        ("nhs_number", "don't know, mobile +44 7700 900606", {"phone": "07700 900606"}),
     ],
 )
 def test_contact_details_said_with_the_name_or_nhs_number_are_not_asked_again(
