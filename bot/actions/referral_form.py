@@ -31,6 +31,7 @@ from bot.dialogue.answer_or_request import NEVER_TAKEN_HERE
 from bot.dialogue.answers import ANSWERS, Answer, free_text
 from bot.dialogue.channel import is_kiosk
 from bot.dialogue.corrections import (
+    actions_since_the_message,
     correctable_fields,
     corrected_body_area,
     gp_practice_said_to_be_wrong,
@@ -314,12 +315,7 @@ def answered_since_the_message(tracker: Tracker) -> bool:
     """action_answer_digression has run since the patient's latest message (the form then
     validates the same message again; Rasa shows the form's validation a tracker whose
     latest action is the form itself either way)."""
-    since = []
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        since.append(event)
-    return any(e.get("event") == "action" and e.get("name") == ANSWER_ACTION for e in since)
+    return ANSWER_ACTION in actions_since_the_message(tracker.events)
 
 
 def answer_the_question_asked_too(

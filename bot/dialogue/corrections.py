@@ -410,6 +410,17 @@ def slots_before_latest_message(events: Iterable[dict[str, Any]]) -> dict[str, A
 NOT_A_PLACE = ("action_listen", "action_extract_slots", "action_session_start")
 
 
+def actions_since_the_message(events: Iterable[dict[str, Any]]) -> list[str]:
+    """The actions run since the patient's latest message, listening left out."""
+    since = []
+    for event in reversed(list(events)):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "action" and event.get("name") not in (None, "action_listen"):
+            since.append(event["name"])
+    return since
+
+
 def last_bot_action(events: Iterable[dict[str, Any]]) -> str | None:
     """The bot's last action before the patient's latest message (its question, in effect)."""
     events = list(events)
