@@ -28,6 +28,23 @@ _YES = re.compile(
     re.I,
 )
 _NO = re.compile(r"^(?:n|no|nope|nah|not really|never|rather not)\b", re.I)
+_UNSURE = re.compile(r"\b(?:not sure|unsure|don'?t know|do not know|dunno|no idea|maybe)\b", re.I)
+_PLAIN_YES = frozenset({"yes", "yeah", "yep", "yup", "aye"})
+_YES_INSIDE = re.compile(
+    r"\b(?:yes|yeah|yep|yup|aye|of course|certainly|definitely|absolutely|indeed)\b", re.I
+)
+_NO_INSIDE = re.compile(
+    # "no" as a word on its own, with a stop after it ("no, none of that"), never "no
+    # feeling down there"
+    r"(?:^|[\s,.!?;:])(?:no|nope|nah)(?=\s*(?:[,.!?;:]|$))"
+    r"|\bnone of (?:those|these|that|them|the above|it)\b"
+    r"|\bnothing (?:of|like) (?:the|that) (?:sort|kind)\b|\bnot at all\b"
+    r"|\b(?:certainly|definitely|absolutely|of course) not\b"
+    # "he saw a physio about 3 years ago but not now" at "Are you already being seen?"
+    r"|\bnot (?:now|any ?more|at the moment|at present|currently|these days)\b",
+    re.I,
+)
+_NEGATION = re.compile(r"\b(?:no|not|never|none|nothing|neither|nor|nobody)\b|n'?t\b", re.I)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LEAD_IN = re.compile(
     r"^(?:my|the)?\s*(?:nhs number|number|phone|mobile|email)\s*(?:is|:)?\s*", re.I
@@ -52,6 +69,15 @@ def parse_yes_no(text: str) -> bool | None:
     if _NO.match(cleaned):
         return False
     if _YES.match(cleaned):
+        return True
+    if _UNSURE.search(cleaned):
+        return None
+    # said inside a sentence ("It certainly is in Staffordshire, yes indeed"; "Good heavens
+    # no, nothing of the sort"): a blind usability tester's were not understood
+    said_yes = _YES_INSIDE.findall(cleaned)
+    if _NO_INSIDE.search(cleaned) and not _PLAIN_YES.intersection(said_yes):
+        return False
+    if said_yes and not _NEGATION.search(cleaned):
         return True
     return None
 

@@ -60,6 +60,19 @@ class Practice:
         towns = [p for p in parts if p.lower() not in ("staffordshire", "west midlands")]
         return towns[-1].title() if towns else ""
 
+    @property
+    def where(self) -> str:
+        """The last two address parts before the county, the practice's own name left out:
+        enough to tell apart practices of one big town ("Longton, Stoke On Trent")."""
+        parts = [p.strip() for p in self.address.split(",") if p.strip()]
+        places = [
+            p.title()
+            for p in parts
+            if p.lower() not in ("staffordshire", "west midlands")
+            and p.lower() != self.name.lower()
+        ]
+        return ", ".join(places[-2:])
+
 
 def _title(text: str) -> str:
     return " ".join(word.capitalize() if word.isupper() else word for word in text.split())
@@ -263,6 +276,16 @@ def named_by(text: str) -> Practice | None:
         return None
     name = _words(practice.name)
     return practice if all(_says(word, name) for word in _words(text)) else None
+
+
+def named(text: str) -> Practice | None:
+    """The practice the words name for sure: by its ODS code (a button), its whole name, or
+    only words of its name; else None, though `find` may still point at one by its place or
+    street, which the patient is asked to confirm."""
+    code = ODS_CODE.search(text or "")
+    if code and any(p.ods_code == code.group(1).upper() for p in practices()):
+        return find(text)
+    return _whole_name(text or "") or named_by(text or "")
 
 
 def find(text: str) -> Practice | None:

@@ -28,7 +28,8 @@ _DURATION = re.compile(
 )
 _SCORE = re.compile(
     rf"(?<![\d.\-])(\d{{1,2}}|{'|'.join(w for w in _NUMBER_WORDS if len(w) > 2)})"
-    r"(?:\s*(?:/|out of|outta)\s*(?:10|ten))?(?![\d.])",
+    # not part of a decimal ("7.5"), but a full stop after it ends the sentence ("an eight.")
+    r"(?:\s*(?:/|out of|outta)\s*(?:10|ten))?(?!\d|\.\d)",
     re.I,
 )
 _RANGE = re.compile(r"\d\s*[-\u2013]\s*\d")

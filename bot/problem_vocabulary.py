@@ -386,11 +386,22 @@ CONTACT_PERMISSIONS = ("both", "voicemail", "text", "neither")
 
 _CHANNELS = {"voicemail": "voicemail", "voicemails": "voicemail", "message": "voicemail",
              "messages": "voicemail", "answerphone": "voicemail", "text": "text",
-             "texts": "text", "texting": "text", "sms": "text"}  # fmt: skip
+             "texts": "text", "texting": "text", "sms": "text", "txt": "text", "txts": "text",
+             "txting": "text", "voicemale": "voicemail"}  # fmt: skip
+# Words for one channel said with another's ("text messages" are texts; an "answering
+# machine" takes voicemail); a landline cannot take texts (a blind usability tester's "leave a
+# message on the answering machine, but it is a landline so I cannot get text messages" was
+# stored as both).
+_SAID_AS = (
+    (re.compile(r"\btext messages?\b|\bmessages? by text\b"), "texts"),
+    (re.compile(r"\banswer(?:ing)?\s*(?:machine|phone)\b"), "voicemail"),
+)
+_LANDLINE = re.compile(r"\blandline\b|\bland line\b|\bhouse phone\b|\bhome phone\b")
 _NEGATION = re.compile(
     # "can't read texts", "no good with texts" refuse them too (a blind usability test's
     # "a voicemail is fine but I can't read texts very well" was stored as both)
     r"\b(?:no|not|don'?t|do not|never|rather not|rather you didn'?t|can'?t read|cannot read|"
+    r"can'?t get|cannot get|can'?t receive|cannot receive|can'?t do|cannot do|"
     r"can'?t hear|cannot hear|can'?t listen to|no good with|struggle with|"
     # "texts are better than voicemail": a preference, the other one not wanted
     r"better than|rather than|instead of)\b[^,.;]*?\b(" + "|".join(_CHANNELS) + r")\b",
@@ -428,10 +439,14 @@ def parse_contact_permission(text: str) -> str | None:
     lowered = text.lower().strip()
     if lowered in CONTACT_PERMISSIONS:
         return lowered
+    for pattern, channel in _SAID_AS:
+        lowered = pattern.sub(channel, lowered)
     words = set(re.findall(r"[a-z']+", lowered))
     said = {_CHANNELS[word] for word in words if word in _CHANNELS}
     refused = {_CHANNELS[word.lower()] for word in _NEGATION.findall(lowered)}
     refused |= {_CHANNELS[word.lower()] for word in _REFUSED_AFTER.findall(lowered)}
+    if _LANDLINE.search(lowered) and "text" not in said - refused:
+        refused.add("text")  # a landline takes no texts; a message is left, if allowed
     allowed = said - refused
     if "neither" in words or refused == {"voicemail", "text"}:
         return "neither"

@@ -44,7 +44,14 @@ _NAME_LEAD_IN = re.compile(
     # a relative typing for the patient: "his name is Dan Notreal", "she's called Jo Example"
     r"^(?:(?:my|his|her|their)\s+(?:full\s+)?name\s+is|(?:my|his|her|their)\s+name's|"
     r"(?:i|he|she|they)\s+(?:am|is|are)\s+called|(?:i'm|he's|she's|they're)\s+called|"
-    r"i am|i'm|it's|it is|name:?)\s+",
+    r"i am|i'm|it's|it is|name(?:\s+is|'s|:)?)\s+(?:just\s+|simply\s+|actually\s+|only\s+)?",
+    re.I,
+)
+# A sentence after the name that is about someone or something else ("Margaret Testwell. I'm
+# her daughter Susan" was stored whole: a blind usability test); never "Mary St. John".
+_SENTENCE_AFTER_NAME = re.compile(
+    r"[.!?]\s+(?=(?:i'?m|i am|i|thanks?|thank you|she|he|her|his|my|it|this|that|we|they|"
+    r"cheers|ta|hope|sorry)\b)",
     re.I,
 )
 _DATE_LEAD_IN = re.compile(
@@ -300,8 +307,9 @@ def first_address_line(text: str) -> str | None:
 
 # "... I can't use the phone! Name is Jo Testperson": the name after words that say so, later
 # in the message (a blind usability tester's name was stored as "I can't use the")
-_NAME_SAID_LATER = re.compile(
-    r"(?:^|[.!?;,]\s*|\s)(?:(?:my|his|her|their|the)\s+)?(?:full\s+)?name(?:\s+is|'s|:)\s+(\S.*)$",
+_NAME_IS = re.compile(
+    r"\bname(?:\s+is|'s|:)\s+"  # "name is", then what is left of the lead-in
+    r"(?:(?:just|simply|actually|only)\s+)?(?=\S)",
     re.I,
 )
 # a title typed after the name ("edna testperson. mrs")
@@ -312,11 +320,14 @@ def clean_full_name(text: str) -> str | None:
     """Return a tidy full name (at least two words of letters), or None. An aside after the
     name, past a comma or in brackets ("Chris Sample, as I said", "Pat Example (told you!)"),
     is left out when it is one (its words in _ASIDE); so is a complaint before "name is"."""
-    later = _NAME_SAID_LATER.search(" ".join(text.split()))
-    named = clean_full_name(later.group(1)) if later and later.start() > 0 else None
+    tidy = " ".join(text.split())
+    # after the last "name is": "The name is still wrong. Her name is Margaret Testwell"
+    said = list(_NAME_IS.finditer(tidy))
+    named = clean_full_name(tidy[said[-1].end() :]) if said and said[-1].start() > 0 else None
     if named:
         return named
     name = _NAME_LEAD_IN.sub("", without_aside_before(" ".join(text.split()))).strip(" .,")
+    name = _SENTENCE_AFTER_NAME.split(name, maxsplit=1)[0].strip(" .,")
     name = _TITLE_AFTER.sub("", name)
     if len(name) <= 100 and len(name.split()) >= 2 and _NAME.match(name):
         return name

@@ -80,7 +80,10 @@ class AskGpPractice(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         typed = tracker.get_slot("gp_practice_typed")
-        offered = gp_practices.candidates(typed) if typed else []
+        # several that fit about equally, or the one the words point at by its place or
+        # street ("Horninglow Road surgery"), confirmed before it is taken
+        found = gp_practices.find(typed) if typed else None
+        offered = (gp_practices.candidates(typed) or ([found] if found else [])) if typed else []
         many = gp_practices.town_with_many(typed) if typed and not offered else None
         if many:  # "Cannock": a town with many practices, not a practice not found
             town, count = many
@@ -103,7 +106,7 @@ class AskGpPractice(Action):
         ]
         buttons = [
             {
-                "title": f"{practice.name}, {practice.place}",
+                "title": f"{practice.name}, {practice.where}",
                 "payload": "/inform" + json.dumps({"gp_practice": practice.ods_code}),
             }
             for practice in offered

@@ -16,7 +16,13 @@ from bot.actions.changes import (
     read_back_change,
 )
 from bot.actions.opening import need_events, practical_needs_answered, stated_needs
-from bot.actions.red_flag_check import ASK_ACTION, QUESTIONS, a_no_to_the_check, no_to_the_check
+from bot.actions.red_flag_check import (
+    ASK_ACTION,
+    QUESTIONS,
+    a_no_to_the_check,
+    no_to_the_check,
+    undo_slots_since_check,
+)
 from bot.actions.referral_form import ValidateReferralForm
 from bot.actions.repeated_answer import as_answer
 from bot.contact_fields import parse_yes_no
@@ -173,9 +179,11 @@ class ActionNotUnderstood(Action):
             # "no, only if she rolls onto that side" to a check question: its No
             return await no_to_the_check(dispatcher, tracker, domain)
         if question == ASK_ACTION and tracker.get_slot("red_flag_check"):
-            # anything else at a check question: it is asked again, with its Yes and No
+            # anything else at a check question: it is asked again, with its Yes and No, and
+            # nothing the message set is kept (a treatment's "helped for a couple of months"
+            # sent while a check was open replaced the duration: a blind usability test)
             dispatcher.utter_message(response="utter_default")
-            return [FollowupAction(ASK_ACTION)]
+            return [*undo_slots_since_check(tracker), FollowupAction(ASK_ACTION)]
         text = tracker.latest_message.get("text") or ""
         needs = stated_needs(text) if tracker.get_slot("consent") is None else []
         if consent_given_with_it(tracker):

@@ -20,6 +20,15 @@ from bot.actions.repeated_answer import as_answer
 from bot.contact_fields import parse_yes_no
 from bot.dialogue.corrections import last_bot_action
 from bot.dialogue.digression_answers import ANSWER_ACTION
+from bot.dialogue.disputed_escalation import (
+    DISPUTED_SLOT,
+    STOP_NOTE_ACTION,
+    before_the_escalation,
+    disputed_check_open,
+    disputed_flag,
+    place_before_the_escalation,
+    since_restart,
+)
 from bot.dialogue.escalation import UNCLASSIFIED, catalogue, escalate
 from bot.red_flag_catalogue import RedFlag
 from bot.referral_fields import age_today
@@ -27,6 +36,7 @@ from bot.referral_fields import age_today
 CHECK_SLOT = "red_flag_check"
 DENIED_SLOT = "red_flag_checks_denied"  # flags the patient has said no to: never asked twice
 ASK_ACTION = "action_ask_red_flag_check"
+FORM = "referral_form"
 # Questions outside the form that a "no" to the check question goes back to.
 QUESTIONS = (
     "utter_ask_consent",
@@ -38,12 +48,6 @@ QUESTIONS = (
 NOT_A_PLACE = {
     "action_listen", "action_extract_slots", "action_session_start", "action_restart", ASK_ACTION,
 }  # fmt: skip
-
-
-def since_restart(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events after the latest restart ("start again"): the conversation as it is now."""
-    restarts = [i for i, event in enumerate(events) if event.get("event") == "restart"]
-    return events[restarts[-1] + 1 :] if restarts else events
 
 
 def flag_to_check(tracker: Tracker) -> RedFlag:
@@ -94,6 +98,10 @@ class ActionAskRedFlagCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if tracker.get_slot("escalated") and last_bot_action(tracker.events) == STOP_NOTE_ACTION:
+            # the patient answers the stop note: it misread them ("I only said I want to
+            # sleep through the night"), or any words at all
+            return self.ask_about_the_escalation(dispatcher, tracker)
         flag = flag_to_check(tracker)
         if flag.id in (tracker.get_slot(DENIED_SLOT) or []) or flag.ruled_out_at(
             age_today(tracker.get_slot("date_of_birth"))
@@ -106,12 +114,21 @@ class ActionAskRedFlagCheck(Action):
             # "no! just the normal dose, two tablets" to "...taken too many tablets?": its
             # words raise the same check again, but it answers it (a blind usability test)
             return await no_to_the_check(dispatcher, tracker, domain)
-        question = flag.check_question or catalogue().flags["other_emergency"].check_question
-        dispatcher.utter_message(response="utter_red_flag_check", question=question)
-        dispatcher.utter_message(
-            json_message={"red_flag_check": {"code": flag.id, "level": flag.level}}
-        )
+        ask(dispatcher, flag)
         return [SlotSet(CHECK_SLOT, flag.id)]
+
+    @staticmethod
+    def ask_about_the_escalation(
+        dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        """Once in a conversation, the escalated flag's check question; after that, or for
+        an escalation of several flags, how to start again (the escalation stands)."""
+        flag = disputed_flag(tracker, catalogue().flags)
+        if flag is None:
+            return [FollowupAction("utter_escalation_disputed")]
+        dispatcher.utter_message(response="utter_escalation_check_intro")
+        ask(dispatcher, flag)
+        return [SlotSet(CHECK_SLOT, flag.id), SlotSet(DISPUTED_SLOT, flag.id)]
 
     @staticmethod
     async def already_denied(
@@ -126,6 +143,15 @@ class ActionAskRedFlagCheck(Action):
             return [*answer, FollowupAction("referral_form")]
         place = place_before_check(tracker)
         return [FollowupAction(place)] if place in QUESTIONS else []
+
+
+def ask(dispatcher: CollectingDispatcher, flag: RedFlag) -> None:
+    """The flag's check question in lay words, Yes / No, and the check-question marker."""
+    question = flag.check_question or catalogue().flags["other_emergency"].check_question
+    dispatcher.utter_message(response="utter_red_flag_check", question=question)
+    dispatcher.utter_message(
+        json_message={"red_flag_check": {"code": flag.id, "level": flag.level}}
+    )
 
 
 class ActionConfirmRedFlagCheck(Action):
@@ -176,9 +202,11 @@ class ActionClearRedFlagCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        dispatcher.utter_message(response="utter_red_flag_check_cleared")
         denied = list(tracker.get_slot(DENIED_SLOT) or [])
         code = tracker.get_slot(CHECK_SLOT)
+        if disputed_check_open(tracker, code):
+            return self.withdraw_the_escalation(dispatcher, tracker, code, denied)
+        dispatcher.utter_message(response="utter_red_flag_check_cleared")
         events = [
             *undo_slots_since_check(tracker),
             SlotSet(CHECK_SLOT, None),
@@ -198,6 +226,34 @@ class ActionClearRedFlagCheck(Action):
         if place in QUESTIONS:
             return [*events, FollowupAction(place)]
         return events
+
+    @staticmethod
+    def withdraw_the_escalation(
+        dispatcher: CollectingDispatcher, tracker: Tracker, code: str, denied: list[str]
+    ) -> list[dict[str, Any]]:
+        """No to the check question about a disputed escalation: what the escalation changed
+        is put back and the conversation goes on where it was, the form's answers intact."""
+        dispatcher.utter_message(response="utter_escalation_withdrawn")
+        before, changed, loop = before_the_escalation(tracker)
+        events: list[dict[str, Any]] = [SlotSet(name, before.get(name)) for name in sorted(changed)]
+        events += [SlotSet(CHECK_SLOT, None), SlotSet(DENIED_SLOT, sorted({*denied, code}))]
+        flag = catalogue().flags.get(code)
+        if (
+            flag
+            and flag.screening_question
+            and (flag.check_question.strip() == flag.screening_question.strip())
+        ):
+            answers = dict(before.get("screening_answers") or {})
+            events.append(SlotSet("screening_answers", {**answers, code: "no"}))
+        if loop == FORM:
+            # active before the form runs, so it asks its open question again rather than
+            # reading the "no" as its answer
+            return [*events, ActiveLoop(FORM), FollowupAction(FORM)]
+        place = place_before_the_escalation(tracker, NOT_A_PLACE)
+        if place is None:  # the escalation came with the opening message
+            greet(dispatcher, opening_text(tracker))
+            return [*events, FollowupAction("utter_ask_consent")]
+        return [*events, FollowupAction(place)] if place in QUESTIONS else events
 
     @staticmethod
     async def answer_that_raised_it(

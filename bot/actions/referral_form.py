@@ -197,6 +197,17 @@ def problem_descriptions(tracker: Tracker) -> list[str]:
 RED_FLAG_INTENTS = ("red_flag", "red_flag_check")
 
 
+# No need said in words ("nothing needed thanks" was stored as a need: a blind usability test)
+_NO_NEED = re.compile(
+    r"^\s*(?:none|nothing|nowt|n/a|all good|i'?m (?:fine|ok|okay|good)|i am (?:fine|ok|okay)|"
+    r"(?:i )?(?:don'?t|do not) need (?:any|anything)(?: help)?|"
+    r"no (?:help|needs?) (?:needed|required))"
+    r"(?:[\s,.!]+(?:needed|required|at all|really|thanks?|thank you|cheers|ta|i'?m fine|"
+    r"i'?m ok|for now|ta very much))*[\s.!]*$",
+    re.I,
+)
+
+
 # Yes/no questions of the form: their answer is never traded for a correction said with it.
 YES_NO = ("gp_in_area", "already_under_service", "pregnancy_pelvic_pain")
 _EMAIL_MENTIONED = re.compile(r"@|\be-?mail\b", re.I)
@@ -252,6 +263,24 @@ def one_area_said(text: str) -> str | None:
     if len(order) == 2 and _SPREADS_INTO.search(lowered[order[0][0] : order[1][0]]):
         return order[0][1]
     return None
+
+
+# Words that say the problem started at a time "ago" ("it started 3 weeks ago", "I hurt it
+# a month ago"): else a time "ago" is when something else happened.
+_STARTED = re.compile(
+    r"\b(?:start\w*|began|begun|beginning|came on|come on|came back|happened|did it|"
+    r"hurt|injur\w*|fell|fall|twist\w*|strain\w*|pull\w*|sprain\w*|first|since|been|had it|"
+    r"going on|bother\w*|pain\w*|ach\w*|sore)\b",
+    re.I,
+)
+
+
+def an_event_ago(value: str, said: str) -> bool:
+    """The amount of time is said as "ago" of something other than the problem starting."""
+    where = said.lower().find(value.lower())
+    if where < 0 or not re.match(r"\s*ago\b", said[where + len(value) :], re.I):
+        return False
+    return not _STARTED.search(said)
 
 
 # The questions asked before the GP practice's: a practice named with their answer is taken.
@@ -376,10 +405,12 @@ class ValidateReferralForm(FormValidationAction):
     def _applies(slot: str, get: Callable[[str], Any]) -> bool:
         area = get("body_area")
         if slot == "gp_in_area":
-            # The GP registration decides (FACTS.md): a home postcode outside the area or on
-            # its border is asked whether the practice (asked just before) is in the area. A
-            # practice found is not enough: one rare word or a town ("Market Drayton", "Crewe")
-            # can find a practice of the area that is not the patient's.
+            # The GP registration decides (FACTS.md): a practice from the ICB's list (named
+            # for sure, or found by its place and confirmed by the patient) is one of the
+            # area's, so it is not asked; else a home postcode outside the area or on its
+            # border is asked whether the practice (asked just before) is in the area.
+            if get("gp_ods_code"):
+                return False
             status = area_status(get("postcode")) if get("postcode") else None
             return status in ("outside", "border")
         if slot == "side":
@@ -536,7 +567,15 @@ class ValidateReferralForm(FormValidationAction):
 
     async def extract_body_area(self, dispatcher, tracker, domain) -> Slots:
         """The body area told before the form started, also when that message got a red-flag
-        check question (the slot mapping skips such a message; after "No" it was lost)."""
+        check question (the slot mapping skips such a message; after "No" it was lost).
+        Only when the messages agree on one: "lower back pain, 24 weeks pregnant", then "I'll
+        ask my midwife about the back, I've also got a sore wrist, can I do that one here?"
+        took the back (a blind usability test); the patient is asked instead."""
+        if tracker.get_slot("requested_slot") is None:
+            texts = problem_descriptions(tracker)
+            said = {one_area_said(text) for text in texts if areas_named(text)}
+            if len(said) > 1:
+                return {}
         return said_in_passing(tracker, "body_area", one_area_said)
 
     async def extract_pain_score(self, dispatcher, tracker, domain) -> Slots:
@@ -798,8 +837,13 @@ class ValidateReferralForm(FormValidationAction):
         if practice is None and typed:
             # the second try read with the first: "biddulph", then "the valley one"
             practice = gp_practices.find(f"{typed} {text}")
+        asked_now = not typed and tracker.get_slot("requested_slot") == "gp_practice"
+        if practice is not None and asked_now and not tapped and gp_practices.named(text) is None:
+            # found by its place or street, not its name ("fenton med centre" found another
+            # practice in Fenton, a blind usability test): "Is it one of these?" first
+            return {"gp_practice": None, "gp_practice_typed": text}
         if practice is None:
-            if not typed and tracker.get_slot("requested_slot") == "gp_practice":
+            if asked_now:
                 # asked once more by action_ask_gp_practice: "Did you mean ...?" with the
                 # practices it fits, or "I could not find it" when it fits none
                 return {"gp_practice": None, "gp_practice_typed": text}
@@ -888,10 +932,16 @@ class ValidateReferralForm(FormValidationAction):
         # message is read. With several amounts of time the NLU may pick either: the longest
         # is how long it has lasted ("Two years, worse for two months" was stored as two
         # months: a blind usability test).
+        said = tracker.latest_message.get("text") or ""
         if tracker.get_slot("requested_slot") == "duration":
-            longest = the_longest_duration(tracker.latest_message.get("text") or "")
+            longest = the_longest_duration(said)
             if longest is not None:
                 return {"duration": longest.display}
+        elif value and an_event_ago(str(value), said):
+            # "he saw a physio about 3 years ago" at another question is when something
+            # happened, not how long the problem has lasted (a blind usability test): dropped
+            # silently, so the question is asked
+            return {"duration": None}
         return self.checked("duration", value, dispatcher, tracker)
 
     def validate_pain_score(self, value, dispatcher, tracker, domain) -> Slots:
@@ -1085,7 +1135,7 @@ class ValidateReferralForm(FormValidationAction):
             # "no, but I need a wheelchair accessible clinic" (stored as none in a blind
             # usability test): the need, in the patient's words
             return {"communication_needs": text}
-        if answer is False or is_declined(text) or text.lower() in ("none", "nothing", "n/a"):
+        if answer is False or is_declined(text) or _NO_NEED.match(text):
             return {"communication_needs": "none"}
         if answer is True and len(text.split()) <= 2:
             return self.reject(

@@ -64,7 +64,12 @@ class Answer:
 _I_SAID_AFTER = re.compile(
     # "shelf stacker, i told you before" (stored whole once)
     r"[\s,;-]*\b(?:i said|like i said|as i said|i (?:already |just )?told you(?: before| already|"
-    r" earlier| that)?|as i told you|i said (?:before|already|earlier))[\s.!?]*$",
+    r" earlier| that)?|as i told you|i (?:just |already )?said(?: before| already| earlier| that|"
+    r" so)?)[\s.!?]*$"
+    # a remark to the assistant after the answer ("... and a walking stick. But you didn't
+    # answer", "Gardening and golf. You didn't say": a blind usability test's read-back)
+    r"|\s*[.!?,;]\s*(?:but\s+)?you (?:didn'?t|did not|never|haven'?t|have not) (?:answer|say|"
+    r"reply|tell|respond)\b[^.!?]*[.!?]*$",
     re.I,
 )
 

@@ -182,9 +182,11 @@ def test_a_red_flag_after_submission_and_after_an_escalation_escalates_again(sta
     assert escalation(again) == {"level": "emergency", "code": "mental_health_crisis"}
 
 
-def test_a_no_after_an_escalation_says_why_and_offers_to_start_again(stack):
-    """A patient misread as an emergency has a way on: the reason, and "Start again" (a
-    blind usability tester was stuck after a false emergency stop)."""
+def test_a_disputed_escalation_is_asked_once_and_no_carries_on_with_the_answers_kept(stack):
+    """A patient misread as an emergency is asked the flag's check question once: "no"
+    goes back to the question they were at, with their answers kept (a blind usability
+    tester lost about 20 answers to a false stop); a second escalation that they dispute is
+    not asked about again, and "Start again" is the way on."""
     sender = "everywhere-disputed"
     talk_until(stack, sender, BACK, lambda r: asked(r, "duration"))
     replies = stack.say(sender, RED_FLAG)
@@ -193,16 +195,49 @@ def test_a_no_after_an_escalation_says_why_and_offers_to_start_again(stack):
         sender,
         "no, that's not what I meant! it went away in a minute. Can I carry on?",
     )
+    assert check_marker(replies) == {"code": "cauda_equina", "level": "emergency"}, replies
+    assert escalation(replies) is None  # the escalation is not repeated
+    replies = stack.say(sender, "/deny")
+    assert escalation(replies) is None and asked(replies, "duration"), replies
+    replies = stack.say(sender, "about 3 weeks")
+    assert not asked(replies, "duration") and escalation(replies) is None, replies
+    slots = dict(slot_events(stack, sender))  # each slot's latest value
+    assert slots["escalated"] is False and slots["duration"], slots
+    assert slots["body_area"] == "back" and slots["date_of_birth"], slots
+    # a second escalation in the same conversation: disputed, it stands
+    replies = stack.say(sender, RED_FLAG)
+    assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}
+    replies = stack.say(sender, "I made a mistake, I don't have those symptoms")
     text = last_text(replies)
     assert "start again" in text and "get the help I described" in text, replies
-    assert escalation(replies) is None  # the escalation stands; it is not repeated
+    assert check_marker(replies) is None and escalation(replies) is None, replies
     buttons = [b for r in replies for b in r.get("buttons") or []]
     assert buttons == [{"title": "Start again", "payload": "/restart"}], buttons
-    again = stack.say(sender, "I made a mistake, I don't have those symptoms")
-    assert "start again" in last_text(again).lower() and escalation(again) is None, again
     replies = stack.say(sender, "/restart")
     assert "start again" in last_text(replies).lower(), replies
     replies = stack.say(sender, "hello")
+    assert any(b.get("payload") == "/affirm" for r in replies for b in r.get("buttons") or [])
+
+
+def test_a_yes_to_the_check_question_about_a_disputed_escalation_escalates_again(stack):
+    sender = "everywhere-disputed-yes"
+    talk_until(stack, sender, BACK, lambda r: asked(r, "duration"))
+    assert escalation(stack.say(sender, RED_FLAG)) is not None
+    replies = stack.say(sender, "that's wrong")
+    assert check_marker(replies) == {"code": "cauda_equina", "level": "emergency"}, replies
+    replies = stack.say(sender, "/affirm")
+    assert escalation(replies) == {"level": "emergency", "code": "cauda_equina"}, replies
+
+
+def test_a_disputed_escalation_at_the_first_message_carries_on_to_the_introduction(stack):
+    sender = "everywhere-disputed-opening"
+    replies = stack.say(sender, "I have lost a stone in weight without trying and my back hurts")
+    assert escalation(replies) is not None, replies
+    code = escalation(replies)["code"]
+    replies = stack.say(sender, "no I didn't mean that, I lost it on purpose at slimming club")
+    assert (check_marker(replies) or {}).get("code") == code, replies
+    replies = stack.say(sender, "no")
+    assert escalation(replies) is None, replies
     assert any(b.get("payload") == "/affirm" for r in replies for b in r.get("buttons") or [])
 
 

@@ -49,6 +49,15 @@ def test_the_form_validates_every_question(slot):
         ("work_role", "warehouse operative i said", "warehouse operative"),
         ("work_role", "shelf stacker, i told you before", "shelf stacker"),
         ("work_role", "plasterer as I told you", "plasterer"),
+        # a remark to the assistant after the answer (a blind usability test's read-back)
+        ("work_role", "shop assistant, I just said", "shop assistant"),
+        ("goals", "Gardening and golf. You didn't say", "Gardening and golf"),
+        (
+            "treatments_tried",
+            "paracetamol and a walking stick. But you didn't answer",
+            "paracetamol and a walking stick",
+        ),
+        ("treatments_tried", "You didn't ask before, but ice", "You didn't ask before, but ice"),
         ("treatments_tried", "I just put up with it", "I just put up with it"),
         # an aside before the answer, and a relative's "she lives at" (blind usability test)
         ("full_name", "I already gave it - Sam Sample", "Sam Sample"),

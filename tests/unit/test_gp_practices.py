@@ -120,7 +120,14 @@ def validate_gp(text: str, typed: str | None = None) -> tuple[dict, list[dict]]:
 
 
 def test_a_practice_found_is_stored_by_its_name_and_ods_code_and_said_back_in_one_line():
+    # found by its street and town, not its name: offered to confirm first
     slots, said = validate_gp("the surgery on Church Street in Rugeley")
+    assert slots == {
+        "gp_practice": None,
+        "gp_practice_typed": "the surgery on Church Street in Rugeley",
+    }
+    assert said == []
+    slots, said = validate_gp("M83738", typed="the surgery on Church Street in Rugeley")
     assert slots == {
         "gp_practice": "Aelfgar Surgery",
         "gp_ods_code": "M83738",

@@ -12,16 +12,33 @@ from bot.contact_fields import (
     parse_yes_no,
     phone_numbers_in,
 )
-from bot.problem_fields import duration_band, parse_duration, parse_pain_score
+from bot.problem_fields import (
+    duration_band,
+    pain_score_said_for_now,
+    parse_duration,
+    parse_pain_score,
+    several_pain_scores,
+)
 from bot.problem_vocabulary import match_work_status, onset_answer, parse_contact_permission
 
 
 @pytest.mark.parametrize(
     ("typed", "score"),
-    [("7", 7), ("7/10", 7), ("seven out of ten", 7), ("about a 6", 6), ("0", 0), ("10/10", 10)],
-)
+    [("7", 7), ("7/10", 7), ("seven out of ten", 7), ("about a 6", 6), ("0", 0), ("10/10", 10),
+     ("Today I would say about six.", 6), ("7.", 7)],
+)  # fmt: skip
 def test_pain_scores_in_digits_or_words_are_read(typed, score):
     assert parse_pain_score(typed) == score
+
+
+def test_of_several_scores_each_ending_a_sentence_the_one_for_now_is_taken():
+    """A blind usability tester's "perhaps a four, but at night ... an eight. Today I would
+    say about six." was stored as 4: a number before a full stop was not read."""
+    said = (
+        "Well, on a good day it is perhaps a four, but at night when I lie on it I would put"
+        " it at an eight. Today I would say about six."
+    )
+    assert several_pain_scores(said) and pain_score_said_for_now(said) == 6
 
 
 @pytest.mark.parametrize("typed", ["12", "bad", "-3", "6.5", "between 4 and 6", "6-7", "6 – 7/10"])
@@ -226,6 +243,20 @@ def test_emails_are_checked_and_their_domain_lower_cased():
         ("I would have thought so, Kidsgrove is Staffordshire", True),
         ("i think so", True),
         ("I don't think so", None),
+        # said inside a sentence (a blind usability test: each was not understood)
+        ("It certainly is in Staffordshire, yes indeed.", True),
+        ("Well of course it is, Kidsgrove is in Staffordshire and always has been.", True),
+        ("I have just told you that it is. Yes.", True),
+        ("Good heavens no, nothing of the sort. It is just my shoulder.", False),
+        ("what? no, none of that, it's my elbow", False),
+        ("haha no, hes a man!", False),
+        ("None of those apply to me, I am glad to say.", False),
+        ("certainly not", False),
+        ("he saw a physio about 3 years ago for it but not now", False),
+        # a "no" that is part of the words, or unsure, is neither
+        ("I have no feeling down there", None),
+        ("I'm not sure, no", None),
+        ("of course not, it's not that bad, yes it hurts", None),
     ],
 )
 def test_yes_no_answers_are_read(typed, answer):
@@ -236,6 +267,15 @@ def test_yes_no_answers_are_read(typed, answer):
     ("typed", "permission"),
     [
         ("either is fine", "both"),
+        # a blind usability test: a landline takes no texts; "text messages" are texts
+        (
+            "You may leave a message on the answering machine, but it is a landline so I"
+            " cannot get text messages.",
+            "voicemail",
+        ),
+        ("it's a landline, voicemail is fine", "voicemail"),
+        ("text messages are fine", "text"),
+        ("txt", "text"),
         ("I don't mind", "both"),
         ("yes", "both"),
         ("voicemail only", "voicemail"),

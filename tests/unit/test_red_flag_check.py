@@ -452,6 +452,134 @@ def test_words_not_understood_at_a_check_question_ask_it_again():
     assert events == [{"event": "followup", "timestamp": None, "name": ASK}]
 
 
+def test_what_a_message_set_while_a_check_is_open_is_undone_when_it_is_asked_again():
+    """A blind usability tester sent the treatments answer ("helped for a couple of months")
+    while a check question was open: it replaced the duration of 18 months."""
+    from bot.actions.digressions import ActionNotUnderstood
+
+    said = "a steroid injection which helped for a couple of months"
+    events = [
+        {"event": "slot", "name": "duration", "value": "18 months"},
+        {"event": "slot", "name": "requested_slot", "value": "pain_score"},
+        {"event": "user", "text": "about six today, worse at night"},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "night_pain"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": said},
+        {"event": "slot", "name": "duration", "value": "a couple of months"},
+    ]
+    slots = {
+        "requested_slot": "pain_score",
+        "red_flag_check": "night_pain",
+        "duration": "a couple of months",
+    }
+    tracker = tracker_with(events, slots, intent="inform", entities=[], text=said)
+    messages, events = run(ActionNotUnderstood(), tracker)
+    assert [m["response"] for m in messages] == ["utter_default"]
+    assert {"event": "slot", "name": "duration", "value": "18 months"} in [
+        {k: e.get(k) for k in ("event", "name", "value")} for e in events
+    ]
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == ASK
+
+
 def test_words_that_raise_the_check_without_a_no_ask_it_as_before():
     messages, _ = run(ActionAskRedFlagCheck(), a_no_with_words("I took two more", "red_flag_check"))
     assert messages[0]["response"] == "utter_red_flag_check"
+
+
+def escalated_in_the_form(then: str, intent: str = "deny") -> list[dict]:
+    """Mid-form at the goals question, words read as a crisis escalated, the stop note
+    said, and the patient answers it."""
+    return [
+        {"event": "slot", "name": "duration", "value": "18 months"},
+        {"event": "active_loop", "name": "referral_form"},
+        {"event": "slot", "name": "requested_slot", "value": "goals"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "to sleep through the night would be a blessing"},
+        {"event": "action", "name": "action_escalate_red_flag"},
+        {"event": "active_loop", "name": None},
+        {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "slot", "name": "escalated", "value": True},
+        {"event": "slot", "name": "escalation_level", "value": "emergency"},
+        {"event": "slot", "name": "escalation_codes", "value": ["mental_health_crisis"]},
+        {"event": "slot", "name": "eligible", "value": None},
+        {"event": "action", "name": "action_explain_escalation_stop"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": then, "parse_data": {"intent": {"name": intent}}},
+    ]
+
+
+ESCALATED = {
+    "escalated": True,
+    "escalation_level": "emergency",
+    "escalation_codes": ["mental_health_crisis"],
+    "duration": "18 months",
+}
+
+
+def test_a_disputed_escalation_is_asked_as_its_check_question_once():
+    """A blind usability tester's "sleep through the night would be a blessing" was read as
+    a crisis, and about 20 answers were lost to "start again"."""
+    said = "I beg your pardon? I only said I want to sleep through the night"
+    tracker = tracker_with(escalated_in_the_form(said), ESCALATED, intent="deny", text=said)
+    messages, events = run(ActionAskRedFlagCheck(), tracker)
+    assert [m.get("response") for m in messages][:2] == [
+        "utter_escalation_check_intro",
+        "utter_red_flag_check",
+    ]
+    assert messages[-1]["custom"] == {
+        "red_flag_check": {"code": "mental_health_crisis", "level": "emergency"}
+    }
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {
+        "red_flag_check": "mental_health_crisis",
+        "escalation_disputed": "mental_health_crisis",
+    }
+    # asked once in a conversation: a second dispute gets the way to start again
+    again = tracker_with(
+        escalated_in_the_form(said),
+        {**ESCALATED, "escalation_disputed": "mental_health_crisis"},
+        intent="deny",
+        text=said,
+    )
+    messages, events = run(ActionAskRedFlagCheck(), again)
+    assert messages == []
+    assert events == [{"event": "followup", "timestamp": None, "name": "utter_escalation_disputed"}]
+
+
+def test_an_escalation_of_several_flags_is_not_asked_about():
+    said = "that's wrong"
+    slots = {**ESCALATED, "escalation_codes": ["mental_health_crisis", "cauda_equina"]}
+    tracker = tracker_with(escalated_in_the_form(said), slots, intent="deny", text=said)
+    _, events = run(ActionAskRedFlagCheck(), tracker)
+    assert events[-1]["name"] == "utter_escalation_disputed"
+
+
+def test_no_to_a_disputed_escalation_puts_back_the_form_where_it_was():
+    said = "no"
+    events = [
+        *escalated_in_the_form("I only said I want to sleep"),
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": "mental_health_crisis"},
+        {"event": "slot", "name": "escalation_disputed", "value": "mental_health_crisis"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": said},
+    ]
+    slots = {
+        **ESCALATED,
+        "red_flag_check": "mental_health_crisis",
+        "escalation_disputed": "mental_health_crisis",
+    }
+    messages, result = run(
+        ActionClearRedFlagCheck(), tracker_with(events, slots, "deny", text=said)
+    )
+    assert [m["response"] for m in messages] == ["utter_escalation_withdrawn"]
+    set_to = {e["name"]: e["value"] for e in result if e["event"] == "slot"}
+    assert set_to["escalated"] is None and set_to["escalation_codes"] is None
+    assert set_to["requested_slot"] == "goals" and set_to["red_flag_check"] is None
+    assert "mental_health_crisis" in set_to["red_flag_checks_denied"]
+    assert "duration" not in set_to and "escalation_disputed" not in set_to  # kept
+    assert [(e["event"], e.get("name")) for e in result[-2:]] == [
+        ("active_loop", "referral_form"),
+        ("followup", "referral_form"),
+    ]

@@ -184,6 +184,12 @@ def test_the_first_line_asked_alone_is_stored_without_its_lead_in(typed, stored)
         ("sorry, I was typing. My full name is Sam Example", "Sam Example"),
         ("edna testperson. mrs", "edna testperson"),
         ("Alex Testperson, don't know my NHS number, phone 07700 900606", "Alex Testperson"),
+        # a blind usability test: stored whole, or with "just"; not understood at the read-back
+        ("Her name is Margaret Testwell. I'm her daughter Susan", "Margaret Testwell"),
+        ("her name is just Margaret Testwell", "Margaret Testwell"),
+        ("The name is still wrong. Her name is Margaret Testwell", "Margaret Testwell"),
+        ("name is Sam Sample", "Sam Sample"),
+        ("Mary St. John", "Mary St. John"),
     ],
 )
 def test_a_name_with_words_after_it_is_the_name(typed, name):

@@ -12,13 +12,15 @@ from unittest import mock
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.asking import AskPhone
+from bot import gp_practices
+from bot.actions.asking import AskGpPractice, AskPhone
 from bot.actions.changes import ActionPrepareChange, ActionStartAnotherProblem
 from bot.actions.referral_form import MAX_TRIES, NOT_GIVEN, ValidateReferralForm
 from bot.actions.submission import build_referral, new_reference, summary_values
 from bot.field_registry import form_questions
 from bot.service_facts import min_age
 from intake.referral_schema import validate_referral
+from scripts.form_domain import merged_domain
 from tests.conftest import make_tracker
 from tests.support.referral_slots import COMPLETE
 
@@ -92,6 +94,9 @@ def questions_for(slots: dict[str, Any]) -> list[str]:
             "no, but I need a wheelchair accessible clinic",
         ),
         ("communication_needs", "no but thanks", "deny", "none"),
+        # no need said in words (a blind usability test stored it as a need)
+        ("communication_needs", "nothing needed thanks", "inform", "none"),
+        ("communication_needs", "all good, thank you", "inform", "none"),
         (
             "communication_needs",
             "yes I can't manage stairs so a downstairs room please",
@@ -219,12 +224,12 @@ def test_pregnancy_question_is_not_asked_past_the_age_in_content(years_old, aske
     ("postcode", "practice_said", "asked"),
     [
         ("M1 1AA", None, True),  # outside, practice not on the list: ask
-        # outside, a practice found: still ask (a loose match is not sure enough)
-        ("M1 1AA", "Alderley Edge Medical Practice", True),
         ("ST7 2AA", None, True),  # a border district needs the practice
-        # a border district needs the practice: asked even when one was found (a town's name
-        # can find a practice of the area that is not the patient's)
-        ("ST7 2AA", "Abbots Bromley Surgery", True),
+        # a border district needs the practice: a practice named for sure is in the ICB's
+        # list, so the area is known (a blind usability tester was asked after naming it)
+        ("ST7 2AA", "Abbots Bromley Surgery", False),
+        # a town's name found a practice there that may not be the patient's: offered to
+        # confirm, not taken, so the area is asked
         ("TF9 1AA", "Market Drayton Medical Practice", True),
         ("ST4 6QG", None, False),  # living in the area
     ],
@@ -238,12 +243,36 @@ def test_the_gp_registration_decides_whether_the_area_question_is_asked(
         if practice_said
         else {}
     )
-    assert bool(practice.get("gp_ods_code")) is bool(practice_said)
     questions = questions_for({"postcode": postcode, **practice})
     assert ("gp_in_area" in questions) is asked
     if asked:  # the practice is asked first (the form's real order, from content/)
         order = form_questions()
         assert order.index("gp_practice") < order.index("gp_in_area")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fenton med centre",  # another practice, in Fenton's streets (a blind usability test)
+        "Horninglow Road surgery? not sure of the proper name",
+        "Alderley Edge Medical Practice",  # not in the area; Adderley Green is one slip away
+    ],
+)
+def test_a_practice_found_only_by_its_place_or_a_slip_is_offered_to_confirm_not_taken(text):
+    result, _ = answer("gp_practice", text)
+    assert result["gp_practice"] is None and result["gp_practice_typed"] == text
+    assert not result.get("gp_ods_code")
+    found = gp_practices.find(text)
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker({"requested_slot": "gp_practice", "gp_practice_typed": text})
+    asyncio.run(AskGpPractice().run(dispatcher, tracker, merged_domain()))
+    [message] = dispatcher.messages
+    titles = [button["title"] for button in message["buttons"]]
+    assert titles == [f"{found.name}, {found.where}", "None of these"], titles
+    # tapping it takes it, and the area question is not asked
+    tapped, _ = answer("gp_practice", found.ods_code, slots={"gp_practice_typed": text})
+    assert tapped["gp_ods_code"] == found.ods_code
+    assert "gp_in_area" not in questions_for({"postcode": "ST7 2AA", **tapped})
 
 
 def test_stored_answers_validate_again_unchanged_when_the_form_restarts():
@@ -579,6 +608,34 @@ def test_the_problem_told_in_an_opening_that_got_a_check_question_is_kept_after_
     # but a later answer is not read as the body area or how long
     tracker = make_tracker({"requested_slot": "goals"}, "walk my back garden for 10 days")
     assert asyncio.run(FORM.extract_body_area(dispatcher, tracker, {})) == {}
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [
+        # a blind usability tester moved from her back (for the midwife) to her wrist
+        (
+            [
+                "Hi I have lower back pain and I'm 24 weeks pregnant, can I use this?",
+                "ok ill ask my midwife about the back. I've also got a sore right wrist, can i"
+                " do that one here?",
+            ],
+            {},
+        ),
+        (["my knee has been sore", "it's my left knee, since the summer"], {"body_area": "knee"}),
+        (["my knee has been sore", "actually it's my hip I want help with"], {}),
+    ],
+)
+def test_the_body_area_is_taken_from_before_the_form_only_when_the_messages_agree(
+    messages, expected
+):
+    events = [user(text) for text in messages] + [
+        user("yes please"),
+        action("action_record_consent"),
+    ]
+    tracker = make_tracker({}, "yes please")
+    tracker.events = events
+    assert asyncio.run(FORM.extract_body_area(CollectingDispatcher(), tracker, {})) == expected
 
 
 def test_the_problem_told_with_the_answer_to_already_being_seen_is_taken():
@@ -1504,3 +1561,22 @@ def test_a_practice_named_after_gp_is_without_practice_words_is_taken_from_the_o
     tracker = opening_tracker("Lower back pain since bonfire night. GP is Trentham mews")
     found = asyncio.run(FORM.extract_gp_practice(CollectingDispatcher(), tracker, {}))
     assert found == {"gp_practice": "Trentham mews"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kept"),
+    [
+        # a blind usability test: stored as how long the back pain had lasted
+        ("he saw a physio about 3 years ago for it but not now", "3 years", False),
+        ("saw the GP 6 months ago and it still hurts", "6 months", False),
+        ("no, it started 3 weeks ago", "3 weeks", True),
+        ("no, I twisted it a month ago", "a month", True),
+        ("no, about 3 weeks", "3 weeks", True),
+    ],
+)
+def test_a_time_ago_of_something_else_said_at_another_question_is_not_the_duration(
+    text, value, kept
+):
+    tracker = make_tracker({"requested_slot": "already_under_service"}, text)
+    result = FORM.validate_duration(value, CollectingDispatcher(), tracker, {})
+    assert (result["duration"] is not None) is kept, result
