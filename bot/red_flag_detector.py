@@ -76,9 +76,15 @@ CUE_LISTS = {
     "behalf": "on_behalf",
     "ruled_out": "ruled_out_before",
 }
-# Cue kinds that never say a symptom is not the patient's own now.
+# Cue kinds that never say a symptom is not the patient's own now. A denial somewhere in the
+# message ("nothing shifts it", "no injury", "never had before") says nothing of whose or
+# when: a denial of the learned guess's own words is the rules' `held_back`. Measured on
+# the corpus's cross-validated probabilities before adopting (2026-12-08): positives at
+# their level 14,168 -> 14,337 of 15,042; negatives clear 8,353 -> 8,310 of 9,314 (40 more
+# asked, 3 more escalated).
 NOT_CONTEXT_CUES = {
     "pseudo", "terminator", "general", "ongoing", "fine", "behalf", "unintended", "come_true",
+    "negation",
 }  # fmt: skip
 COMPANY_DETERMINERS = {"my", "the", "our", "a", "me"}
 # Cue lists matched on the words as written, not their lemmas (see exact_cue_matcher).
@@ -527,8 +533,14 @@ class RedFlagDetector:
                     unsure.append(self._hit(flag, doc, span))
                     continue
             if any_plainly_not_own and self._flag_span(
-                flag.patterns, flag.id, plain, age, doc, all_cues
+                flag.patterns, flag.id, [m for m, _ in mentions], age, doc, all_cues
             ):
+                # the flag's words are there, none of them asserted, some plainly not the
+                # patient's own now ("no leaking and no numbness down below": "down below"
+                # only denied at a distance): the learned guess of it steps down. Measured on
+                # the corpus's cross-validated probabilities before adopting (2026-12-08):
+                # negatives clear 8,310 -> 8,324 of 9,314 (7 fewer escalated); positives at
+                # their level 14,348 -> 14,346 of 15,042 (both still asked)
                 held_back.add(flag.id)
         hits.sort(key=lambda hit: -LEVEL_RANK[hit.level])
         unsure.sort(key=lambda hit: -LEVEL_RANK[hit.level])

@@ -413,6 +413,10 @@ def test_dont_know_typed_as_no_is_a_decline(typed):
         ("it just come on", "gradual"),
         ("i never fell its just been getting worse", "gradual"),
         ("I fell and it has been getting worse", None),  # both: asked
+        # a blind usability test: each was not understood, or read the wrong way
+        ("rolled it", "injury"),
+        ("he bent down to pick up a box of tiles at work and felt it go", "injury"),
+        ("bit by bit, no actual injury", "gradual"),
     ],
 )
 def test_a_start_said_in_everyday_words_is_read(said, onset):

@@ -583,3 +583,16 @@ def test_no_to_a_disputed_escalation_puts_back_the_form_where_it_was():
         ("active_loop", "referral_form"),
         ("followup", "referral_form"),
     ]
+
+
+def test_a_denial_elsewhere_in_the_message_does_not_step_a_sure_learned_guess_down():
+    """A blind hold-out line: "can't open jars" read as a denial made a sure guess a check
+    question. A denial of the guessed flag's own words still steps it down (`held_back`)."""
+    text = "Can't open jars in the mornings, hands stiff for about an hour, wrists swollen"
+    sure = SimpleNamespace(
+        decision="flag", flag_id="inflammatory_arthritis", probability=0.99, sure=True
+    )
+    assert decide(default_detector(), text, sure) == (["inflammatory_arthritis"], None)
+    denied = "no leaking and no numbness down below, just a stiff back"
+    guess = SimpleNamespace(decision="flag", flag_id="cauda_equina", probability=0.95, sure=False)
+    assert decide(default_detector(), denied, guess)[0] == []

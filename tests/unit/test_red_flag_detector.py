@@ -66,7 +66,7 @@ def test_every_area_is_screened_before_personal_details_most_serious_first():
         ("I cant feel it when I wipe my bum", "emergency"),
         ("I have no numbness but I've wet myself twice this week", "emergency"),
         ("No, I can't feel anything down below", "emergency"),
-        ("my mum had cancer and now I've got a lump and lost 2 stone", "urgent"),
+        ("my mum had cancer and now I've got a lump and lost 2 stone without trying", "urgent"),
         ("had a temprature all week and my back is agony", "urgent"),
         ("I've got numbess in my groin", "emergency"),
         ("I want to end it all", "emergency"),
@@ -156,3 +156,40 @@ def test_a_limb_numb_or_heavy_from_how_the_person_sat_or_worked_is_no_flag(detec
 )
 def test_saddle_numbness_and_heavy_legs_still_escalate_with_those_words_near(detector, text):
     assert [hit.id for hit in detector.detect(text)][:1] == ["cauda_equina"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "paracetamol, lost a stone in weight",  # a diet for a hip (a blind usability test)
+        "my mum had cancer and now I've got a lump and lost 2 stone",
+    ],
+)
+def test_an_amount_of_weight_lost_without_saying_if_it_was_meant_is_asked_not_raised(text):
+    found = default_detector().analyse(text)
+    assert found.hits == [] and [hit.id for hit in found.unsure] == ["weight_loss"]
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("lost 2 stone not trying, back aches", "weight_loss"),
+        ("im 17 and i cut last night and today. my back hurts from sport", "mental_health_crisis"),
+        ("I've started cutting again because of the pain", "mental_health_crisis"),
+        ("took a box of paracetamol on purpose", "mental_health_crisis"),
+    ],
+)
+def test_flags_said_in_the_words_of_blind_hold_out_lines_are_raised(text, flag):
+    assert flag in [hit.id for hit in default_detector().detect(text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been cutting weight for a boxing bout, lost 6kg on purpose, now my wrist hurts",
+        "I sat on my foot till it went dead to show my kids what pins and needles feel like",
+        "Mon back went. Tue a bit better. At no point any numbness or trouble with the toilet.",
+    ],
+)
+def test_ordinary_words_of_blind_hold_out_negatives_raise_nothing(text):
+    assert default_detector().detect(text) == []
