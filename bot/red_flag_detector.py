@@ -481,10 +481,8 @@ class RedFlagDetector:
         ]
         cues = self._context_cues(all_cues)
         hits, unsure, held_back, doubted = [], [], set(), set()
-        # Mentions that are there but not plainly someone else's, denied, past...: when every
-        # mention is asserted or only distantly denied, nothing can be held back.
+        # When every mention is asserted or only distantly denied, nothing can be held back.
         asking = (DENIED_AT_A_DISTANCE, RETURNED, COME_TRUE)
-        plain = [m for m, reason in mentions if reason not in asking]
         any_plainly_not_own = any(reason not in (None, *asking) for _, reason in mentions)
         # What is by nature in the past still counts when said with a past time ("the new knee
         # they did last year has gone hot"): a concept named in `history_still_counts`.
