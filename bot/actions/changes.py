@@ -86,21 +86,26 @@ def read_back_correction(tracker: Tracker) -> tuple[str | None, str]:
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+")
 _AND_THEN = re.compile(
     r",?\s+(?:and|also|plus)\s+(?=(?:also\s+)?(?:my|the|change|can|it's|its|address|phone|"
-    r"email|pain|job|postcode)\b)",
+    r"email|pain|job|postcode|you|you've|you have|her|his|their|gp)\b)",
     re.I,
 )
+
+
+def message_parts(text: str) -> list[str]:
+    """A message cut where a new change may start (sentences, "and my ...")."""
+    return [
+        p.strip(" ,")
+        for sentence in _SENTENCE_END.split(text)
+        for p in _AND_THEN.split(sentence)
+        if p.strip(" ,")
+    ]
 
 
 def changes_in_parts(tracker: Tracker) -> list[tuple[str, str]]:
     """The changes of a message at the read-back that changes several answers, one per
     part, each field once ([] when the parts change fewer than two)."""
     text = tracker.latest_message.get("text") or ""
-    parts = [
-        p.strip(" ,")
-        for sentence in _SENTENCE_END.split(text)
-        for p in _AND_THEN.split(sentence)
-        if p.strip(" ,")
-    ]
+    parts = message_parts(text)
     if len(parts) < 2:
         return []
     answered = read_back_answered(tracker)
@@ -148,8 +153,21 @@ async def read_back_change(
             if field
             else None
         )
+    answered = read_back_answered(tracker)
+    if slots:
+        # a part only saying another answer is wrong ("the GP is wrong, and change the pain
+        # score to 6": a blind usability test got "did not understand"): asked again too
+        wrong = [
+            w
+            for part in message_parts(text)
+            if (w := field_said_to_be_wrong(part, answered)) and w not in slots
+        ]
+        if wrong:
+            group = change_group(wrong[0])
+            cleared = cleared_for_change(tracker, group) if group else [SlotSet(wrong[0], None)]
+            return [*[SlotSet(n, v) for n, v in slots.items()], *cleared, FollowupAction(FORM)]
     if slots is None:
-        wrong = field_said_to_be_wrong(text, read_back_answered(tracker))
+        wrong = field_said_to_be_wrong(text, answered)
         if wrong is None:
             return None
         group = change_group(wrong)

@@ -310,7 +310,7 @@ def name_correction(text: str, given: str | None) -> str | None:
     values = [v for v in _values_after_cues(text) if re.fullmatch(r"[A-Za-z' -]+", v)]
     if not values:
         return None
-    new = values[0].strip()
+    new = re.sub(r"^(?:just|simply|actually|only)\s+", "", values[0].strip(), flags=re.I)
     parts = (given or "").split()
     if len(new.split()) == 1 and len(parts) >= 2:
         if _SURNAME.search(text):

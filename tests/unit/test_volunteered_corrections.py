@@ -463,6 +463,12 @@ def test_words_at_the_read_back_that_hold_no_one_new_value_change_nothing(text):
             "6 was right. And address 27 Trial Street, Leek",
             {"address_line1": "27 Trial Street, Leek"},
         ),
+        # a blind usability test: only the email was changed
+        (
+            "Two things - her name is just Margaret Testwell, and you've missed my email, it's"
+            " susan.t@example.com",
+            {"full_name": "Margaret Testwell", "email": "susan.t@example.com"},
+        ),
     ],
 )
 def test_several_changes_typed_at_the_read_back_are_all_taken(text, changed):
@@ -472,6 +478,15 @@ def test_several_changes_typed_at_the_read_back_are_all_taken(text, changed):
     assert {slot: slots.get(slot) for slot in changed} == changed
     assert said.count("utter_correction_taken") == len(changed)
     assert next_action in ("action_show_referral_summary", "referral_form")
+
+
+def test_a_change_with_its_value_and_another_only_said_wrong_are_both_acted_on():
+    """A blind usability tester's "GP isn't blank, it should be one of them in Cheadle, and
+    change the pain score to 6" got "Sorry, I did not understand"."""
+    text = "the GP is wrong, and change the pain score to 8"
+    slots, said, next_action = at_the_read_back({**COMPLETE, "requested_slot": None}, text)
+    assert slots["pain_score"] == "8" and slots.get("gp_practice", "kept") is None
+    assert next_action == "referral_form"
 
 
 @pytest.mark.parametrize(
