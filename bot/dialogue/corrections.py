@@ -364,7 +364,10 @@ def corrected_body_area(text: str, given: str | None) -> str | None:
     cues = _body_area_cues()
 
     def first_part_after(end: int) -> str | None:
-        return next((part for place, part in named if place >= end), None)
+        # each part is listed once, where first named: the words after `end` are read again
+        # ("my right hip ... more than the knees, can I do the hip instead?")
+        after = ids_in_order("body_areas", lowered[end:])
+        return after[0][1] if after else None
 
     not_the_old = any(
         new_at < found.start() and first_part_after(found.end()) == given

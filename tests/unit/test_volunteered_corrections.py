@@ -845,3 +845,10 @@ def test_an_answer_said_before_a_correction_is_kept_with_it(requested, text, fie
 def test_a_correction_alone_still_asks_the_open_question_again():
     slots, _ = validate(turn("pain_score", "oh sorry I meant my LEFT knee"))
     assert slots["side"] == "left" and slots["pain_score"] is None
+
+
+def test_another_part_asked_for_instead_changes_the_part_with_the_side_said_with_it():
+    """A blind usability tester's knee became the right side, the problem still the knee."""
+    text = "my right hip bothers me more than the knees, can I do the hip instead?"
+    slots, _ = validate(turn("goals", text))
+    assert (slots["body_area"], slots["side"]) == ("hip", "right")
