@@ -37,6 +37,7 @@ TYPICAL = Persona(
         ("home postcode", "ws11 1db"),
         ("gp practice (surgery)", "Moss Street Surgery"),  # in the ICB's list (Cannock)
         ("could not find", "tap:Keep what I typed"),  # when a practice typed is not in it
+        ("practice one of these", "tap:#1"),  # found by its street: the one offered first
         ("already being seen", "no"),
         ("where is the problem", "my knee"),
         ("which side", "the right one"),
@@ -165,6 +166,9 @@ def tapped(answer: str, replies: list[dict]) -> str | None:
         return answer
     title = answer[len(TAP) :]
     buttons = [b for reply in replies for b in reply.get("buttons") or []]
+    if title.startswith("#") and title[1:].isdigit():  # "tap:#1": the first button offered
+        number = int(title[1:])
+        return buttons[number - 1]["payload"] if 0 < number <= len(buttons) else None
     return next((b["payload"] for b in buttons if b.get("title") == title), None)
 
 

@@ -336,7 +336,7 @@ def with_extras(generated: Generated, seed: int, index: int) -> Generated:
         answers = [
             (cue, said if cue == "gp practice (surgery)" else reply) for cue, reply in answers
         ]
-        answers.append(("did you mean", practice.name))
+        answers.append(("one of these?", practice.name))  # "Is your GP practice one of these?"
         expected["eligibility"] = {"gp_ods_code": practice.ods_code}
     if rng.random() < 0.2 and "home address" not in generated.told:
         born = date.fromisoformat(expected["patient"]["date_of_birth"])

@@ -31,7 +31,7 @@ from typing import Any
 from bot.dialogue.answers import read_answer
 from bot.gp_practices import is_keep_words
 from bot.message_parts import is_a_question, message_parts
-from bot.problem_vocabulary import onset_mentioned
+from bot.problem_vocabulary import onset_mentioned, says_not_sure
 from bot.referral_fields import about_someone_else, clean_full_name
 
 FORM = "referral_form"
@@ -161,6 +161,10 @@ def answered_slot(
     text = message.text.strip()
     if not _words(text) or text.startswith("/"):
         return None
+    if slot == "pregnancy_pelvic_pain" and says_not_sure(text):
+        # "I don't know, how would I tell?": the question's own answer says how to tell,
+        # whatever the NLU read the words as (once, a question about what happens next)
+        return slot
     if not _QUESTION.search(text) and (
         shaped_like(slot, text) or (message.earlier and _words(text) == _words(message.earlier[-1]))
     ):

@@ -55,15 +55,16 @@ CUES = {
     "communication_needs": "help to talk with us",
     "completed_by": "filling this in for someone else",
 }
-# A knee patient with a postcode outside the area (a practice found or not) is asked side
-# and gp_in_area; a back patient is asked the pregnancy question and has red-flag screening
-# questions.
+# A knee patient with a postcode outside the area and a practice not in the ICB's list is
+# asked side and gp_in_area; a back patient is asked the pregnancy question and has red-flag
+# screening questions.
 KNEE_BORDER = replace(
     TYPICAL,
     opening="I'd like to refer myself please",
     answers=[
         ("home address", "M1 1AA"),
         ("home postcode", "M1 1AA"),
+        ("gp practice (surgery)", "Example Road Surgery, Manchester"),
         ("whose gp practice is in staffordshire", "/affirm"),
         *TYPICAL.answers,
     ],
@@ -202,7 +203,7 @@ def test_a_disputed_escalation_is_asked_once_and_no_carries_on_with_the_answers_
     replies = stack.say(sender, "about 3 weeks")
     assert not asked(replies, "duration") and escalation(replies) is None, replies
     slots = dict(slot_events(stack, sender))  # each slot's latest value
-    assert slots["escalated"] is False and slots["duration"], slots
+    assert not slots["escalated"] and slots["duration"], slots
     assert slots["body_area"] == "back" and slots["date_of_birth"], slots
     # a second escalation in the same conversation: disputed, it stands
     replies = stack.say(sender, RED_FLAG)

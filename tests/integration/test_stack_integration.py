@@ -665,12 +665,16 @@ def test_a_body_part_corrected_in_words_at_the_read_back_asks_its_side_and_is_st
 
 
 def test_a_postcode_outside_the_area_typed_at_the_read_back_asks_about_the_gp_practice(stack):
-    """A new postcode outside the area, typed in words at the read-back: whether the GP
-    practice is in the area is asked before the answers are read back again."""
+    """A new postcode outside the area, typed in words at the read-back, with a practice
+    not in the ICB's list (kept as typed): whether the GP practice is in the area is asked
+    before the answers are read back again. (A listed practice is the area's: not asked.)"""
     say, seen = at_the_first_read_back(
         stack, "read-back-postcode-patient", "oops my postcode should be M1 1AA", "yes"
     )
-    outcome = complete_referral(say, TYPICAL)
+    unlisted = replace(
+        TYPICAL, answers=[("gp practice (surgery)", "Example Road Surgery"), *TYPICAL.answers]
+    )
+    outcome = complete_referral(say, unlisted)
     assert outcome.completed and seen, outcome
     assert "whose gp practice is in staffordshire" in texts(seen[1]).lower()
     assert "please check your answers" in texts(seen[2]).lower()

@@ -162,3 +162,9 @@ def test_no_answer_is_taken_from_a_question_without_an_answer_of_the_right_shape
 
 def test_outside_the_form_no_answer_is_taken_with_a_question():
     assert answer_with_a_question(at("duration", "3 months, what is MIS?", in_form=False)) is None
+
+
+def test_not_sure_at_the_pregnancy_question_is_its_answer_whatever_the_request():
+    """ "I don't know, how would I tell?" was once read as asking what happens next."""
+    said = "I don't know, how would I tell?"
+    assert answered_slot(at("pregnancy_pelvic_pain", said)) == "pregnancy_pelvic_pain"
