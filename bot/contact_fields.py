@@ -10,7 +10,7 @@ from stdnum.gb import nhs
 
 _DECLINED = re.compile(
     # "i dont no it" (typed by an older blind usability tester: refused as an NHS number)
-    r"\b(?:don'?t know|do not know|don'?t no|dont now|dunno|not sure|no idea|no clue|"
+    r"\b(?:don'?t know|do not know|don'?t no|dont now|dunno|idk|not sure|no idea|no clue|"
     r"not a clue|haven'?t a clue|"
     r"can'?t remember|unknown|skip|i not know|not know|"
     r"rather not|haven'?t got|have not got|don'?t have|do not have|no email|none|not given|"
@@ -28,7 +28,9 @@ _YES = re.compile(
     re.I,
 )
 _NO = re.compile(r"^(?:n|no|nope|nah|not really|never|rather not)\b", re.I)
-_UNSURE = re.compile(r"\b(?:not sure|unsure|don'?t know|do not know|dunno|no idea|maybe)\b", re.I)
+_UNSURE = re.compile(
+    r"\b(?:not sure|unsure|don'?t know|do not know|dunno|idk|no idea|maybe)\b", re.I
+)
 _PLAIN_YES = frozenset({"yes", "yeah", "yep", "yup", "aye"})
 _YES_INSIDE = re.compile(
     r"\b(?:yes|yeah|yep|yup|aye|of course|certainly|definitely|absolutely|indeed)\b", re.I

@@ -221,7 +221,14 @@ _NAMED_DAYS = {
     "start of the year": (1, 1), "beginning of the year": (1, 1),
     "end of the summer holidays": (9, 1), "end of the summer": (9, 1),
     "end of summer": (9, 1), "back to school": (9, 1), "end of the year": (12, 1),
+    "boxing day": (12, 26),
 }  # fmt: skip
+# Bank holidays in England that move each year, by name; "the bank holiday" alone is the
+# latest of them all (a blind usability tester's "since the bank holiday" was refused).
+_BANK_HOLIDAYS = (
+    "august bank holiday", "summer bank holiday", "may bank holiday", "early may bank holiday",
+    "spring bank holiday", "easter bank holiday", "easter monday", "good friday", "bank holiday",
+)  # fmt: skip
 # Days that move each year: the clocks go back on the last Sunday of October and forward on
 # the last Sunday of March (UK)
 _CLOCKS = {"clocks went back": 10, "clocks changed": 10, "clocks went forward": 3}
@@ -230,7 +237,8 @@ _REFERENCE_CUE = (
     r"(?:since|from|started|start|began|begun|around|round|about|over|at|in|before|after|just)"
 )
 _REFERENCE_NAMES = (
-    *_NAMED_DAYS, *_CLOCKS, "easter", *_WEEKDAYS, "weekend", "yesterday", "morning"
+    *_NAMED_DAYS, *_CLOCKS, *_BANK_HOLIDAYS, "easter", *_WEEKDAYS, "weekend", "yesterday",
+    "morning",
 )  # fmt: skip
 _REFERENCE = re.compile(
     rf"(?:\b{_REFERENCE_CUE}\s+(?:the\s+|about\s+)?|\b)(last\s+|this\s+)?("
@@ -243,7 +251,12 @@ _SAID = {"xmas": "Christmas", "new years": "New Year", "new year": "New Year",
          "christmas": "Christmas", "bonfire night": "Bonfire Night", "halloween": "Halloween",
          "morning": "this morning", "yesterday": "yesterday",
          "clocks went back": "the clocks went back", "clocks changed": "the clocks changed",
-         "clocks went forward": "the clocks went forward"}  # fmt: skip
+         "clocks went forward": "the clocks went forward", "boxing day": "Boxing Day",
+         "easter monday": "Easter Monday", "good friday": "Good Friday",
+         "august bank holiday": "the August bank holiday",
+         "may bank holiday": "the May bank holiday",
+         "early may bank holiday": "the early May bank holiday",
+         "easter bank holiday": "the Easter bank holiday"}  # fmt: skip
 
 
 def _easter(year: int) -> date:
@@ -266,8 +279,40 @@ def _last_sunday(year: int, month: int) -> date:
     return date.fromordinal(last - (date.fromordinal(last).weekday() + 1) % 7)
 
 
+def _first_monday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return date.fromordinal(first.toordinal() + (7 - first.weekday()) % 7)
+
+
+def _last_monday(year: int, month: int) -> date:
+    last = date(year + month // 12, month % 12 + 1, 1).toordinal() - 1
+    return date.fromordinal(last - date.fromordinal(last).weekday())
+
+
+def _bank_holiday(name: str, year: int) -> list[date]:
+    """The days of that year a bank holiday's name can mean (England)."""
+    easter = _easter(year).toordinal()
+    by_name = {
+        "august bank holiday": _last_monday(year, 8),
+        "summer bank holiday": _last_monday(year, 8),
+        "may bank holiday": _first_monday(year, 5),
+        "early may bank holiday": _first_monday(year, 5),
+        "spring bank holiday": _last_monday(year, 5),
+        "easter bank holiday": date.fromordinal(easter + 1),
+        "easter monday": date.fromordinal(easter + 1),
+        "good friday": date.fromordinal(easter - 2),
+    }
+    if name == "bank holiday":
+        return [date(year, 1, 1), *by_name.values(), date(year, 12, 25), date(year, 12, 26)]
+    return [by_name[name]]
+
+
 def _reference_start(name: str, today: date, year: int | None = None) -> date | None:
     """The latest date on or before today that `name` (lower case) refers to."""
+    if name in _BANK_HOLIDAYS:
+        years = (year,) if year else (today.year, today.year - 1)
+        days = [d for y in years for d in _bank_holiday(name, y) if d <= today]
+        return max(days) if days else None
     relative = {"yesterday": 1, "week": 7, "month": 30, "year": 365, "morning": 0}
     if name in relative:
         return date.fromordinal(today.toordinal() - relative[name])

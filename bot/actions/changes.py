@@ -25,6 +25,7 @@ from bot.dialogue.corrections import (
     corrected_body_area,
     corrected_field,
     field_said_to_be_wrong,
+    fields_named,
     last_bot_action,
     read_back_fields,
     side_said_with_part,
@@ -42,8 +43,18 @@ SUMMARY = "action_show_referral_summary"
 
 
 def field_from(tracker: Tracker) -> str | None:
-    """The changeable field named in the latest message."""
-    return named_field(tracker, FIELD_SLOTS)
+    """The changeable field named in the latest message: by the NLU, or, when it found
+    none, by the words of one answer ("change gp" got the change list: a blind usability
+    test)."""
+    named = named_field(tracker, FIELD_SLOTS)
+    if named is not None:
+        return named
+    groups = {
+        group
+        for field in fields_named(tracker.latest_message.get("text") or "")
+        if (group := change_group(field))
+    }
+    return groups.pop() if len(groups) == 1 else None
 
 
 def read_back_answered(tracker: Tracker) -> list[str]:

@@ -72,6 +72,16 @@ def _read_back_vocabulary() -> tuple[dict[str, str], re.Pattern, dict[str, str]]
     return field_of, phrase_pattern(field_of), labels
 
 
+def fields_named(text: str) -> set[str]:
+    """The answers a message names by their words ("change gp" names the GP practice), as
+    content/referral_corrections.yml lists them."""
+    lowered = normalised(text)
+    field_of, field_words, _, _ = _vocabulary()
+    more_of, more_words, _ = _read_back_vocabulary()
+    said = {field_of[word] for word in field_words.findall(lowered)}
+    return said | {more_of[word] for word in more_words.findall(lowered)}
+
+
 def gp_practice_said_to_be_wrong(text: str) -> bool:
     """A message that says the GP practice given was wrong ("sorry, my GP is actually Miller
     Street", "wrong surgery, it's Aelfgar"): a correction word and a GP practice word

@@ -109,6 +109,11 @@ def test_since_a_month_or_year_counts_back_from_today(typed, days, shown):
             92,
             "since the end of the summer holidays (about 3 months)",
         ),
+        # a blind usability test: refused; 31 August 2026 was the summer bank holiday
+        ("since the bank holiday", 93, "since the bank holiday (about 3 months)"),
+        ("the august bank holiday", 93, "since the August bank holiday (about 3 months)"),
+        ("since the may bank holiday", 212, "since the May bank holiday (about 7 months)"),
+        ("since Boxing Day", 341, "since Boxing Day (about 11 months)"),
     ],
 )
 def test_a_duration_told_by_a_time_of_year_or_a_day_counts_back_to_the_latest_one(
@@ -401,7 +406,7 @@ def test_a_count_of_tablets_or_time_is_not_a_pain_score(typed, score):
     assert parse_pain_score(typed) == score
 
 
-@pytest.mark.parametrize("typed", ["i dont no it", "I don't no", "dont now sorry"])
+@pytest.mark.parametrize("typed", ["i dont no it", "I don't no", "dont now sorry", "idk"])
 def test_dont_know_typed_as_no_is_a_decline(typed):
     """An older blind usability tester's "i dont no it" was refused as an NHS number."""
     assert is_declined(typed)

@@ -1580,3 +1580,12 @@ def test_a_time_ago_of_something_else_said_at_another_question_is_not_the_durati
     tracker = make_tracker({"requested_slot": "already_under_service"}, text)
     result = FORM.validate_duration(value, CollectingDispatcher(), tracker, {})
     assert (result["duration"] is not None) is kept, result
+
+
+@pytest.mark.parametrize("text", ["change gp", "can I change the surgery"])
+def test_a_change_naming_an_answer_in_words_the_nlu_missed_clears_that_answer(text):
+    """A blind usability tester's "change gp" got the change list, then "did not understand"."""
+    tracker = make_tracker({**COMPLETE, "requested_slot": None}, text, intent="change_answer")
+    events = asyncio.run(ActionPrepareChange().run(CollectingDispatcher(), tracker, {}))
+    cleared = {event["name"] for event in events if event.get("value") is None}
+    assert "gp_practice" in cleared, events
