@@ -100,19 +100,35 @@ def test_the_check_question_names_the_symptom_with_yes_no_buttons_and_the_marker
     ] == "cauda_equina"
 
 
+def check_then(
+    before: tuple[str, str, str], raised_by: str, flag: str, said: str, mapped: tuple[str, str]
+) -> list[dict]:
+    """Events: the open question (`before`: requested slot, a slot set earlier and its
+    value), a message that raised a check question on `flag`, then `said`, which Rasa's slot
+    mapping took as `mapped` (slot, value)."""
+    requested, earlier, value = before
+    return [
+        {"event": "slot", "name": earlier, "value": value},
+        {"event": "slot", "name": "requested_slot", "value": requested},
+        {"event": "user", "text": raised_by},
+        {"event": "action", "name": "action_ask_red_flag_check"},
+        {"event": "slot", "name": "red_flag_check", "value": flag},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": said},
+        {"event": "slot", "name": mapped[0], "value": mapped[1]},
+    ]
+
+
 def asked_then_answered(answer_intent: str) -> Tracker:
     """Mid-form at the duration question: check question asked, then the patient answered,
     and Rasa's slot mapping took the answer as the open question's answer."""
-    events = [
-        {"event": "slot", "name": "requested_slot", "value": "duration"},
-        {"event": "slot", "name": "body_area", "value": "back"},
-        {"event": "user", "text": "nothing else really, my bum is numb"},
-        {"event": "action", "name": "action_ask_red_flag_check"},
-        {"event": "slot", "name": "red_flag_check", "value": "cauda_equina"},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": "no"},
-        {"event": "slot", "name": "duration", "value": "no"},
-    ]
+    events = check_then(
+        ("duration", "body_area", "back"),
+        "nothing else really, my bum is numb",
+        "cauda_equina",
+        "no",
+        ("duration", "no"),
+    )
     slots = {"requested_slot": "duration", "body_area": "back", "duration": "no"}
     slots["red_flag_check"] = "cauda_equina"
     return tracker_with(events, slots, intent=answer_intent)
@@ -458,16 +474,13 @@ def test_what_a_message_set_while_a_check_is_open_is_undone_when_it_is_asked_aga
     from bot.actions.digressions import ActionNotUnderstood
 
     said = "a steroid injection which helped for a couple of months"
-    events = [
-        {"event": "slot", "name": "duration", "value": "18 months"},
-        {"event": "slot", "name": "requested_slot", "value": "pain_score"},
-        {"event": "user", "text": "about six today, worse at night"},
-        {"event": "action", "name": "action_ask_red_flag_check"},
-        {"event": "slot", "name": "red_flag_check", "value": "night_pain"},
-        {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": said},
-        {"event": "slot", "name": "duration", "value": "a couple of months"},
-    ]
+    events = check_then(
+        ("pain_score", "duration", "18 months"),
+        "about six today, worse at night",
+        "night_pain",
+        said,
+        ("duration", "a couple of months"),
+    )
     slots = {
         "requested_slot": "pain_score",
         "red_flag_check": "night_pain",
