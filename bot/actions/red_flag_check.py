@@ -98,9 +98,20 @@ class ActionAskRedFlagCheck(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        if tracker.get_slot("escalated") and last_bot_action(tracker.events) == STOP_NOTE_ACTION:
+        own = [
+            e.get("value")
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == CHECK_SLOT
+        ]
+        escalated = tracker.get_slot("escalation_codes") or []
+        if (
+            tracker.get_slot("escalated")
+            and last_bot_action(tracker.events) == STOP_NOTE_ACTION
+            and all(code in escalated for code in own)
+        ):
             # the patient answers the stop note: it misread them ("I only said I want to
-            # sleep through the night"), or any words at all
+            # sleep through the night"), or any words at all; a new flag the words may hold
+            # ("no, I just feel so low") is asked about instead, as in any message
             return self.ask_about_the_escalation(dispatcher, tracker)
         flag = flag_to_check(tracker)
         if flag.id in (tracker.get_slot(DENIED_SLOT) or []) or flag.ruled_out_at(

@@ -609,3 +609,18 @@ def test_a_denial_elsewhere_in_the_message_does_not_step_a_sure_learned_guess_do
     denied = "no leaking and no numbness down below, just a stiff back"
     guess = SimpleNamespace(decision="flag", flag_id="cauda_equina", probability=0.95, sure=False)
     assert decide(default_detector(), denied, guess)[0] == []
+
+
+def test_a_new_unsure_flag_in_the_answer_to_the_stop_note_is_asked_not_the_dispute():
+    said = "no that's wrong, I just feel so low and like a burden"
+    tracker = tracker_with(
+        escalated_in_the_form(said, intent="red_flag_check"),
+        {**ESCALATED, "escalation_codes": ["cauda_equina"]},
+        intent="red_flag_check",
+        entities=[{"entity": "red_flag_check", "value": "mental_health_crisis"}],
+        text=said,
+    )
+    messages, events = run(ActionAskRedFlagCheck(), tracker)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"red_flag_check": "mental_health_crisis"}
+    assert [m.get("response") for m in messages][0] == "utter_red_flag_check"
